@@ -1,0 +1,243 @@
+"""Batches of operations, their chunks and items, and the change log that makes undo possible.
+
+PostgreSQL holds the truth about a batch: RQ jobs only carry ids. Counters on Batch move in the same
+transaction as a chunk's work, so progress never shows work that rolled back.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class OperationType(models.TextChoices):
+    CREATE = "CREATE", "Create"
+    UPDATE = "UPDATE", "Update"
+    DELETE = "DELETE", "Delete"
+    ARCHIVE = "ARCHIVE", "Archive / restore"
+    ASSIGN = "ASSIGN", "Assign players"
+    SCHEDULE = "SCHEDULE", "Schedule"
+    DUPLICATE = "DUPLICATE", "Duplicate"
+    TEMPLATE = "TEMPLATE", "Template"
+    # Internal: a compensating operation built from the change log (undo, rollback-on-error).
+    REVERT = "REVERT", "Revert a change"
+
+
+class Batch(models.Model):
+    class Kind(models.TextChoices):
+        NORMAL = "normal", "Batch"
+        UNDO = "undo", "Undo"
+        RETRY = "retry", "Retry of failed items"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        VALIDATING = "VALIDATING", "Validating"
+        QUEUED = "QUEUED", "Queued"
+        RUNNING = "RUNNING", "Running"
+        CANCELLING = "CANCELLING", "Cancelling"
+        ROLLING_BACK = "ROLLING_BACK", "Rolling back"
+        COMPLETED = "COMPLETED", "Completed"
+        COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS", "Completed with errors"
+        FAILED = "FAILED", "Failed"
+        CANCELLED = "CANCELLED", "Cancelled"
+        ROLLED_BACK = "ROLLED_BACK", "Rolled back"
+        UNDONE = "UNDONE", "Undone"
+
+    ACTIVE_STATUSES = (
+        Status.PENDING,
+        Status.VALIDATING,
+        Status.QUEUED,
+        Status.RUNNING,
+        Status.CANCELLING,
+        Status.ROLLING_BACK,
+    )
+    FINAL_STATUSES = (
+        Status.COMPLETED,
+        Status.COMPLETED_WITH_ERRORS,
+        Status.FAILED,
+        Status.CANCELLED,
+        Status.ROLLED_BACK,
+        Status.UNDONE,
+    )
+
+    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NORMAL)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True)
+    description = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=40, blank=True, help_text="web, import, admin, command, undo…")
+    request_id = models.CharField(
+        max_length=100, blank=True, help_text="Idempotency key (metadata.requestId)"
+    )
+    options = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict, blank=True)
+    estimate = models.JSONField(default=dict, blank=True)
+    error = models.JSONField(
+        default=dict, blank=True, help_text="Why the batch as a whole failed or rolled back"
+    )
+    undo_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undos"
+    )
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    medical_check_disabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    total_items = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    conflicted = models.PositiveIntegerField(default=0)
+    total_chunks = models.PositiveIntegerField(default=0)
+    done_chunks = models.PositiveIntegerField(default=0)
+    runner_slots = models.PositiveSmallIntegerField(default=1)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_progress_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    undo_deadline = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the owner saw the end notice")
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "request_id"],
+                condition=~Q(request_id=""),
+                name="batch_idempotency_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "-created_at"], name="batch_team_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    @property
+    def processed(self) -> int:
+        return self.succeeded + self.failed + self.skipped + self.cancelled + self.conflicted
+
+
+class BatchChunk(models.Model):
+    """A unit of work: run in one transaction by whichever runner claims it first."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        DONE = "DONE", "Done"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="chunks")
+    seq = models.PositiveIntegerField()
+    # Dependency depth: a chunk of level n runs only after every chunk of a lower level is done.
+    level = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    item_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "seq"]
+        constraints = [models.UniqueConstraint(fields=["batch", "seq"], name="chunk_batch_seq_unique")]
+        indexes = [
+            models.Index(
+                fields=["batch", "level", "seq"], name="chunk_pending_idx", condition=Q(status="PENDING")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.batch_id}/{self.seq} ({self.status})"
+
+
+class BatchItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        RUNNING = "RUNNING", "Running"
+        SUCCEEDED = "SUCCEEDED", "Succeeded"
+        FAILED = "FAILED", "Failed"
+        SKIPPED = "SKIPPED", "Skipped"
+        CANCELLED = "CANCELLED", "Cancelled"
+        CONFLICT = "CONFLICT", "Conflict"
+
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.CANCELLED, Status.CONFLICT)
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    chunk = models.ForeignKey(BatchChunk, null=True, on_delete=models.SET_NULL, related_name="items")
+    seq = models.PositiveIntegerField(help_text="Position in the request")
+    op_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=OperationType.choices)
+    data = models.JSONField(default=dict)
+    priority = models.IntegerField(default=0)
+    dependencies = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    depends_on = ArrayField(models.BigIntegerField(), default=list, blank=True, help_text="Item ids")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    error = models.JSONField(
+        null=True, blank=True, help_text="{code, message, details, recoverable, suggestedAction}"
+    )
+    warnings = models.JSONField(default=list, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "op_id"], name="item_batch_op_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="item_batch_status_idx"),
+            models.Index(fields=["chunk"], name="item_chunk_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.op_id} {self.type} ({self.status})"
+
+
+class BatchChange(models.Model):
+    """What one item did to one object, with what it takes to reverse it.
+
+    Written in the chunk's transaction, so a change is logged exactly when it is committed.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        ARCHIVED = "archived", "Archived"
+        RESTORED = "restored", "Restored"
+        DELETED = "deleted", "Deleted permanently"
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Unassigned"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="changes")
+    item = models.ForeignKey(BatchItem, on_delete=models.CASCADE, related_name="changes")
+    model = models.CharField(max_length=40, help_text="app_label.model")
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True, help_text="Before-image of the changed fields")
+    after = models.JSONField(null=True, blank=True, help_text="After-image of the changed fields")
+    version_after = models.PositiveIntegerField(null=True, blank=True)
+    undoable = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        indexes = [models.Index(fields=["model", "object_id"], name="change_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.model}:{self.object_id}"

@@ -1,0 +1,41 @@
+"""The club-wide, append-only audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One thing somebody did that matters: a batch action or a read of clinical notes."""
+
+    class Action(models.TextChoices):
+        BATCH_SUBMITTED = "batch.submitted", "Batch submitted"
+        BATCH_CANCELLED = "batch.cancelled", "Batch cancelled"
+        BATCH_UNDONE = "batch.undone", "Batch undo requested"
+        BATCH_RETRIED = "batch.retried", "Batch retry-failed requested"
+        BATCH_ROLLED_BACK = "batch.rolled_back", "Batch rolled back"
+        BATCH_MEDICAL_CHECK_DISABLED = "batch.medical_check_disabled", "Medical check turned off"
+        CLINICAL_NOTES_READ = "medical.notes_read", "Clinical notes read"
+        RESTRICTION_CHANGED = "medical.restriction_changed", "Restriction changed"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted")
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=40)
+    team = models.ForeignKey(
+        "workouts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, help_text="web, admin, command, export, worker")
+    purpose = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
