@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.factories import PlayerFactory, WorkoutFactory
+from workouts import services
+from workouts.models import Workout
+
+pytestmark = pytest.mark.django_db
+
+
+def test_version_increments_on_every_service_change(team):
+    workout = WorkoutFactory(team=team)
+    assert workout.version == 1
+    services.workout_update(workout=workout, fields={"notes": "bring bands"})
+    services.workout_archive(workout=workout)
+    services.workout_restore(workout=workout)
+    workout.refresh_from_db()
+    assert workout.version == 4
+
+
+def test_assignment_version_increments_on_change(team):
+    workout = WorkoutFactory(team=team)
+    player = PlayerFactory(team=team)
+    services.workout_assign(workout=workout, player=player, load_percent=90)
+    assignment = services.workout_assign(workout=workout, player=player, load_percent=60)
+    assert assignment.version == 2
+
+
+def test_archived_flag_follows_archived_at(team):
+    workout = WorkoutFactory(team=team)
+    assert workout.is_archived is False
+    workout = services.workout_archive(workout=workout)
+    assert workout.is_archived is True
+    assert workout.archived_at is not None
+
+
+def test_end_before_start_violates_constraint(team):
+    start = WorkoutFactory.build().scheduled_start
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkoutFactory(team=team, scheduled_start=start, scheduled_end=start - dt.timedelta(minutes=1))
+
+
+def test_end_without_start_violates_constraint(team):
+    start = WorkoutFactory.build().scheduled_start
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkoutFactory(team=team, scheduled_start=None, scheduled_end=start)
+
+
+def test_start_without_end_is_allowed(team):
+    workout = WorkoutFactory(team=team, scheduled_end=None)
+    assert Workout.objects.filter(pk=workout.pk).exists()
+
+
+def test_jersey_numbers_are_unique_per_team(team, other_team):
+    PlayerFactory(team=team, jersey_number=9)
+    PlayerFactory(team=other_team, jersey_number=9)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlayerFactory(team=team, jersey_number=9)
