@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from medical import views
 
 app_name = "medical"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.restriction_list, name="index"),
+    path("restrictions/<int:pk>/", views.restriction_detail, name="detail"),
+]
