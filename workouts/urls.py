@@ -1,6 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from workouts import views
 
 app_name = "workouts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.workout_list, name="list"),
+    path("<int:workout_id>/", views.workout_detail, name="detail"),
+]
