@@ -185,6 +185,9 @@ class BatchItem(models.Model):
     priority = models.IntegerField(default=0)
     dependencies = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     depends_on = ArrayField(models.BigIntegerField(), default=list, blank=True, help_text="Item ids")
+    conflict_resolution = models.CharField(
+        max_length=20, blank=True, help_text="Overrides the batch's strategy"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)
@@ -193,7 +196,7 @@ class BatchItem(models.Model):
     )
     warnings = models.JSONField(default=list, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True, help_text="The item's share of its chunk's time")
 
     class Meta:
         ordering = ["batch", "seq"]

@@ -183,3 +183,4 @@ LOGGING = {
         "batch": {"handlers": ["console"], "level": os.environ.get("BATCH_LOG_LEVEL", "INFO")},
     },
 }
+BATCH_LOCK_TIMEOUT_MS = env_int("BATCH_LOCK_TIMEOUT_MS", 2000, minimum=1)

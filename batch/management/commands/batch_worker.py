@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from batch.recovery import batch_recover
+
+
+class Command(BaseCommand):
+    help = "Run an RQ worker on the batch queue, after re-enqueuing runners for stalled batches."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--burst", action="store_true", help="Exit when the queue is empty")
+        parser.add_argument("--no-recover", action="store_true", help="Skip the start-up reconciliation")
+        parser.add_argument("--name", help="Worker name")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if settings.BATCH_RECOVER_ON_WORKER_START and not opts["no_recover"]:
+            for entry in batch_recover():
+                self.stdout.write(f"recover: batch {entry.batch_id}: {entry.action}")
+        # rqworker closes the DB connections before forking work horses.
+        call_command(
+            "rqworker",
+            settings.RQ_QUEUE_NAME,
+            burst=opts["burst"],
+            name=opts.get("name"),
+            verbosity=opts.get("verbosity", 1),
+        )

@@ -1,0 +1,284 @@
+"""CREATE: new workouts, from scratch or from a template, with exercises, assignments and a schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import F as DbF
+
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.base import (
+    Context,
+    Executor,
+    F,
+    invalid,
+    not_found,
+    parse_dt,
+    register,
+    snapshot,
+)
+from batch.operations.medical import compliance_engine, gate_players
+from workouts.models import (
+    Assignment,
+    Exercise,
+    Facility,
+    Player,
+    TemplateExercise,
+    Workout,
+    WorkoutExercise,
+    WorkoutTemplate,
+)
+
+WORKOUT_FIELDS = {
+    "name": F("str", max_length=200),
+    "type": F("str", choices=Workout.Type.values),
+    "status": F("str", choices=[Workout.Status.DRAFT, Workout.Status.SCHEDULED]),
+    "scheduledStart": F("datetime"),
+    "scheduledEnd": F("datetime"),
+    "facilityId": F("id"),
+    "notes": F("str", max_length=5000),
+    "intensity": F("int", min=0, max=100),
+}
+EXERCISE_FIELDS = {
+    "exerciseId": F("id", required=True),
+    "sets": F("int", min=1, max=30),
+    "reps": F("int", min=0, max=500),
+    "durationSeconds": F("int", min=0, max=36_000),
+    "loadPercent": F("int", min=0, max=150),
+    "restSeconds": F("int", min=0, max=3600),
+}
+ASSIGNMENT_FIELDS = {
+    "playerId": F("id", required=True),
+    "role": F("str", choices=Assignment.Role.values),
+    "loadPercent": F("int", min=0, max=150),
+}
+SNAPSHOT_FIELDS = (
+    "name",
+    "type",
+    "status",
+    "scheduled_start",
+    "scheduled_end",
+    "facility",
+    "notes",
+    "intensity",
+)
+
+
+@register
+class CreateExecutor(Executor):
+    type = OperationType.CREATE
+    fields = {
+        "workout": F("dict", required=True, fields=WORKOUT_FIELDS),
+        "exercises": F("list", max=100, item=F("dict", fields=EXERCISE_FIELDS)),
+        "assignments": F("list", max=200, item=F("dict", fields=ASSIGNMENT_FIELDS)),
+        "schedule": F(
+            "dict",
+            fields={"start": F("datetime", required=True), "end": F("datetime"), "facilityId": F("id")},
+        ),
+        "templateId": F("id"),
+    }
+
+    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = super().validate_data(data)
+        workout = data.get("workout") if isinstance(data.get("workout"), dict) else {}
+        if not data.get("templateId"):
+            for key in ("name", "type"):
+                if not workout.get(key):
+                    problems.append((f"data.workout.{key}", "is required (unless templateId is given)"))
+        return problems
+
+    def estimate_rows(self, data: dict[str, Any]) -> int:
+        return 1 + len(data.get("exercises") or []) + len(data.get("assignments") or [])
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        facility_ids, exercise_ids, template_ids, player_ids, dates = set(), set(), set(), set(), set()
+        for item in items:
+            data = item.data
+            workout = data.get("workout") or {}
+            schedule = data.get("schedule") or {}
+            for value in (workout.get("facilityId"), schedule.get("facilityId")):
+                if isinstance(value, int):
+                    facility_ids.add(value)
+            exercise_ids.update(e["exerciseId"] for e in data.get("exercises") or [])
+            if isinstance(data.get("templateId"), int):
+                template_ids.add(data["templateId"])
+            player_ids.update(a["playerId"] for a in data.get("assignments") or [])
+            start = (
+                parse_dt(schedule.get("start") or workout.get("scheduledStart") or "")
+                if (schedule.get("start") or workout.get("scheduledStart"))
+                else None
+            )
+            dates.add((start or ctx.now).date())
+        ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+        templates = (
+            WorkoutTemplate.objects.filter(team=ctx.team, pk__in=template_ids).in_bulk()
+            if template_ids
+            else {}
+        )
+        template_exercises: dict[int, list[TemplateExercise]] = {}
+        if templates:
+            for te in TemplateExercise.objects.filter(template__in=templates.keys()).order_by(
+                "template", "order"
+            ):
+                template_exercises.setdefault(te.template_id, []).append(te)
+                exercise_ids.add(te.exercise_id)
+        ctx.cache["templates"] = templates
+        ctx.cache["template_exercises"] = template_exercises
+        ctx.cache["exercises"] = Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {}
+        ctx.cache["players"] = (
+            Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
+        )
+        if player_ids:
+            compliance_engine(ctx, player_ids=player_ids, dates=dates)
+
+    def plan(self, item: BatchItem, ctx: Context) -> dict[str, Any]:
+        """Turn the item's data into the rows to write; raise ItemError on any problem."""
+        data = item.data
+        wdata = data.get("workout") or {}
+        schedule = data.get("schedule") or {}
+        template = None
+        if data.get("templateId") is not None:
+            template = ctx.cache["templates"].get(data["templateId"])
+            if template is None:
+                raise not_found("Template", data["templateId"], field_name="data.templateId")
+        facility_id = schedule.get("facilityId", wdata.get("facilityId"))
+        if facility_id is not None and facility_id not in ctx.cache["facilities"]:
+            raise not_found("Facility", facility_id, field_name="data.workout.facilityId")
+        start_raw = schedule.get("start") or wdata.get("scheduledStart")
+        end_raw = schedule.get("end") or wdata.get("scheduledEnd")
+        start = parse_dt(start_raw) if start_raw else None
+        end = parse_dt(end_raw) if end_raw else None
+        if end and not start:
+            raise invalid("an end needs a start", field_name="data.workout.scheduledEnd")
+        if start and not end:
+            end = start + dt.timedelta(minutes=template.duration_minutes if template else 60)
+        if start and end and end <= start:
+            raise invalid("the end must be after the start", field_name="data.workout.scheduledEnd")
+        exercises: list[dict[str, Any]] = []
+        if data.get("exercises"):
+            for index, entry in enumerate(data["exercises"]):
+                exercise = ctx.cache["exercises"].get(entry["exerciseId"])
+                if exercise is None:
+                    raise not_found("Exercise", entry["exerciseId"], field_name=f"data.exercises[{index}]")
+                exercises.append(
+                    {
+                        "exercise": exercise,
+                        "order": index,
+                        "sets": entry.get("sets", 3),
+                        "reps": entry.get("reps"),
+                        "duration_seconds": entry.get("durationSeconds"),
+                        "load_percent": entry.get("loadPercent"),
+                        "rest_seconds": entry.get("restSeconds", 60),
+                    }
+                )
+        elif template is not None:
+            for te in ctx.cache["template_exercises"].get(template.pk, []):
+                exercises.append(
+                    {
+                        "exercise": ctx.cache["exercises"][te.exercise_id],
+                        "order": te.order,
+                        "sets": te.sets,
+                        "reps": te.reps,
+                        "duration_seconds": te.duration_seconds,
+                        "load_percent": te.load_percent,
+                        "rest_seconds": te.rest_seconds,
+                    }
+                )
+        intensity = wdata.get("intensity", template.intensity if template else 60)
+        assignments = []
+        seen: set[int] = set()
+        for index, entry in enumerate(data.get("assignments") or []):
+            player = ctx.cache["players"].get(entry["playerId"])
+            if player is None:
+                raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
+            if player.pk in seen:
+                raise invalid(
+                    f"player {player.name} is listed twice", field_name=f"data.assignments[{index}]"
+                )
+            seen.add(player.pk)
+            assignments.append(
+                {
+                    "player": player,
+                    "role": entry.get("role", Assignment.Role.PARTICIPANT),
+                    "load_percent": entry.get("loadPercent", 100),
+                }
+            )
+        verdicts = {}
+        if assignments:
+            from medical.compliance import ExerciseSpec
+
+            specs = [
+                ExerciseSpec.from_exercise(e["exercise"], load_percent=e["load_percent"]) for e in exercises
+            ]
+            verdicts = gate_players(
+                item,
+                ctx,
+                player_ids=[a["player"].pk for a in assignments],
+                exercises=specs,
+                on_date=(start or ctx.now).date(),
+                intensity=intensity,
+            )
+        status = wdata.get("status") or (Workout.Status.SCHEDULED if start else Workout.Status.DRAFT)
+        workout = Workout(
+            team=ctx.team,
+            name=wdata.get("name") or (template.name if template else ""),
+            type=wdata.get("type") or (template.category if template else ""),
+            status=status,
+            scheduled_start=start,
+            scheduled_end=end,
+            facility_id=facility_id,
+            notes=wdata.get("notes", ""),
+            intensity=intensity,
+            created_by=ctx.user,
+            template=template,
+        )
+        return {"workout": workout, "exercises": exercises, "assignments": assignments, "verdicts": verdicts}
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        ctx.cache.setdefault("plans", {})[item.op_id] = self.plan(item, ctx)
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        plans = [ctx.cache["plans"][item.op_id] for item in items]
+        workouts = Workout.objects.bulk_create([p["workout"] for p in plans])
+        exercise_rows, assignment_rows = [], []
+        template_uses: dict[int, int] = {}
+        for plan, workout in zip(plans, workouts, strict=True):
+            for e in plan["exercises"]:
+                exercise_rows.append(WorkoutExercise(workout=workout, **e))
+            for a in plan["assignments"]:
+                verdict = plan["verdicts"].get(a["player"].pk)
+                load = a["load_percent"]
+                fields: dict[str, Any] = {}
+                if verdict is not None:
+                    # "blocked" only gets here when a medic turned the check off; it stays visible.
+                    fields["medical_verdict"] = verdict.verdict
+                    fields["modifications"] = verdict.substitutions
+                    if verdict.load_cap is not None:
+                        load = min(load, verdict.load_cap)
+                assignment_rows.append(
+                    Assignment(
+                        workout=workout, player=a["player"], role=a["role"], load_percent=load, **fields
+                    )
+                )
+            if workout.template_id:
+                template_uses[workout.template_id] = template_uses.get(workout.template_id, 0) + 1
+        if exercise_rows:
+            WorkoutExercise.objects.bulk_create(exercise_rows)
+        if assignment_rows:
+            Assignment.objects.bulk_create(assignment_rows)
+        for template_id, uses in template_uses.items():
+            WorkoutTemplate.objects.filter(pk=template_id).update(usage_count=DbF("usage_count") + uses)
+        results = {}
+        for item, plan, workout in zip(items, plans, workouts, strict=True):
+            ctx.log_change(
+                item, obj=workout, action=BatchChange.Action.CREATED, after=snapshot(workout, SNAPSHOT_FIELDS)
+            )
+            results[item.op_id] = {
+                "id": workout.pk,
+                "workoutId": workout.pk,
+                "name": workout.name,
+                "assigned": len(plan["assignments"]),
+            }
+        return results

@@ -1,0 +1,199 @@
+"""Writes on batches: submit, cancel. The runner (batch/runner.py) does the work itself."""
+
+from __future__ import annotations
+
+import logging
+from itertools import groupby, islice
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from batch.errors import ErrorCode, InvalidRequest, RequestProblem
+from batch.models import Batch, BatchChunk, BatchItem
+from batch.planner import plan_chunks
+from batch.request import BatchRequest
+from batch.validation import batch_validate, estimate, runner_slots
+from hockeyhub.audit import audit_record
+from hockeyhub.models import AuditEvent
+
+log = logging.getLogger("batch")
+INSERT_SLICE = 2000
+
+
+def existing_for_request(*, user: Any, request_id: str) -> Batch | None:
+    if not request_id:
+        return None
+    return Batch.objects.filter(created_by=user, request_id=request_id).first()
+
+
+def batch_submit(
+    *,
+    user: Any,
+    team: Any,
+    raw: Any,
+    source: str = "web",
+    channel: str = "web",
+) -> Batch:
+    """Validate and store a batch with all its items, then enqueue its runners on commit.
+
+    Raises InvalidRequest. A repeated metadata.requestId from the same user returns the first batch.
+    """
+    request_id = raw.get("metadata", {}).get("requestId", "") if isinstance(raw, dict) else ""
+    if isinstance(request_id, str) and (existing := existing_for_request(user=user, request_id=request_id)):
+        return existing
+    report = batch_validate(user=user, team=team, raw=raw)
+    if report.problems:
+        raise InvalidRequest(report.problems)
+    request = report.request
+    if request.options["validate_before_execute"] and report.item_errors:
+        raise InvalidRequest(
+            [
+                RequestProblem(
+                    error["message"],
+                    code=error["code"],
+                    operation_id=item.op_id,
+                    field=error.get("details", {}).get("field"),
+                )
+                for item in report.items.values()
+                for error in item.errors
+            ]
+        )
+    try:
+        return create_batch(
+            user=user, team=team, request=request, source=source, channel=channel, estimate_=report.estimate
+        )
+    except IntegrityError:
+        # Another submit with the same requestId won the race.
+        existing = existing_for_request(user=user, request_id=request.request_id)
+        if existing is None:
+            raise
+        return existing
+
+
+def create_batch(
+    *,
+    user: Any,
+    team: Any,
+    request: BatchRequest,
+    source: str,
+    channel: str,
+    estimate_: dict[str, Any] | None = None,
+    kind: str = Batch.Kind.NORMAL,
+    undo_of: Batch | None = None,
+    retry_of: Batch | None = None,
+    enqueue: bool = True,
+) -> Batch:
+    """Write the Batch, its chunks and items in one transaction (items inserted in slices)."""
+    options = request.options
+    chunks = list(plan_chunks(request.operations, chunk_size=options["chunk_size"]))
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            team=team,
+            created_by=user,
+            kind=kind,
+            status=Batch.Status.QUEUED,
+            description=request.metadata.get("description", "")[:300],
+            source=request.metadata.get("source", source)[:40],
+            request_id=request.request_id,
+            options=options,
+            metadata=request.metadata,
+            estimate=estimate_ if estimate_ is not None else estimate(request),
+            undo_of=undo_of,
+            retry_of=retry_of,
+            total_items=len(request.operations),
+            total_chunks=len(chunks),
+            runner_slots=runner_slots(options, len(chunks)),
+            queued_at=timezone.now(),
+            medical_check_disabled_by=None if options["medical_compliance_check"] else user,
+        )
+        chunk_rows = BatchChunk.objects.bulk_create(
+            [
+                BatchChunk(batch=batch, seq=seq, level=level, item_count=len(ops))
+                for seq, (level, ops) in enumerate(chunks)
+            ]
+        )
+        # Items go in level by level (in slices), so a dependency's id is known before its dependents.
+        ids: dict[str, int] = {}
+        triples = (
+            (level, chunk_row, op)
+            for chunk_row, (level, ops) in zip(chunk_rows, chunks, strict=True)
+            for op in ops
+        )
+        for _, level_triples in groupby(triples, key=lambda triple: triple[0]):
+            while part := list(islice(level_triples, INSERT_SLICE)):
+                created = BatchItem.objects.bulk_create(
+                    [
+                        BatchItem(
+                            batch=batch,
+                            chunk=chunk_row,
+                            seq=op.seq,
+                            op_id=op.id,
+                            type=op.type,
+                            data=op.data,
+                            priority=op.priority,
+                            dependencies=op.dependencies,
+                            depends_on=[ids[d] for d in op.dependencies],
+                            conflict_resolution=op.conflict_resolution or "",
+                        )
+                        for _, chunk_row, op in part
+                    ]
+                )
+                ids.update((item.op_id, item.pk) for item in created)
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.BATCH_SUBMITTED,
+            obj=batch,
+            team=team,
+            channel=channel,
+            details={"operations": batch.total_items, "kind": kind, "source": batch.source},
+        )
+        if not options["medical_compliance_check"]:
+            audit_record(
+                actor=user,
+                action=AuditEvent.Action.BATCH_MEDICAL_CHECK_DISABLED,
+                obj=batch,
+                team=team,
+                channel=channel,
+                purpose="medicalComplianceCheck: false",
+            )
+        if enqueue:
+            batch_id = batch.pk
+            transaction.on_commit(lambda: enqueue_runners(batch_id=batch_id))
+    return batch
+
+
+def enqueue_runners(*, batch_id: int, slots: list[int] | None = None) -> list[str]:
+    """Put one runner job per slot on the queue; a slot's advisory lock keeps duplicates harmless."""
+    from batch.tasks import enqueue_runner
+
+    batch = Batch.objects.only("runner_slots").get(pk=batch_id)
+    return [enqueue_runner(batch_id=batch_id, slot=slot) for slot in (slots or range(batch.runner_slots))]
+
+
+def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
+    """Ask a batch to stop: no new chunk starts; remaining items end CANCELLED.
+
+    Chunks already committed stay committed (undo exists for them). Cancelling a finished batch is a
+    no-op.
+    """
+    from batch.runner import batch_finalize
+
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().get(pk=batch_id)
+        if batch.is_final or batch.status == Batch.Status.CANCELLING:
+            return batch
+        batch.status = Batch.Status.CANCELLING
+        batch.cancel_requested_at = timezone.now()
+        batch.cancelled_by = user if getattr(user, "is_authenticated", False) else None
+        batch.save(update_fields=["status", "cancel_requested_at", "cancelled_by"])
+        audit_record(
+            actor=user, action=AuditEvent.Action.BATCH_CANCELLED, obj=batch, team=batch.team, channel=channel
+        )
+    # Cancel what no runner holds right now; a runner mid-chunk finishes it and finalizes.
+    batch_finalize(batch_id=batch_id)
+    batch.refresh_from_db()
+    return batch
+
+
+__all__ = ["ErrorCode", "batch_cancel", "batch_submit", "create_batch", "enqueue_runners"]

@@ -1,0 +1,45 @@
+"""Set-based writes the ORM lacks: update many rows with different values in one statement.
+
+`bulk_update` builds CASE expressions that grow quadratically with the batch; UPDATE ... FROM (VALUES)
+stays linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models
+
+
+def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> int:
+    """UPDATE model rows (each dict has "pk" plus `fields`) in one statement; return rows updated."""
+    if not rows:
+        return 0
+    meta = model._meta
+    columns = []
+    for name in fields:
+        field = meta.get_field(name)
+        columns.append((field.column, field.db_type(connection), field))
+    pk_field = meta.pk
+    pk_type = pk_field.db_type(connection)
+    placeholders = []
+    params: list[Any] = []
+    for row in rows:
+        cells = [f"%s::{pk_type}"]
+        params.append(row["pk"])
+        for (_, db_type, field), name in zip(columns, fields, strict=True):
+            cells.append(f"%s::{db_type}")
+            params.append(field.get_db_prep_save(row[name], connection))
+        placeholders.append("(" + ", ".join(cells) + ")")
+    quote = connection.ops.quote_name
+    alias_cols = ", ".join(["pk"] + [f"c{i}" for i in range(len(columns))])
+    assignments = ", ".join(f"{quote(col)} = v.c{i}" for i, (col, _, _) in enumerate(columns))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"FROM (VALUES {', '.join(placeholders)}) AS v({alias_cols}) "
+        f"WHERE t.{quote(pk_field.column)} = v.pk"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -1,0 +1,195 @@
+"""The dry run: everything that can be checked without writing, and an estimate.
+
+Runs the same executor prepare/check steps the runner uses, on unsaved items, chunk by chunk.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from batch.errors import ErrorCode, ItemError, RequestProblem
+from batch.models import BatchItem
+from batch.operations import executor_for
+from batch.operations.base import Context, PendingRef
+from batch.planner import plan_chunks
+from batch.request import BatchRequest, parse_request, resolve_refs
+from batch.selectors import measured_costs
+from workouts.models import Membership
+from workouts.selectors import role_in_team
+
+DRY_RUN_SLICE = 500
+SUBMIT_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.STAFF}
+MEDICAL_ROLES = {Membership.Role.MEDIC, Membership.Role.STAFF}
+
+
+@dataclass
+class ItemReport:
+    op_id: str
+    type: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    medical: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.op_id,
+            "type": self.type,
+            "ok": self.ok,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "medical": self.medical,
+            "conflicts": self.conflicts,
+        }
+
+
+@dataclass
+class ValidationReport:
+    request: BatchRequest
+    problems: list[RequestProblem] = field(default_factory=list)
+    items: dict[str, ItemReport] = field(default_factory=dict)
+    estimate: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        """True when the request can be submitted: no structural problem and no item error."""
+        return not self.problems and not self.item_errors
+
+    @property
+    def item_errors(self) -> int:
+        return sum(1 for r in self.items.values() if r.errors)
+
+    @property
+    def warnings(self) -> int:
+        return sum(len(r.warnings) for r in self.items.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        medical = Counter(m["verdict"] for r in self.items.values() for m in r.medical)
+        return {
+            "valid": self.valid,
+            "problems": [p.as_dict() for p in self.problems],
+            "summary": {
+                "operations": len(self.request.operations),
+                "ok": sum(1 for r in self.items.values() if r.ok),
+                "withErrors": self.item_errors,
+                "warnings": self.warnings,
+                "conflicts": sum(len(r.conflicts) for r in self.items.values()),
+                "medical": dict(medical),
+            },
+            "items": [r.as_dict() for r in self.items.values()],
+            "estimate": self.estimate,
+        }
+
+
+def check_access(*, user: Any, team: Any, options: dict[str, Any]) -> list[RequestProblem]:
+    role = role_in_team(user=user, team=team)
+    if role not in SUBMIT_ROLES:
+        return [RequestProblem(f"you are not a member of team {team.slug}", code=ErrorCode.PERMISSION)]
+    if not options["medical_compliance_check"] and role not in MEDICAL_ROLES:
+        return [
+            RequestProblem(
+                "only medical staff or club staff may turn the medical compliance check off",
+                code=ErrorCode.PERMISSION,
+                field="options.medicalComplianceCheck",
+            )
+        ]
+    return []
+
+
+def slices(request: BatchRequest) -> Iterator[list[BatchItem]]:
+    """Yield unsaved items per type in slices, refs replaced by PendingRef placeholders."""
+    by_type: dict[str, list[BatchItem]] = {}
+    for op in request.operations:
+        pending = {dep: PendingRef(dep) for dep in op.dependencies}
+        item = BatchItem(
+            op_id=op.id,
+            type=op.type,
+            data=resolve_refs(op.data, pending),
+            priority=op.priority,
+            conflict_resolution=op.conflict_resolution or "",
+        )
+        group = by_type.setdefault(op.type, [])
+        group.append(item)
+        if len(group) >= DRY_RUN_SLICE:
+            yield group
+            by_type[op.type] = []
+    yield from (group for group in by_type.values() if group)
+
+
+def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
+    """Return the dry-run report of a raw exchange-format request; writes nothing."""
+    request, problems = parse_request(raw)
+    report = ValidationReport(request=request, problems=problems)
+    if problems:
+        return report
+    report.problems.extend(check_access(user=user, team=team, options=request.options))
+    for op in request.operations:
+        for path, message in executor_for(op.type).validate_data(op.data):
+            report.problems.append(RequestProblem(message, operation_id=op.id, field=path))
+    if report.problems:
+        return report
+    for group in slices(request):
+        ctx = Context(team=team, user=user, options=request.options, dry_run=True)
+        executor = executor_for(group[0].type)
+        executor.prepare(group, ctx)
+        for item in group:
+            item_report = ItemReport(op_id=item.op_id, type=item.type)
+            try:
+                executor.check(item, ctx)
+            except ItemError as error:
+                entry = error.as_dict()
+                if error.code == ErrorCode.CONFLICT or error.details.get("conflict"):
+                    item_report.conflicts.append(
+                        {**entry, "resolution": ctx.strategy_for(item), "outcome": error.status}
+                    )
+                if error.status == "FAILED":
+                    item_report.errors.append(entry)
+                else:
+                    item_report.warnings.append(entry)
+            notes = ctx.notes.get(item.op_id, {})
+            item_report.warnings.extend(notes.get("warnings", []))
+            item_report.medical.extend(notes.get("medical", []))
+            item_report.conflicts.extend(notes.get("conflicts", []))
+            report.items[item.op_id] = item_report
+    report.items = {op.id: report.items[op.id] for op in request.operations}
+    report.estimate = estimate(request)
+    return report
+
+
+def estimate(request: BatchRequest) -> dict[str, Any]:
+    """Rows to write, chunks, and seconds expected from measured per-type costs."""
+    options = request.options
+    rows = sum(executor_for(op.type).estimate_rows(op.data) for op in request.operations)
+    chunks = sum(1 for _ in plan_chunks(request.operations, chunk_size=options["chunk_size"]))
+    per_type = Counter(op.type for op in request.operations)
+    costs = measured_costs()
+    work_ms = sum(count * costs[op_type] for op_type, count in per_type.items())
+    workers = runner_slots(options, chunks)
+    chunk_overhead_ms = costs["_chunk"]
+    seconds = (work_ms + chunks * chunk_overhead_ms) / 1000 / workers
+    undoable = all(executor_for(op.type).is_undoable(op.data) for op in request.operations)
+    return {
+        "operations": len(request.operations),
+        "rows": rows,
+        "chunks": chunks,
+        "runners": workers,
+        "seconds": round(max(seconds, 0.05), 2),
+        "perTypeMs": {t: round(costs[t], 2) for t in per_type},
+        "undoable": undoable,
+        "undoWindowHours": settings.BATCH_UNDO_WINDOW_HOURS,
+    }
+
+
+def runner_slots(options: dict[str, Any], chunks: int) -> int:
+    if not options["parallel"]:
+        return 1
+    return max(1, min(options["max_concurrency"], chunks, settings.BATCH_MAX_CONCURRENCY))

@@ -1,0 +1,115 @@
+"""Fixtures to run batches through real RQ workers: in-process burst workers and worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rq import SimpleWorker
+
+from batch.models import Batch
+from batch.services import batch_submit
+from batch.tasks import queue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def rq_queue(transactional_db):
+    q = queue()
+    q.empty()
+    yield q
+    q.empty()
+
+
+def burst() -> None:
+    """Work the batch queue in this process until it is empty (no fork: shares the test's database)."""
+    q = queue()
+    SimpleWorker([q], connection=q.connection).work(burst=True, logging_level="WARNING")
+
+
+@pytest.fixture
+def run_worker(rq_queue) -> Callable[[], None]:
+    return burst
+
+
+@pytest.fixture
+def submit(trainer, team) -> Callable[..., Batch]:
+    def _submit(operations: list[dict], user=None, **options) -> Batch:
+        raw = {"operations": operations, "options": options, "metadata": {"source": "test"}}
+        return batch_submit(user=user or trainer, team=team, raw=raw, source="test")
+
+    return _submit
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """Environment for a worker process that uses this test run's database and queue."""
+    env = os.environ.copy()
+    parts = urlsplit(settings.DATABASE_URL)
+    env["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    env["RQ_QUEUE_NAME"] = settings.RQ_QUEUE_NAME
+    env.update(extra)
+    return env
+
+
+class WorkerProcesses:
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, *, burst: bool = False, **env: str) -> subprocess.Popen:
+        args = [sys.executable, "manage.py", "batch_worker", "-v", "0"]
+        if burst:
+            args.append("--burst")
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=worker_env(**env),
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def kill(self, proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+        """Kill the worker and its work horse (the whole process group)."""
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                self.kill(proc, signal.SIGKILL)
+
+
+@pytest.fixture
+def workers(rq_queue) -> Iterator[WorkerProcesses]:
+    procs = WorkerProcesses()
+    yield procs
+    procs.stop_all()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def wait_final(batch_id: int, timeout: float = 60.0) -> Batch:
+    wait_until(lambda: Batch.objects.get(pk=batch_id).is_final, timeout=timeout)
+    return Batch.objects.get(pk=batch_id)
