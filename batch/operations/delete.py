@@ -1,0 +1,106 @@
+"""DELETE: a soft delete (archive, undoable) by default; `permanent: true` removes the workout for good.
+
+Permanent deletion is refused for workouts with completed sessions (status completed, or any completed
+assignment), and is never undoable: its change-log row keeps the full image (exercises and
+assignments included) for the record, with `undoable=False`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from batch.errors import ErrorCode, ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.archive import chunk_workouts, ensure_archivable, workout_of, write_archive
+from batch.operations.base import Context, Executor, F, register, snapshot
+from batch.operations.calendar import ASSIGNMENT_IMAGE
+from workouts.models import Assignment, Workout, WorkoutExercise
+
+WORKOUT_IMAGE = tuple(
+    f.name for f in Workout._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")
+)
+EXERCISE_IMAGE = ("exercise", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
+
+
+@register
+class DeleteExecutor(Executor):
+    type = OperationType.DELETE
+    fields = {"workoutId": F("id", required=True), "permanent": F("bool")}
+
+    def is_undoable(self, data: dict[str, Any]) -> bool:
+        return not data.get("permanent")
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        workouts = chunk_workouts(items, ctx)
+        permanent = {
+            i.data["workoutId"] for i in items if i.data.get("permanent") and i.data["workoutId"] in workouts
+        }
+        exercises: dict[int, list[WorkoutExercise]] = {}
+        assignments: dict[int, list[Assignment]] = {}
+        if permanent:
+            for row in WorkoutExercise.objects.filter(workout_id__in=permanent).order_by("order", "id"):
+                exercises.setdefault(row.workout_id, []).append(row)
+            for row in Assignment.objects.filter(workout_id__in=permanent).order_by("id"):
+                assignments.setdefault(row.workout_id, []).append(row)
+        ctx.cache["exercises"] = exercises
+        ctx.cache["assignments"] = assignments
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        workout = workout_of(item, ctx)
+        if not item.data.get("permanent"):
+            if workout is not None:
+                ensure_archivable(workout, restore=False)
+            return
+        ctx.warn(
+            item,
+            "permanent delete cannot be undone: the workout, its exercises and assignments are removed",
+            code=ErrorCode.NOT_UNDOABLE,
+        )
+        if workout is None:
+            return
+        completed = [
+            a.pk
+            for a in ctx.cache["assignments"].get(workout.pk, [])
+            if a.status == Assignment.Status.COMPLETED
+        ]
+        if workout.status == Workout.Status.COMPLETED or completed:
+            raise ItemError(
+                code=ErrorCode.VALIDATION,
+                message=f"workout {workout.pk} has completed sessions and cannot be deleted permanently",
+                details={
+                    "workoutId": workout.pk,
+                    "field": "data.permanent",
+                    "status": workout.status,
+                    "completedAssignments": len(completed),
+                },
+                suggested_action="Delete it softly (permanent: false) to archive it instead.",
+            )
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        soft = [i for i in items if not i.data.get("permanent")]
+        hard = [i for i in items if i.data.get("permanent")]
+        results = write_archive(soft, ctx, restore_of={i.op_id: False for i in soft}) if soft else {}
+        for result in results.values():
+            result["permanent"] = False
+        if hard:
+            workouts: dict[int, Workout] = ctx.cache["workouts"]
+            doomed = {}
+            for item in hard:
+                workout = workouts[item.data["workoutId"]]
+                image = snapshot(workout, WORKOUT_IMAGE)
+                image["exercises"] = [
+                    snapshot(e, EXERCISE_IMAGE) for e in ctx.cache["exercises"].get(workout.pk, [])
+                ]
+                image["assignments"] = [
+                    {"id": a.pk, **snapshot(a, ASSIGNMENT_IMAGE)}
+                    for a in ctx.cache["assignments"].get(workout.pk, [])
+                ]
+                ctx.log_change(
+                    item, obj=workout, action=BatchChange.Action.DELETED, before=image, undoable=False
+                )
+                doomed[workout.pk] = workout
+                results[item.op_id] = {"id": workout.pk, "workoutId": workout.pk, "permanent": True}
+            # Cascades and SET_NULLs run per relation, not per workout: a constant number of statements.
+            Workout.objects.filter(pk__in=list(doomed)).delete()
+        return results
