@@ -28,7 +28,7 @@ from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.operations import executor_for
 from batch.operations.base import Context
 from batch.request import resolve_refs
-from batch.sql import values_update
+from batch.sql import copy_insert, values_update
 
 log = logging.getLogger("batch")
 
@@ -81,7 +81,8 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
             if batch.is_final:
                 return "final"
             if batch.status == Batch.Status.CANCELLING or (
-                batch.options.get("stop_on_error") and batch.failed
+                (batch.options.get("stop_on_error") or batch.options.get("rollback_on_error"))
+                and batch.failed
             ):
                 batch_finalize(batch_id=batch_id)
                 return "stopped"
@@ -198,11 +199,40 @@ def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:
         BatchItem, rows, ["status", "result", "error", "warnings", "attempts", "finished_at", "duration_ms"]
     )
     if ctx.changes:
-        BatchChange.objects.bulk_create(ctx.changes)
+        copy_insert(BatchChange, [change_row(c, now) for c in ctx.changes], CHANGE_FIELDS)
     BatchChunk.objects.filter(pk=chunk.pk).update(
         status=BatchChunk.Status.DONE, attempts=attempt, finished_at=now, duration_ms=elapsed_ms
     )
     add_counts(batch_id, [o.status for o in outcomes.values()], chunks_done=1)
+
+
+CHANGE_FIELDS = [
+    "batch",
+    "item",
+    "model",
+    "object_id",
+    "action",
+    "before",
+    "after",
+    "version_after",
+    "undoable",
+    "created_at",
+]
+
+
+def change_row(change: BatchChange, now: Any) -> dict[str, Any]:
+    return {
+        "batch": change.batch_id,
+        "item": change.item_id,
+        "model": change.model,
+        "object_id": change.object_id,
+        "action": change.action,
+        "before": change.before,
+        "after": change.after,
+        "version_after": change.version_after,
+        "undoable": change.undoable,
+        "created_at": now,
+    }
 
 
 def add_counts(batch_id: int, statuses: Sequence[str], *, chunks_done: int) -> None:
@@ -364,7 +394,7 @@ def batch_finalize(*, batch_id: int) -> Batch:
     """Set the batch's final state once nothing is pending; safe to call from any runner, any time."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
-        if batch.is_final:
+        if batch.is_final or batch.status == Batch.Status.ROLLING_BACK:  # its undo settles it
             return batch
         if batch.status == Batch.Status.CANCELLING:
             done = close_remaining(
@@ -377,7 +407,7 @@ def batch_finalize(*, batch_id: int) -> Batch:
                     suggested_action="Retry the failed items to run the rest.",
                 ).as_dict(),
             )
-        elif batch.options.get("stop_on_error") and batch.failed:
+        elif (batch.options.get("stop_on_error") or batch.options.get("rollback_on_error")) and batch.failed:
             done = close_remaining(
                 batch,
                 status=BatchItem.Status.SKIPPED,

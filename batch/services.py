@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from itertools import groupby, islice
+from itertools import islice
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,12 +13,13 @@ from batch.errors import ErrorCode, InvalidRequest, RequestProblem
 from batch.models import Batch, BatchChunk, BatchItem
 from batch.planner import plan_chunks
 from batch.request import BatchRequest
+from batch.sql import allocate_ids, copy_insert
 from batch.validation import batch_validate, estimate, runner_slots
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
 log = logging.getLogger("batch")
-INSERT_SLICE = 2000
+INSERT_SLICE = 5000
 
 
 def existing_for_request(*, user: Any, request_id: str) -> Batch | None:
@@ -113,33 +114,36 @@ def create_batch(
                 for seq, (level, ops) in enumerate(chunks)
             ]
         )
-        # Items go in level by level (in slices), so a dependency's id is known before its dependents.
-        ids: dict[str, int] = {}
-        triples = (
-            (level, chunk_row, op)
-            for chunk_row, (level, ops) in zip(chunk_rows, chunks, strict=True)
+        # Ids are reserved up front so dependencies can name them, then items stream in with COPY.
+        ids = dict(
+            zip(
+                (op.id for _, ops in chunks for op in ops),
+                allocate_ids(BatchItem, len(request.operations)),
+                strict=True,
+            )
+        )
+        rows = (
+            {
+                "id": ids[op.id],
+                "batch": batch.pk,
+                "chunk": chunk_row.pk,
+                "seq": op.seq,
+                "op_id": op.id,
+                "type": op.type,
+                "data": op.data,
+                "priority": op.priority,
+                "dependencies": op.dependencies,
+                "depends_on": [ids[d] for d in op.dependencies],
+                "conflict_resolution": op.conflict_resolution or "",
+                "status": BatchItem.Status.PENDING,
+                "attempts": 0,
+                "warnings": [],
+            }
+            for chunk_row, (_, ops) in zip(chunk_rows, chunks, strict=True)
             for op in ops
         )
-        for _, level_triples in groupby(triples, key=lambda triple: triple[0]):
-            while part := list(islice(level_triples, INSERT_SLICE)):
-                created = BatchItem.objects.bulk_create(
-                    [
-                        BatchItem(
-                            batch=batch,
-                            chunk=chunk_row,
-                            seq=op.seq,
-                            op_id=op.id,
-                            type=op.type,
-                            data=op.data,
-                            priority=op.priority,
-                            dependencies=op.dependencies,
-                            depends_on=[ids[d] for d in op.dependencies],
-                            conflict_resolution=op.conflict_resolution or "",
-                        )
-                        for _, chunk_row, op in part
-                    ]
-                )
-                ids.update((item.op_id, item.pk) for item in created)
+        while part := list(islice(rows, INSERT_SLICE)):
+            copy_insert(BatchItem, part, list(part[0]))
         audit_record(
             actor=user,
             action=AuditEvent.Action.BATCH_SUBMITTED,

@@ -43,3 +43,41 @@ def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fie
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> int:
+    """Insert many rows with COPY (several times faster than INSERT for big batches); no ids returned.
+
+    Callers that need ids allocate them first with `allocate_ids` and pass "id" among the fields.
+    """
+    if not rows:
+        return 0
+    from psycopg.types.json import Jsonb
+
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    json_columns = [isinstance(f, models.JSONField) for f in model_fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in model_fields)
+    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(row[name]) if is_json and row[name] is not None else row[name]
+                    for name, is_json in zip(fields, json_columns, strict=True)
+                ]
+            )
+    return len(rows)
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """Reserve `count` primary keys from the model's sequence in one query."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
