@@ -1,0 +1,237 @@
+"""ASSIGN: put players on a workout (or replace its roster with `removeExisting`), medically gated.
+
+Each listed player goes through the compliance engine for the workout's exercises on its date: a
+blocked player fails the item with MEDICAL_RESTRICTION (unless a medic turned the check off, then the
+assignment carries the verdict "blocked"); a modified one is assigned with the capped load and the
+substitutions recorded on the assignment. A player already on the workout is updated (version + 1).
+On a scheduled workout the calendar checks double bookings and daily load limits.
+
+Query cost per chunk: workouts (locked), their assignments, players, their exercises, restrictions
+(+ names, + library when something offends), facilities, the calendar's workouts and assignments; the
+writes are one INSERT, one UPDATE and one DELETE at most, plus OVERRIDE's two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from batch.errors import ErrorCode, ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.archive import chunk_workouts, workout_of
+from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
+from batch.operations.calendar import (
+    ASSIGNMENT_IMAGE,
+    Calendar,
+    Slot,
+    apply_overrides,
+    local_day,
+    resolve,
+)
+from batch.operations.medical import compliance_engine, gate_players
+from batch.sql import values_update
+from workouts.models import Assignment, Player, Workout, WorkoutExercise
+
+ASSIGNMENT_FIELDS = {
+    "playerId": F("id", required=True),
+    "role": F("str", choices=Assignment.Role.values),
+    "loadPercent": F("int", min=0, max=150),
+}
+UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
+
+
+def exercise_specs(workout_ids: set[int]) -> dict[int, list[Any]]:
+    """Return each workout's exercises as compliance specs (one query)."""
+    from medical.compliance import ExerciseSpec
+
+    specs: dict[int, list[Any]] = {}
+    if workout_ids:
+        rows = (
+            WorkoutExercise.objects.filter(workout_id__in=workout_ids)
+            .select_related("exercise")
+            .order_by("workout_id", "order", "id")
+        )
+        for row in rows:
+            specs.setdefault(row.workout_id, []).append(
+                ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
+            )
+    return specs
+
+
+def workout_day(workout: Workout, ctx: Context) -> Any:
+    return local_day(workout.scheduled_start) if workout.scheduled_start else ctx.now.date()
+
+
+def medical_fields(verdict: Any, load: int) -> tuple[int, dict[str, Any]]:
+    """Return the load after the verdict's cap and the assignment's medical fields."""
+    if verdict is None:
+        return load, {"medical_verdict": Assignment.Verdict.UNCHECKED, "modifications": []}
+    if verdict.load_cap is not None:
+        load = min(load, verdict.load_cap)
+    return load, {"medical_verdict": verdict.verdict, "modifications": verdict.substitutions}
+
+
+@register
+class AssignExecutor(Executor):
+    type = OperationType.ASSIGN
+    fields = {
+        "workoutId": F("id", required=True),
+        "assignments": F("list", required=True, max=200, item=F("dict", fields=ASSIGNMENT_FIELDS)),
+        "removeExisting": F("bool"),
+    }
+
+    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = super().validate_data(data)
+        if data.get("assignments") == [] and not data.get("removeExisting"):
+            problems.append(("data.assignments", "must name at least one player (or set removeExisting)"))
+        return problems
+
+    def estimate_rows(self, data: dict[str, Any]) -> int:
+        return max(1, len(data.get("assignments") or []))
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        workouts = chunk_workouts(items, ctx)
+        existing: dict[int, dict[int, Assignment]] = {}
+        if workouts:
+            for row in Assignment.objects.filter(workout_id__in=workouts).order_by("id"):
+                existing.setdefault(row.workout_id, {})[row.player_id] = row
+        ctx.cache["existing"] = existing
+        player_ids = {
+            e["playerId"]
+            for i in items
+            for e in i.data.get("assignments") or []
+            if isinstance(e.get("playerId"), int)
+        }
+        ctx.cache["players"] = (
+            Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
+        )
+        ctx.cache["specs"] = exercise_specs(set(workouts))
+        if player_ids:
+            compliance_engine(
+                ctx, player_ids=player_ids, dates={workout_day(w, ctx) for w in workouts.values()}
+            )
+        days = {local_day(w.scheduled_start) for w in workouts.values() if w.scheduled_start}
+        ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=ctx.cache["players"])
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        data = item.data
+        players: dict[int, Player] = ctx.cache["players"]
+        entries = []
+        seen: set[int] = set()
+        for index, entry in enumerate(data.get("assignments") or []):
+            player = players.get(entry["playerId"])
+            if player is None:
+                raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
+            if player.pk in seen:
+                raise invalid(
+                    f"player {player.name} is listed twice", field_name=f"data.assignments[{index}]"
+                )
+            seen.add(player.pk)
+            entries.append((player, entry))
+        workout = workout_of(item, ctx)
+        if workout is None:
+            return
+        if workout.archived_at is not None or workout.status == Workout.Status.CANCELLED:
+            raise ItemError(
+                code=ErrorCode.VALIDATION,
+                message=f"workout {workout.pk} is {workout.status}; players cannot be assigned to it",
+                details={"workoutId": workout.pk, "field": "data.workoutId"},
+                suggested_action="Restore or reschedule the workout first.",
+            )
+        verdicts = gate_players(
+            item,
+            ctx,
+            player_ids=[p.pk for p, _ in entries],
+            exercises=ctx.cache["specs"].get(workout.pk, []),
+            on_date=workout_day(workout, ctx),
+            intensity=workout.intensity,
+        )
+        existing = ctx.cache["existing"].get(workout.pk, {})
+        creates, updates, removals = [], [], []
+        loads: dict[int, int] = {}
+        for player, entry in entries:
+            load, medical = medical_fields(verdicts.get(player.pk), entry.get("loadPercent", 100))
+            values = {"role": entry.get("role", Assignment.Role.PARTICIPANT), "load_percent": load, **medical}
+            loads[player.pk] = load
+            if player.pk in existing:
+                updates.append((existing[player.pk], values))
+            else:
+                creates.append(Assignment(workout=workout, player=player, **values))
+        if data.get("removeExisting"):
+            removals = [a for pid, a in existing.items() if pid not in seen]
+        calendar: Calendar = ctx.cache["calendar"]
+        booking = calendar.booking_of(workout.pk)
+        if booking is not None and loads:
+            for assignment in removals:
+                booking.loads.pop(assignment.player_id, None)
+            slot = Slot(
+                start=booking.start,
+                end=booking.end,
+                facility_id=booking.facility_id,
+                loads=loads,
+                key=booking.key,
+                workout_id=workout.pk,
+                check_facility=False,
+            )
+            resolve(item, ctx, calendar, slot, movable=False)
+            booking.loads.update(loads)
+        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, creates, updates, removals)
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        apply_overrides(items, ctx)
+        creates: list[tuple[BatchItem, Assignment]] = []
+        updates: dict[int, dict[str, Any]] = {}
+        removals: list[tuple[BatchItem, Assignment]] = []
+        results: dict[str, dict[str, Any]] = {}
+        for item in items:
+            workout, new, changed, removed = ctx.cache["plans"][item.op_id]
+            creates.extend((item, a) for a in new)
+            removals.extend((item, a) for a in removed)
+            for assignment, values in changed:
+                before = snapshot(assignment, UPDATED_FIELDS)
+                for key, value in values.items():
+                    setattr(assignment, key, value)
+                assignment.version += 1
+                ctx.log_change(
+                    item,
+                    obj=assignment,
+                    action=BatchChange.Action.UPDATED,
+                    before=before,
+                    after=snapshot(assignment, UPDATED_FIELDS),
+                )
+                updates[assignment.pk] = {
+                    "pk": assignment.pk,
+                    **{k: getattr(assignment, k) for k in UPDATED_FIELDS},
+                    "version": assignment.version,
+                    "updated_at": ctx.now,
+                }
+            results[item.op_id] = {
+                "id": workout.pk,
+                "workoutId": workout.pk,
+                "assigned": [a.player_id for a in new],
+                "updated": [a.player_id for a, _ in changed],
+                "removed": [a.player_id for a in removed],
+                "medical": {str(a.player_id): a.medical_verdict for a in new}
+                | {str(a.player_id): v["medical_verdict"] for a, v in changed},
+            }
+        if removals:
+            for item, assignment in removals:
+                ctx.log_change(
+                    item,
+                    obj=assignment,
+                    action=BatchChange.Action.UNASSIGNED,
+                    before=snapshot(assignment, ASSIGNMENT_IMAGE),
+                )
+            Assignment.objects.filter(pk__in=[a.pk for _, a in removals]).delete()
+        if updates:
+            values_update(Assignment, list(updates.values()), [*UPDATED_FIELDS, "version", "updated_at"])
+        if creates:
+            Assignment.objects.bulk_create([a for _, a in creates])
+            for item, assignment in creates:
+                ctx.log_change(
+                    item,
+                    obj=assignment,
+                    action=BatchChange.Action.ASSIGNED,
+                    after=snapshot(assignment, ASSIGNMENT_IMAGE),
+                )
+        return results
