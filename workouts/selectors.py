@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
+from django.http import Http404, QueryDict
+from django.utils import timezone
 
 from workouts.models import Exercise, Membership, Player, Team, Workout, WorkoutTemplate
 
@@ -60,3 +65,104 @@ def templates_for_team(*, team: Team) -> QuerySet[WorkoutTemplate]:
 
 def exercise_library() -> QuerySet[Exercise]:
     return Exercise.objects.all()
+
+
+def workouts_filtered(qs: QuerySet[Workout], filters: dict[str, Any]) -> QuerySet[Workout]:
+    """Apply the list filters (WorkoutFilterForm.filters); archived only show when asked for by status."""
+    from workouts.forms import SORTS
+
+    status = filters.get("status")
+    if status == Workout.Status.ARCHIVED:
+        qs = qs.filter(archived_at__isnull=False)
+    elif status and status != "all":
+        qs = qs.filter(status=status, archived_at__isnull=True)
+    elif status != "all":
+        qs = qs.filter(archived_at__isnull=True)
+    if filters.get("type"):
+        qs = qs.filter(type=filters["type"])
+    tz = timezone.get_current_timezone()
+    if filters.get("date_from"):
+        qs = qs.filter(scheduled_start__gte=dt.datetime.combine(filters["date_from"], dt.time.min, tzinfo=tz))
+    if filters.get("date_to"):
+        end = dt.datetime.combine(filters["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        qs = qs.filter(scheduled_start__lt=end)
+    if filters.get("q"):
+        term = filters["q"]
+        qs = qs.filter(Q(name__icontains=term) | Q(notes__icontains=term) | Q(facility__name__icontains=term))
+    return qs.order_by(*SORTS[filters.get("sort") or "start"])
+
+
+def filters_from_query(query: str) -> dict[str, Any]:
+    """Return the cleaned list filters of a stored querystring (page, team and sort ignored)."""
+    from workouts.forms import WorkoutFilterForm
+
+    data = QueryDict(query or "", mutable=True)
+    for key in ("page", "team", "sort"):
+        data.pop(key, None)
+    return WorkoutFilterForm(data).filters
+
+
+SELECTION_KEY = "workout-selection:{team_id}"
+
+
+@dataclass
+class Selection:
+    """A team's workout selection as kept in the session.
+
+    Either explicit ids (query is None) or "everything matching query" minus excluded ids; included
+    ids are added in both modes. Never holds the filtered ids themselves, so 10,000 workouts cost
+    nothing to select.
+    """
+
+    query: str | None = None
+    included: set[int] = field(default_factory=set)
+    excluded: set[int] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return self.query is None and not self.included
+
+    def as_session(self) -> dict[str, Any]:
+        return {"query": self.query, "included": sorted(self.included), "excluded": sorted(self.excluded)}
+
+    @classmethod
+    def from_session(cls, session: Any, team: Team) -> Selection:
+        raw = session.get(SELECTION_KEY.format(team_id=team.pk)) or {}
+        try:
+            return cls(
+                query=raw.get("query"),
+                included={int(i) for i in raw.get("included", [])},
+                excluded={int(i) for i in raw.get("excluded", [])},
+            )
+        except (TypeError, ValueError, AttributeError):
+            return cls()
+
+    def save(self, session: Any, team: Team) -> None:
+        session[SELECTION_KEY.format(team_id=team.pk)] = self.as_session()
+
+
+def selected_workouts(*, team: Team, selection: Selection) -> QuerySet[Workout]:
+    """Return the team's selected workouts as one lazy queryset (subqueries, no id lists from filters)."""
+    qs = Workout.objects.filter(team=team)
+    if selection.query is not None:
+        matching = workouts_filtered(Workout.objects.filter(team=team), filters_from_query(selection.query))
+        cond = Q(pk__in=matching.order_by().values("pk"))
+        if selection.included:
+            cond |= Q(pk__in=selection.included)
+        qs = qs.filter(cond)
+    else:
+        qs = qs.filter(pk__in=selection.included)
+    if selection.excluded:
+        qs = qs.exclude(pk__in=selection.excluded)
+    return qs.order_by("scheduled_start", "id")
+
+
+def workouts_in_week(*, team: Team, monday: dt.date) -> QuerySet[Workout]:
+    """Return the team's active workouts starting in the week from monday (local time)."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=tz)
+    return (
+        workouts_for_team(team=team, include_archived=False)
+        .filter(scheduled_start__gte=start, scheduled_start__lt=start + dt.timedelta(days=7))
+        .order_by("scheduled_start", "id")
+    )

@@ -7,63 +7,160 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from workouts.forms import SORTS, WorkoutFilterForm
-from workouts.models import Assignment, Workout, WorkoutExercise
-from workouts.selectors import role_in_team, team_for_user, teams_for_user, workouts_for_team
+from workouts.forms import SelectionForm, WeekForm, WorkoutFilterForm
+from workouts.models import Assignment, Team, Workout, WorkoutExercise
+from workouts.selectors import (
+    Selection,
+    role_in_team,
+    selected_workouts,
+    team_for_user,
+    teams_for_user,
+    workouts_filtered,
+    workouts_for_team,
+    workouts_in_week,
+)
 
 PAGE_SIZE = 50
 
 
-def _filtered(qs: QuerySet[Workout], filters: dict[str, Any]) -> QuerySet[Workout]:
-    """Apply the list filters; archived workouts only show when asked for by status."""
-    status = filters.get("status")
-    if status == Workout.Status.ARCHIVED:
-        qs = qs.filter(archived_at__isnull=False)
-    elif status and status != "all":
-        qs = qs.filter(status=status, archived_at__isnull=True)
-    elif status != "all":
-        qs = qs.filter(archived_at__isnull=True)
-    if filters.get("type"):
-        qs = qs.filter(type=filters["type"])
-    tz = timezone.get_current_timezone()
-    if filters.get("date_from"):
-        qs = qs.filter(scheduled_start__gte=dt.datetime.combine(filters["date_from"], dt.time.min, tzinfo=tz))
-    if filters.get("date_to"):
-        end = dt.datetime.combine(filters["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        qs = qs.filter(scheduled_start__lt=end)
-    if filters.get("q"):
-        term = filters["q"]
-        qs = qs.filter(Q(name__icontains=term) | Q(notes__icontains=term) | Q(facility__name__icontains=term))
-    return qs.order_by(*SORTS[filters.get("sort") or "start"])
+def _filter_key(params: QueryDict) -> str:
+    """Return the querystring that names a filtered set (page, team and sort don't change it)."""
+    query = params.copy()
+    for key in ("page", "team", "sort"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[str, Any]:
+    """Return the list's context: filtered page plus the session selection state (two extra queries)."""
+    form = WorkoutFilterForm(params)
+    workouts = workouts_filtered(workouts_for_team(team=team), form.filters)
+    page = Paginator(workouts, PAGE_SIZE).get_page(params.get("page"))
+    selection = Selection.from_session(request.session, team)
+    page_ids = [w.pk for w in page.object_list]
+    if selection.empty or not page_ids:
+        selected_on_page: set[int] = set()
+        selected_count = 0
+    else:
+        selected_on_page = set(
+            selected_workouts(team=team, selection=selection)
+            .filter(pk__in=page_ids)
+            .values_list("pk", flat=True)
+        )
+        selected_count = selected_workouts(team=team, selection=selection).count()
+    return {
+        "team": team,
+        "form": form,
+        "page": page,
+        "page_ids": ",".join(str(i) for i in page_ids),
+        "sort": form.filters.get("sort") or "start",
+        "selected_on_page": selected_on_page,
+        "selected_count": selected_count,
+        "matching_count": page.paginator.count,
+        "selection_query": params.urlencode(),
+        "all_matching": selection.query is not None and selection.query == _filter_key(params),
+        "operations": OPERATION_BUTTONS,
+    }
+
+
+# (url slug, label) of the batch operations offered on a selection.
+OPERATION_BUTTONS = (
+    ("assign", "Assign players"),
+    ("schedule", "Schedule"),
+    ("duplicate", "Duplicate"),
+    ("update", "Edit"),
+    ("archive", "Archive / restore"),
+    ("template", "Save as template"),
+    ("delete", "Delete"),
+)
 
 
 @login_required
 @require_GET
 def workout_list(request: HttpRequest) -> HttpResponse:
     team = team_for_user(user=request.user, slug=request.GET.get("team"))
-    form = WorkoutFilterForm(request.GET)
-    workouts = _filtered(workouts_for_team(team=team), form.filters)
-    page = Paginator(workouts, PAGE_SIZE).get_page(request.GET.get("page"))
     template_name = "workouts/list.html"
     if request.htmx and not request.htmx.boosted:
         template_name += "#table"
-    context = {
-        "team": team,
-        "form": form,
-        "page": page,
-        "sort": form.filters.get("sort") or "start",
-        "role": role_in_team(user=request.user, team=team),
-    }
+    context = _list_context(request, team, request.GET)
+    context["role"] = role_in_team(user=request.user, team=team)
     response = render(request, template_name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@login_required
+@require_POST
+def workout_select(request: HttpRequest) -> HttpResponse:
+    """Change the session selection: sync one page's checkboxes, select all matching, or clear."""
+    team = team_for_user(user=request.user, slug=request.POST.get("team"))
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            "Invalid selection: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+            content_type="text/plain",
+        )
+    data = form.cleaned_data
+    params = QueryDict(data["query"] or "", mutable=True)
+    params["team"] = team.slug
+    selection = Selection.from_session(request.session, team)
+    if data["action"] == "clear":
+        selection = Selection()
+    elif data["action"] == "all":
+        selection = Selection(query=_filter_key(params))
+    else:
+        checked = set(data["ids"])
+        on_page = set(data["page_ids"]) | checked
+        unchecked = on_page - checked
+        if selection.query is None:
+            selection.included = (selection.included - unchecked) | checked
+        else:
+            selection.excluded = (selection.excluded - checked) | unchecked
+            selection.included = (selection.included - unchecked) | checked
+    selection.save(request.session, team)
+    if not request.htmx:
+        return redirect(f"{reverse('workouts:list')}?{params.urlencode()}")
+    context = _list_context(request, team, params)
+    name = "workouts/list.html#selection_bar" if data["action"] == "sync" else "workouts/list.html#table"
+    return render(request, name, context)
+
+
+@login_required
+@require_GET
+def workout_calendar(request: HttpRequest) -> HttpResponse:
+    team = team_for_user(user=request.user, slug=request.GET.get("team"))
+    form = WeekForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Bad week: " + " ".join(form.errors["week"]), content_type="text/plain")
+    monday = form.cleaned_data["week"]
+    days = [monday + dt.timedelta(days=i) for i in range(7)]
+    by_day: dict[dt.date, list[Workout]] = {d: [] for d in days}
+    for workout in workouts_in_week(team=team, monday=monday):
+        by_day.setdefault(timezone.localtime(workout.scheduled_start).date(), []).append(workout)
+
+    def iso(d: dt.date) -> str:
+        year, week, _ = d.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    context = {
+        "team": team,
+        "days": [(d, by_day.get(d, [])) for d in days],
+        "week": iso(monday),
+        "prev_week": iso(monday - dt.timedelta(days=7)),
+        "next_week": iso(monday + dt.timedelta(days=7)),
+        "today": timezone.localdate(),
+        "sunday": days[-1],
+        "monday": monday,
+    }
+    return render(request, "workouts/calendar.html", context)
 
 
 @login_required

@@ -98,4 +98,44 @@
     var list = document.getElementById("messages");
     if (list) window.setTimeout(function () { list.classList.add("messages--faded"); }, TOAST_MS);
   });
+
+  // Workouts list: shift-click selects a range of rows; the header box selects the page. The
+  // selection form posts once on the resulting "change" (htmx, hx-trigger="change").
+  var lastRow = null;
+  document.addEventListener("click", function (evt) {
+    var box = evt.target;
+    if (!box || !box.matches) return;
+    if (box.matches("input[data-select-row]")) {
+      var boxes = Array.prototype.slice.call(
+        box.closest("table").querySelectorAll("input[data-select-row]"));
+      if (evt.shiftKey && lastRow && boxes.indexOf(lastRow) !== -1) {
+        var a = boxes.indexOf(lastRow), b = boxes.indexOf(box);
+        var lo = Math.min(a, b), hi = Math.max(a, b);
+        for (var i = lo; i <= hi; i++) boxes[i].checked = box.checked;
+      }
+      lastRow = box;
+      markRows(box.closest("table"));
+    } else if (box.matches("input[data-select-page]")) {
+      var table = box.closest("table");
+      table.querySelectorAll("input[data-select-row]").forEach(function (el) { el.checked = box.checked; });
+      markRows(table);
+    }
+  });
+  function markRows(table) {
+    if (!table) return;
+    table.querySelectorAll("input[data-select-row]").forEach(function (el) {
+      var row = el.closest("tr");
+      if (row) row.classList.toggle("is-selected", el.checked);
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function () { lastRow = null; });
+
+  // Notices (batch finished): the close button removes the notice.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-dismiss]");
+    if (btn) {
+      var notice = btn.closest("[data-notice]");
+      if (notice) notice.remove();
+    }
+  });
 })();

@@ -1,0 +1,444 @@
+"""Forms that turn the operation modal's fields into an exchange-format batch request.
+
+Each operation form knows the fields its type needs and builds one operation per selected workout
+(`operations(targets)`); OptionsForm holds the advanced options. The request is built here, on the
+server, from the session selection: the browser never sends the list of workout ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, ClassVar
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from batch.request import CONFLICT_STRATEGIES
+from workouts.models import Assignment, Workout, WorkoutTemplate
+from workouts.selectors import players_for_team, templates_for_team
+
+Target = tuple[int, int]  # (workout id, version)
+WEEKDAYS = [
+    ("MO", "Mon"),
+    ("TU", "Tue"),
+    ("WE", "Wed"),
+    ("TH", "Thu"),
+    ("FR", "Fri"),
+    ("SA", "Sat"),
+    ("SU", "Sun"),
+]
+MAX_CREATED = 1000
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.isoformat()
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class OptionsForm(forms.Form):
+    """The batch options behind the modal's "Advanced" fold, with the engine's defaults."""
+
+    prefix = "opt"
+
+    max_concurrency = forms.IntegerField(
+        label="Concurrency", min_value=1, max_value=settings.BATCH_MAX_CONCURRENCY, initial=5
+    )
+    chunk_size = forms.IntegerField(
+        label="Chunk size", min_value=1, max_value=settings.BATCH_MAX_CHUNK_SIZE, initial=10
+    )
+    stop_on_error = forms.BooleanField(label="Stop on first error", required=False, initial=False)
+    rollback_on_error = forms.BooleanField(
+        label="Roll everything back on error", required=False, initial=False
+    )
+    retry_attempts = forms.IntegerField(
+        label="Retries (transient errors)", min_value=0, max_value=10, initial=3
+    )
+    medical_check = forms.BooleanField(label="Medical compliance check", required=False, initial=True)
+    conflict_resolution = forms.ChoiceField(
+        label="On conflict",
+        choices=[
+            ("SKIP", "Skip the item"),
+            ("OVERRIDE", "Override the other booking"),
+            ("ADJUST_TIME", "Move to the next free time"),
+            ("FIND_ALTERNATIVE", "Find another facility or day"),
+            ("FAIL", "Fail the item"),
+        ],
+        initial="SKIP",
+    )
+    notify_on_complete = forms.BooleanField(label="Notify me when it ends", required=False, initial=True)
+
+    def clean_conflict_resolution(self) -> str:
+        value = self.cleaned_data["conflict_resolution"]
+        assert value in CONFLICT_STRATEGIES
+        return value
+
+    def exchange(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "maxConcurrency": d["max_concurrency"],
+            "chunkSize": d["chunk_size"],
+            "stopOnError": d["stop_on_error"],
+            "rollbackOnError": d["rollback_on_error"],
+            "retryFailedOperations": d["retry_attempts"] > 0,
+            "retryAttempts": d["retry_attempts"],
+            "medicalComplianceCheck": d["medical_check"],
+            "conflictResolution": d["conflict_resolution"],
+            "notifyOnComplete": d["notify_on_complete"],
+        }
+
+
+class OperationForm(forms.Form):
+    """Base: the fields one operation type needs; builds that type's operations."""
+
+    op_type: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    needs_selection: ClassVar[bool] = True
+    picks_players: ClassVar[bool] = False
+
+    request_id = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("request_id", str(uuid.uuid4()))
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def operations(self, targets: list[Target]) -> list[dict[str, Any]]:
+        return [
+            {"id": f"{self.op_type.lower()}-{pk}", "type": self.op_type, "data": self.data_for(pk, version)}
+            for pk, version in targets
+        ]
+
+    def description(self, count: int) -> str:
+        return f"{self.title}: {count} workout{'s' if count != 1 else ''}"
+
+
+class PlayersMixin(forms.Form):
+    """A player picker over the team's roster (rendered with medical badges by the template)."""
+
+    players = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+        super().__init__(*args, team=team, **kwargs)
+        self.fields["players"].queryset = players_for_team(team=team)
+
+
+class AssignForm(PlayersMixin, OperationForm):
+    op_type = "ASSIGN"
+    title = "Assign players"
+    picks_players = True
+
+    role = forms.ChoiceField(choices=Assignment.Role.choices, initial=Assignment.Role.PARTICIPANT)
+    load_percent = forms.IntegerField(label="Load %", min_value=0, max_value=200, initial=100)
+    remove_existing = forms.BooleanField(label="Replace existing assignments", required=False)
+
+    def clean_players(self) -> Any:
+        players = self.cleaned_data["players"]
+        if not players:
+            raise forms.ValidationError("Pick at least one player.")
+        return players
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "workoutId": workout_id,
+            "assignments": [
+                {"playerId": p.pk, "role": d["role"], "loadPercent": d["load_percent"]} for p in d["players"]
+            ],
+            "removeExisting": d["remove_existing"],
+        }
+
+
+class ScheduleForm(OperationForm):
+    op_type = "SCHEDULE"
+    title = "Schedule"
+
+    start = forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"])
+    end = forms.DateTimeField(required=False, widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"])
+    facility = forms.ModelChoiceField(queryset=None, required=False, empty_label="Keep current")
+    frequency = forms.ChoiceField(
+        label="Repeat",
+        required=False,
+        choices=[
+            ("", "Does not repeat"),
+            ("DAILY", "Daily"),
+            ("WEEKLY", "Weekly"),
+            ("BIWEEKLY", "Every two weeks"),
+            ("MONTHLY", "Monthly"),
+        ],
+    )
+    weekdays = forms.MultipleChoiceField(
+        choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    count = forms.IntegerField(label="Occurrences", required=False, min_value=1, max_value=366)
+
+    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+        from workouts.models import Facility
+
+        super().__init__(*args, team=team, **kwargs)
+        self.fields["facility"].queryset = Facility.objects.order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean()
+        if d.get("start") and d.get("end") and d["end"] <= d["start"]:
+            self.add_error("end", "The end must be after the start.")
+        if d.get("frequency") and not (d.get("until") or d.get("count")):
+            self.add_error("until", "A repeating schedule needs an end date or a number of occurrences.")
+        if not d.get("frequency") and (d.get("weekdays") or d.get("until") or d.get("count")):
+            self.add_error("frequency", "Pick how it repeats, or clear the repeat fields.")
+        return d
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        d = self.cleaned_data
+        data: dict[str, Any] = {"workoutId": workout_id, "start": iso(d["start"])}
+        if d.get("end"):
+            data["end"] = iso(d["end"])
+        if d.get("facility"):
+            data["facilityId"] = d["facility"].pk
+        if d.get("frequency"):
+            recurrence: dict[str, Any] = {"frequency": d["frequency"]}
+            if d.get("weekdays"):
+                recurrence["weekdays"] = d["weekdays"]
+            if d.get("until"):
+                recurrence["until"] = d["until"].isoformat()
+            if d.get("count"):
+                recurrence["count"] = d["count"]
+            data["recurrence"] = recurrence
+        return data
+
+
+class DuplicateForm(OperationForm):
+    op_type = "DUPLICATE"
+    title = "Duplicate"
+
+    count = forms.IntegerField(label="Copies of each", min_value=1, max_value=52, initial=1)
+    name_pattern = forms.CharField(
+        max_length=200, initial="{original} - Copy {n}", help_text="{original} and {n} are replaced."
+    )
+    date_shift_days = forms.IntegerField(
+        label="Shift each copy by (days)", required=False, min_value=-365, max_value=365, initial=7
+    )
+    include_assignments = forms.BooleanField(required=False, initial=True)
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        d = self.cleaned_data
+        data = {
+            "workoutId": workout_id,
+            "count": d["count"],
+            "namePattern": d["name_pattern"],
+            "includeAssignments": d["include_assignments"],
+        }
+        if d.get("date_shift_days") is not None:
+            data["dateShiftDays"] = d["date_shift_days"]
+        return data
+
+
+class UpdateForm(OperationForm):
+    op_type = "UPDATE"
+    title = "Edit"
+
+    name = forms.CharField(required=False, max_length=200, help_text="Leave a field empty to keep it.")
+    type = forms.ChoiceField(required=False, choices=[("", "Keep"), *Workout.Type.choices])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Keep"), *[c for c in Workout.Status.choices if c[0] != Workout.Status.ARCHIVED]],
+    )
+    intensity = forms.IntegerField(required=False, min_value=0, max_value=100)
+    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    FIELD_MAP: ClassVar[dict[str, str]] = {
+        "name": "name",
+        "type": "type",
+        "status": "status",
+        "intensity": "intensity",
+        "notes": "notes",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean()
+        if not self.updates():
+            raise forms.ValidationError("Change at least one field.")
+        return d
+
+    def updates(self) -> dict[str, Any]:
+        d = getattr(self, "cleaned_data", {})
+        return {camel: d[name] for name, camel in self.FIELD_MAP.items() if d.get(name) not in (None, "")}
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        return {"workoutId": workout_id, "updates": self.updates(), "expectedVersion": version}
+
+
+class DeleteForm(OperationForm):
+    op_type = "DELETE"
+    title = "Delete"
+
+    permanent = forms.BooleanField(
+        label="Delete permanently (cannot be undone)",
+        required=False,
+        help_text="Otherwise the workouts are archived.",
+    )
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        return {"workoutId": workout_id, "permanent": self.cleaned_data["permanent"]}
+
+
+class ArchiveForm(OperationForm):
+    op_type = "ARCHIVE"
+    title = "Archive / restore"
+
+    restore = forms.TypedChoiceField(
+        label="Action",
+        choices=[("0", "Archive"), ("1", "Restore from archive")],
+        coerce=lambda v: v == "1",
+        initial="0",
+        widget=forms.RadioSelect,
+    )
+
+    def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
+        return {"workoutId": workout_id, "restore": self.cleaned_data["restore"]}
+
+
+class TemplateForm(OperationForm):
+    op_type = "TEMPLATE"
+    title = "Save as template"
+
+    name = forms.CharField(max_length=200)
+    category = forms.ChoiceField(choices=Workout.Type.choices)
+    visibility = forms.ChoiceField(
+        choices=WorkoutTemplate.Visibility.choices, initial=WorkoutTemplate.Visibility.TEAM
+    )
+    description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def operations(self, targets: list[Target]) -> list[dict[str, Any]]:
+        d = self.cleaned_data
+        data: dict[str, Any] = {
+            "workoutIds": [pk for pk, _ in targets],
+            "name": d["name"],
+            "category": d["category"],
+            "visibility": d["visibility"],
+        }
+        if d.get("description"):
+            data["description"] = d["description"]
+        return [{"id": "template-1", "type": "TEMPLATE", "data": data}]
+
+
+class CreateFromTemplateForm(PlayersMixin, OperationForm):
+    """N workouts from a template across a date range on chosen weekdays, with default assignments."""
+
+    op_type = "CREATE"
+    title = "Create from template"
+    needs_selection = False
+    picks_players = True
+
+    template = forms.ModelChoiceField(queryset=None, empty_label="Pick a template")
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=[(str(i), label) for i, (_, label) in enumerate(WEEKDAYS)],
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), initial=dt.time(9, 0)
+    )
+    name_pattern = forms.CharField(
+        max_length=200,
+        required=False,
+        initial="{template} {date}",
+        help_text="{template} and {date} are replaced.",
+    )
+
+    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+        super().__init__(*args, team=team, **kwargs)
+        self.fields["template"].queryset = templates_for_team(team=team)
+
+    def clean(self) -> dict[str, Any]:
+        d = super().clean()
+        start, end = d.get("date_from"), d.get("date_to")
+        if start and end:
+            if end < start:
+                self.add_error("date_to", "The end date must not be before the start date.")
+            elif (end - start).days > 366:
+                self.add_error("date_to", "Pick a range of at most a year.")
+            elif d.get("weekdays") and not self.dates():
+                self.add_error("weekdays", "No chosen weekday falls in that range.")
+            elif len(self.dates()) > MAX_CREATED:
+                self.add_error(
+                    "date_to", f"That makes more than {MAX_CREATED} workouts; pick a shorter range."
+                )
+        return d
+
+    def dates(self) -> list[dt.date]:
+        d = self.cleaned_data
+        days = set(d.get("weekdays") or [])
+        start, end = d["date_from"], d["date_to"]
+        return [
+            start + dt.timedelta(days=i)
+            for i in range((end - start).days + 1)
+            if (start + dt.timedelta(days=i)).weekday() in days
+        ]
+
+    def operations(self, targets: list[Target]) -> list[dict[str, Any]]:
+        d = self.cleaned_data
+        template: WorkoutTemplate = d["template"]
+        tz = timezone.get_current_timezone()
+        ops = []
+        for day in self.dates():
+            start = dt.datetime.combine(day, d["time"], tzinfo=tz)
+            workout: dict[str, Any] = {
+                "scheduledStart": start.isoformat(),
+                "scheduledEnd": (start + dt.timedelta(minutes=template.duration_minutes)).isoformat(),
+            }
+            if d.get("name_pattern"):
+                workout["name"] = (
+                    d["name_pattern"].replace("{template}", template.name).replace("{date}", day.isoformat())
+                )
+            data: dict[str, Any] = {"templateId": template.pk, "workout": workout}
+            if d.get("players"):
+                data["assignments"] = [{"playerId": p.pk} for p in d["players"]]
+            ops.append({"id": f"create-{day.isoformat()}", "type": "CREATE", "data": data})
+        return ops
+
+    def description(self, count: int) -> str:
+        return f"Create from template {self.cleaned_data['template'].name}: {count} workouts"
+
+
+OPERATION_FORMS: dict[str, type[OperationForm]] = {
+    "assign": AssignForm,
+    "schedule": ScheduleForm,
+    "duplicate": DuplicateForm,
+    "update": UpdateForm,
+    "delete": DeleteForm,
+    "archive": ArchiveForm,
+    "template": TemplateForm,
+    "create": CreateFromTemplateForm,
+}
+
+
+class ResultsTabForm(forms.Form):
+    TABS: ClassVar[dict[str, str | None]] = {
+        "all": None,
+        "succeeded": "SUCCEEDED",
+        "failed": "FAILED",
+        "skipped": "SKIPPED",
+    }
+
+    tab = forms.ChoiceField(required=False, choices=[(t, t) for t in TABS])
+    page = forms.IntegerField(required=False, min_value=1)
