@@ -481,3 +481,114 @@ def test_retry_is_refused_without_failures_and_for_undos(submit, run_worker, tra
     undo = undo_and_run(batch, trainer, run_worker)
     with pytest.raises(RetryNotAllowed, match="is an undo"):
         batch_retry_failed(batch_id=undo.pk, user=trainer)
+
+
+def test_undo_of_assign_restores_the_roster_removed_updated_and_added(submit, run_worker, trainer, team):
+    workout = WorkoutFactory(team=team)
+    kept, removed, added = PlayerFactory.create_batch(3, team=team)
+    AssignmentFactory(workout=workout, player=kept, load_percent=100)
+    AssignmentFactory(workout=workout, player=removed, role="participant", load_percent=80)
+    before = table_snapshot()
+    batch = finished(
+        submit,
+        run_worker,
+        [
+            {
+                "id": "roster",
+                "type": "ASSIGN",
+                "data": {
+                    "workoutId": workout.pk,
+                    "removeExisting": True,
+                    "assignments": [{"playerId": kept.pk, "loadPercent": 70}, {"playerId": added.pk}],
+                },
+            }
+        ],
+    )
+    assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
+    actions = set(BatchChange.objects.filter(batch=batch).values_list("action", flat=True))
+    assert {"unassigned", "assigned"} <= actions
+    undo = undo_and_run(batch, trainer, run_worker)
+    assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
+    assert_same_tables(before, table_snapshot())
+
+
+def test_undo_of_unassign_conflicts_when_the_player_was_assigned_again(submit, run_worker, trainer, team):
+    workout = WorkoutFactory(team=team)
+    player, other = PlayerFactory.create_batch(2, team=team)
+    AssignmentFactory(workout=workout, player=player)
+    batch = finished(
+        submit,
+        run_worker,
+        [
+            {
+                "id": "swap",
+                "type": "ASSIGN",
+                "data": {
+                    "workoutId": workout.pk,
+                    "removeExisting": True,
+                    "assignments": [{"playerId": other.pk}],
+                },
+            }
+        ],
+    )
+    assert batch.status == Batch.Status.COMPLETED
+    again = AssignmentFactory(workout=workout, player=player, load_percent=50)
+    undo = undo_and_run(batch, trainer, run_worker)
+    conflict = BatchItem.objects.get(batch=undo, status=BatchItem.Status.CONFLICT)
+    assert conflict.error["details"]["conflict"] == "EXISTS"
+    assert Assignment.objects.get(workout=workout, player=player).pk == again.pk
+
+
+def test_undo_of_schedule_with_recurrence_moves_back_and_removes_the_copies(
+    submit, run_worker, trainer, team
+):
+    workout = WorkoutFactory(team=team, status=Workout.Status.DRAFT, scheduled_start=None, scheduled_end=None)
+    WorkoutExerciseFactory(workout=workout)
+    before = table_snapshot()
+    start = (timezone.now() + dt.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
+    batch = finished(
+        submit,
+        run_worker,
+        [
+            {
+                "id": "plan",
+                "type": "SCHEDULE",
+                "data": {
+                    "workoutId": workout.pk,
+                    "start": start.isoformat(),
+                    "end": (start + dt.timedelta(hours=1)).isoformat(),
+                    "recurrence": {"frequency": "daily", "count": 3},
+                },
+            }
+        ],
+    )
+    assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
+    assert Workout.objects.count() > 1
+    undo = undo_and_run(batch, trainer, run_worker)
+    assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
+    assert_same_tables(before, table_snapshot())
+
+
+def test_undo_of_duplicate_removes_the_copies_with_their_exercises_and_assignments(
+    submit, run_worker, trainer, team
+):
+    workout = WorkoutFactory(team=team)
+    WorkoutExerciseFactory(workout=workout)
+    AssignmentFactory(workout=workout, player=PlayerFactory(team=team))
+    before = table_snapshot()
+    batch = finished(
+        submit,
+        run_worker,
+        [
+            {
+                "id": "copies",
+                "type": "DUPLICATE",
+                "data": {"workoutId": workout.pk, "count": 3, "dateShiftDays": 7, "includeAssignments": True},
+            }
+        ],
+    )
+    assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
+    assert Workout.objects.count() == 4
+    undo = undo_and_run(batch, trainer, run_worker)
+    assert undo.status == Batch.Status.COMPLETED
+    assert_same_tables(before, table_snapshot())

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from batch.management.commands._common import get_batch, wait_for
+from batch.undo import BatchActionRefused, batch_retry_failed
+
+
+class Command(BaseCommand):
+    help = "Retry a batch's failed items as a new batch linked to it."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("batch_id", type=int)
+        parser.add_argument("--wait", action="store_true", help="Follow the retry until it ends")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        get_batch(opts["batch_id"])
+        try:
+            retry = batch_retry_failed(batch_id=opts["batch_id"], user=None, channel="command")
+        except BatchActionRefused as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(
+            f"Retry batch {retry.pk} of batch {opts['batch_id']}: {retry.total_items} items, {retry.status}"
+        )
+        if opts["wait"]:
+            retry = wait_for(retry.pk, self.stdout)
+            self.stdout.write(
+                f"Retry batch {retry.pk}: {retry.status} ({retry.succeeded} succeeded, {retry.failed} failed)"
+            )
