@@ -17,32 +17,50 @@ def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fie
     if not rows:
         return 0
     meta = model._meta
-    columns = []
-    for name in fields:
-        field = meta.get_field(name)
-        columns.append((field.column, field.db_type(connection), field))
-    pk_field = meta.pk
-    pk_type = pk_field.db_type(connection)
-    placeholders = []
+    model_fields = [meta.get_field(name) for name in fields]
+    adapters = [adapter_for(field) for field in model_fields]
+    casts = [field.db_type(connection) for field in model_fields]
+    pk_type = meta.pk.db_type(connection)
+    row_sql = "(" + ", ".join([f"%s::{pk_type}"] + [f"%s::{cast}" for cast in casts]) + ")"
     params: list[Any] = []
     for row in rows:
-        cells = [f"%s::{pk_type}"]
         params.append(row["pk"])
-        for (_, db_type, field), name in zip(columns, fields, strict=True):
-            cells.append(f"%s::{db_type}")
-            params.append(field.get_db_prep_save(row[name], connection))
-        placeholders.append("(" + ", ".join(cells) + ")")
+        params.extend(adapt(row[name]) for name, adapt in zip(fields, adapters, strict=True))
     quote = connection.ops.quote_name
-    alias_cols = ", ".join(["pk"] + [f"c{i}" for i in range(len(columns))])
-    assignments = ", ".join(f"{quote(col)} = v.c{i}" for i, (col, _, _) in enumerate(columns))
+    alias_cols = ", ".join(["pk"] + [f"c{i}" for i in range(len(model_fields))])
+    assignments = ", ".join(f"{quote(field.column)} = v.c{i}" for i, field in enumerate(model_fields))
     sql = (
         f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-        f"FROM (VALUES {', '.join(placeholders)}) AS v({alias_cols}) "
-        f"WHERE t.{quote(pk_field.column)} = v.pk"
+        f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v({alias_cols}) "
+        f"WHERE t.{quote(meta.pk.column)} = v.pk"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def adapter_for(field: models.Field) -> Any:
+    """Return a cheap value converter for a column (Django's get_db_prep_save per value is costly)."""
+    if isinstance(field, models.JSONField):
+        from psycopg.types.json import Jsonb
+
+        return lambda value: None if value is None else Jsonb(value)
+    if isinstance(field, models.ForeignKey | models.DateTimeField | models.DateField | models.TimeField):
+        return lambda value: value.pk if isinstance(value, models.Model) else value
+    if field.get_internal_type() in {
+        "CharField",
+        "TextField",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "BigIntegerField",
+        "FloatField",
+        "BooleanField",
+        "SmallIntegerField",
+        "ArrayField",
+    }:
+        return lambda value: value
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 def copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> int:
