@@ -592,3 +592,42 @@ def test_undo_of_duplicate_removes_the_copies_with_their_exercises_and_assignmen
     undo = undo_and_run(batch, trainer, run_worker)
     assert undo.status == Batch.Status.COMPLETED
     assert_same_tables(before, table_snapshot())
+
+
+def template_op(workout_ids: list[int]) -> dict:
+    return {
+        "id": "tpl",
+        "type": "TEMPLATE",
+        "data": {
+            "workoutIds": workout_ids,
+            "name": "Best of",
+            "category": "STRENGTH",
+            "visibility": WorkoutTemplate.Visibility.TEAM,
+        },
+    }
+
+
+def test_undo_of_template_removes_it_with_its_exercises(submit, run_worker, trainer, team):
+    workout = WorkoutFactory(team=team)
+    WorkoutExerciseFactory(workout=workout)
+    before = table_snapshot()
+    batch = finished(submit, run_worker, [template_op([workout.pk])])
+    assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
+    assert TemplateExercise.objects.count() == 1
+    undo = undo_and_run(batch, trainer, run_worker)
+    assert undo.status == Batch.Status.COMPLETED
+    assert_same_tables(before, table_snapshot())
+
+
+def test_undo_keeps_a_template_used_since_unless_forced(submit, run_worker, trainer, team):
+    workout = WorkoutFactory(team=team)
+    WorkoutExerciseFactory(workout=workout)
+    batch = finished(submit, run_worker, [template_op([workout.pk])])
+    template = WorkoutTemplate.objects.get()
+    WorkoutFactory(team=team, template=template)
+    undo = undo_and_run(batch, trainer, run_worker)
+    item = BatchItem.objects.get(batch=undo)
+    assert item.status == BatchItem.Status.CONFLICT and item.error["details"]["conflict"] == "IN_USE"
+    assert WorkoutTemplate.objects.filter(pk=template.pk).exists()
+    undo_and_run(batch, trainer, run_worker, force=True)
+    assert not WorkoutTemplate.objects.filter(pk=template.pk).exists()
