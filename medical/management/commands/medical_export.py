@@ -1,0 +1,85 @@
+"""Export a team's restrictions as CSV; clinical notes only for medics/staff, and every read audited."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.http import Http404
+
+from medical.models import MedicalRestriction
+from medical.services import clinical_notes_read
+from workouts.selectors import team_for_user
+
+COLUMNS = [
+    "player",
+    "jersey",
+    "title",
+    "severity",
+    "status",
+    "effective",
+    "expires",
+    "body_parts",
+    "movement_patterns",
+    "categories",
+    "max_exertion",
+    "supervision",
+]
+
+
+class Command(BaseCommand):
+    help = "Write a team's medical restrictions as CSV to stdout (--notes: clinical notes, medics only)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--user", required=True)
+        parser.add_argument("--team", help="Team slug (default: the user's first team)")
+        parser.add_argument("--notes", action="store_true", help="Include clinical notes (audited per row)")
+        parser.add_argument("--purpose", default="", help="Why the notes are read (recorded in the audit)")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        user = get_user_model().objects.filter(username=opts["user"]).first()
+        if user is None:
+            raise CommandError(f"no user {opts['user']!r}")
+        try:
+            team = team_for_user(user=user, slug=opts.get("team"))
+        except Http404 as exc:
+            raise CommandError(f"user {user.username} has no team {opts.get('team')!r}") from exc
+        if opts["notes"] and not opts["purpose"]:
+            raise CommandError("--notes needs --purpose (it is recorded in the audit trail)")
+        writer = csv.writer(self.stdout)
+        writer.writerow(COLUMNS + (["clinical_notes"] if opts["notes"] else []))
+        restrictions = (
+            MedicalRestriction.objects.filter(player__team=team)
+            .select_related("player")
+            .order_by("player__last_name", "-effective_date")
+        )
+        with transaction.atomic():
+            for r in restrictions.iterator():
+                row = [
+                    r.player.name,
+                    r.player.jersey_number,
+                    r.title,
+                    r.severity,
+                    r.status,
+                    r.effective_date,
+                    r.expiry_date or "",
+                    " ".join(r.body_parts),
+                    " ".join(r.movement_patterns),
+                    " ".join(r.exercise_categories),
+                    r.max_exertion or "",
+                    r.requires_supervision,
+                ]
+                if opts["notes"]:
+                    try:
+                        row.append(
+                            clinical_notes_read(
+                                user=user, restriction=r, channel="export", purpose=opts["purpose"]
+                            )
+                        )
+                    except PermissionDenied as exc:
+                        raise CommandError(str(exc)) from exc
+                writer.writerow(row)
