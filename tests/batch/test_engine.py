@@ -291,3 +291,34 @@ def test_a_non_member_cannot_submit(other_trainer, team):
     with pytest.raises(InvalidRequest) as exc:
         batch_submit(user=other_trainer, team=team, raw={"operations": [create_op("a")]})
     assert exc.value.problems[0].code == "PERMISSION_DENIED"
+
+
+def test_higher_priority_runs_first_and_parallel_false_keeps_order(submit, run_worker, team):
+    ops = [create_op("low", priority=0), create_op("high", priority=5), create_op("mid", priority=1)]
+    batch = submit(ops, chunkSize=1, parallel=False)
+    assert batch.runner_slots == 1
+    run_worker()
+    order = list(BatchItem.objects.filter(batch=batch).order_by("chunk__seq").values_list("op_id", flat=True))
+    assert order == ["high", "mid", "low"]
+    finished = list(
+        BatchItem.objects.filter(batch=batch).order_by("finished_at").values_list("op_id", flat=True)
+    )
+    assert finished == ["high", "mid", "low"]
+
+
+def test_dependents_wait_for_every_lower_level_chunk(submit, run_worker, team):
+    ops = [create_op(f"base{i}") for i in range(6)]
+    ops += [
+        {
+            "id": f"upd{i}",
+            "type": "UPDATE",
+            "dependencies": [f"base{i}"],
+            "data": {"workoutId": {"$ref": f"base{i}"}, "updates": {"intensity": 90}},
+        }
+        for i in range(6)
+    ]
+    batch = submit(ops, chunkSize=4, maxConcurrency=3)
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED and batch.succeeded == 12
+    assert set(Workout.objects.filter(team=team).values_list("intensity", "version")) == {(90, 2)}
