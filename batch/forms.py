@@ -111,6 +111,7 @@ class OperationForm(forms.Form):
 
     def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("request_id", str(uuid.uuid4()))
+        kwargs.setdefault("auto_id", "op_%s")  # the list's filter form already uses id_type, id_status
         super().__init__(*args, **kwargs)
         self.team = team
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -33,10 +34,7 @@ PAGE_SIZE = 50
 
 def _filter_key(params: QueryDict) -> str:
     """Return the querystring that names a filtered set (page, team and sort don't change it)."""
-    query = params.copy()
-    for key in ("page", "team", "sort"):
-        query.pop(key, None)
-    return query.urlencode()
+    return urlencode(sorted((k, v) for k, v in params.items() if v and k not in ("page", "team", "sort")))
 
 
 def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[str, Any]:
@@ -60,6 +58,7 @@ def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[s
         "team": team,
         "form": form,
         "page": page,
+        "params": params,
         "page_ids": ",".join(str(i) for i in page_ids),
         "sort": form.filters.get("sort") or "start",
         "selected_on_page": selected_on_page,

@@ -128,7 +128,6 @@
       if (row) row.classList.toggle("is-selected", el.checked);
     });
   }
-  document.addEventListener("htmx:afterSwap", function () { lastRow = null; });
 
   // Notices (batch finished): the close button removes the notice.
   document.addEventListener("click", function (evt) {
