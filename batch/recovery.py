@@ -40,3 +40,20 @@ def batch_recover(*, batch_ids: list[int] | None = None) -> list[Recovery]:
             log.info("batch %s: re-enqueued runners for slots %s", batch.pk, missing)
         report.append(Recovery(batch.pk, f"enqueued {len(missing)}" if missing else "alive"))
     return report
+
+
+def batch_nudge(batch: Batch) -> list[Recovery]:
+    """Reconcile one batch if it looks stalled: active, and no progress for BATCH_STALL_SECONDS.
+
+    Cheap when healthy (no query); called by the progress poll, so a batch someone is watching heals
+    itself even when no reconciler process runs.
+    """
+    from django.conf import settings
+    from django.utils import timezone
+
+    if batch.status not in RECOVERABLE:
+        return []
+    last = batch.last_progress_at or batch.queued_at or batch.created_at
+    if last is None or (timezone.now() - last).total_seconds() < settings.BATCH_STALL_SECONDS:
+        return []
+    return batch_recover(batch_ids=[batch.pk])

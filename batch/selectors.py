@@ -66,6 +66,7 @@ PROGRESS_FIELDS = (
     "created_at",
     "started_at",
     "last_progress_at",
+    "queued_at",
     "finished_at",
     "cancel_requested_at",
     "undo_deadline",

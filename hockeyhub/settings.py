@@ -184,3 +184,4 @@ LOGGING = {
     },
 }
 BATCH_LOCK_TIMEOUT_MS = env_int("BATCH_LOCK_TIMEOUT_MS", 2000, minimum=1)
+BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 30, minimum=1)

@@ -163,3 +163,18 @@ def test_two_workers_share_a_batch_within_its_concurrency_cap(submit, workers, t
     batch = wait_final(batch.pk)
     assert batch.status == Batch.Status.COMPLETED and Workout.objects.filter(team=team).count() == 400
     assert 1 <= peak <= 2
+
+
+def test_a_watched_batch_that_stalls_heals_itself(submit, rq_queue, run_worker, settings):
+    from django.utils import timezone
+
+    from batch.recovery import batch_nudge
+
+    settings.BATCH_STALL_SECONDS = 30
+    batch = submit(create_ops(4), chunkSize=2)
+    rq_queue.empty()  # the runners' jobs are lost
+    assert batch_nudge(Batch.objects.get(pk=batch.pk)) == []  # too early to call it stalled
+    Batch.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - timezone.timedelta(minutes=5))
+    assert [r.action for r in batch_nudge(Batch.objects.get(pk=batch.pk))] == ["enqueued 2"]
+    run_worker()
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.COMPLETED
