@@ -178,10 +178,10 @@ class ScheduleForm(OperationForm):
         required=False,
         choices=[
             ("", "Does not repeat"),
-            ("DAILY", "Daily"),
-            ("WEEKLY", "Weekly"),
-            ("BIWEEKLY", "Every two weeks"),
-            ("MONTHLY", "Monthly"),
+            ("daily", "Daily"),
+            ("weekly", "Weekly"),
+            ("biweekly", "Every two weeks"),
+            ("monthly", "Monthly"),
         ],
     )
     weekdays = forms.MultipleChoiceField(
@@ -189,6 +189,16 @@ class ScheduleForm(OperationForm):
     )
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     count = forms.IntegerField(label="Occurrences", required=False, min_value=1, max_value=366)
+    exceptions = forms.CharField(
+        label="Skip dates", required=False, max_length=2000, help_text="YYYY-MM-DD, comma-separated."
+    )
+
+    def clean_exceptions(self) -> list[str]:
+        parts = [p.strip() for p in (self.cleaned_data.get("exceptions") or "").split(",") if p.strip()]
+        try:
+            return [dt.date.fromisoformat(p).isoformat() for p in parts]
+        except ValueError as exc:
+            raise forms.ValidationError("Use dates like 2026-12-24, separated by commas.") from exc
 
     def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
         from workouts.models import Facility
@@ -221,6 +231,8 @@ class ScheduleForm(OperationForm):
                 recurrence["until"] = d["until"].isoformat()
             if d.get("count"):
                 recurrence["count"] = d["count"]
+            if d.get("exceptions"):
+                recurrence["exceptions"] = d["exceptions"]
             data["recurrence"] = recurrence
         return data
 

@@ -396,3 +396,23 @@ def test_calendar_shows_the_week_and_rejects_bad_weeks(trainer_client, team):
     assert "Wednesday lift" in body and "2026-W47" in body and "2026-W49" in body
     assert trainer_client.get(reverse("workouts:calendar"), {"week": "2026-W60"}).status_code == 400
     assert trainer_client.get(reverse("workouts:calendar"), {"week": "soon"}).status_code == 400
+
+
+def test_schedule_form_builds_a_recurrence_the_engine_accepts(trainer_client, team):
+    WorkoutFactory(team=team)
+    _select_all(trainer_client, team)
+    data = _update_post(
+        team,
+        action="validate",
+        start="2030-01-07T09:00",
+        frequency="weekly",
+        weekdays=["MO", "TH"],
+        count="4",
+        exceptions="2030-01-10",
+    )
+    response = trainer_client.post(reverse("batch:operation", args=["schedule"]), data)
+    body = response.content.decode()
+    assert response.status_code == 200, body[:2000]
+    assert "Dry run" in body
+    bad = trainer_client.post(reverse("batch:operation", args=["schedule"]), {**data, "exceptions": "soon"})
+    assert bad.status_code == 422 and "Use dates like" in bad.content.decode()
