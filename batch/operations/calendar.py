@@ -232,6 +232,14 @@ class Calendar:
                 self._by_day[day].remove(booking)
         return booking
 
+    def unbook_keys(self, keys: Iterable[str]) -> None:
+        """Take back bookings an item made before it failed (scans the calendar; failures only)."""
+        wanted = set(keys)
+        if not wanted:
+            return
+        for day, bookings in self._by_day.items():
+            self._by_day[day] = [b for b in bookings if b.key not in wanted]
+
     def booking_of(self, workout_id: int) -> Booking | None:
         return self._by_workout.get(workout_id)
 

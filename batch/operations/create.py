@@ -19,6 +19,7 @@ from batch.operations.base import (
     register,
     snapshot,
 )
+from batch.operations.calendar import Calendar, Slot, apply_overrides, local_day, resolve
 from batch.operations.medical import compliance_engine, gate_players
 from workouts.models import (
     Assignment,
@@ -66,6 +67,13 @@ SNAPSHOT_FIELDS = (
 )
 
 
+def item_has_start(item: BatchItem) -> bool:
+    data = item.data
+    return bool(
+        (data.get("schedule") or {}).get("start") or (data.get("workout") or {}).get("scheduledStart")
+    )
+
+
 @register
 class CreateExecutor(Executor):
     type = OperationType.CREATE
@@ -94,6 +102,7 @@ class CreateExecutor(Executor):
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         facility_ids, exercise_ids, template_ids, player_ids, dates = set(), set(), set(), set(), set()
+        dates_in_order: list[dt.date | None] = []
         for item in items:
             data = item.data
             workout = data.get("workout") or {}
@@ -111,6 +120,7 @@ class CreateExecutor(Executor):
                 else None
             )
             dates.add((start or ctx.now).date())
+            dates_in_order.append(local_day(start) if start else None)
         ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
         templates = (
             WorkoutTemplate.objects.filter(team=ctx.team, pk__in=template_ids).in_bulk()
@@ -132,6 +142,10 @@ class CreateExecutor(Executor):
         )
         if player_ids:
             compliance_engine(ctx, player_ids=player_ids, dates=dates)
+        scheduled = [d for item, d in zip(items, dates_in_order, strict=True) if item_has_start(item)]
+        ctx.cache["calendar"] = (
+            Calendar.load(ctx, days=scheduled, players=ctx.cache["players"]) if scheduled else None
+        )
 
     def plan(self, item: BatchItem, ctx: Context) -> dict[str, Any]:
         """Turn the item's data into the rows to write; raise ItemError on any problem."""
@@ -220,6 +234,22 @@ class CreateExecutor(Executor):
                 on_date=(start or ctx.now).date(),
                 intensity=intensity,
             )
+        if start is not None and ctx.cache.get("calendar") is not None:
+            loads = {}
+            for a in assignments:
+                verdict = verdicts.get(a["player"].pk)
+                cap = verdict.load_cap if verdict is not None and verdict.load_cap is not None else 150
+                loads[a["player"].pk] = min(a["load_percent"], cap)
+            slot = Slot(
+                start=start,
+                end=end,
+                facility_id=facility_id,
+                loads=loads,
+                key=f"op:{item.op_id}",
+                name=wdata.get("name") or (template.name if template else ""),
+            )
+            placed = resolve(item, ctx, ctx.cache["calendar"], slot, movable=True)
+            start, end, facility_id = placed.start, placed.end, placed.facility_id
         status = wdata.get("status") or (Workout.Status.SCHEDULED if start else Workout.Status.DRAFT)
         workout = Workout(
             team=ctx.team,
@@ -240,6 +270,7 @@ class CreateExecutor(Executor):
         ctx.cache.setdefault("plans", {})[item.op_id] = self.plan(item, ctx)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        apply_overrides(items, ctx)
         plans = [ctx.cache["plans"][item.op_id] for item in items]
         workouts = Workout.objects.bulk_create([p["workout"] for p in plans])
         exercise_rows, assignment_rows = [], []

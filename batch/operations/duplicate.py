@@ -1,0 +1,318 @@
+"""DUPLICATE: copies of a workout (exercises, optionally assignments), named by a pattern, optionally
+shifted by whole days; also the copy machinery SCHEDULE's recurrence uses.
+
+Copies of a scheduled workout with `dateShiftDays` land on the calendar (copy n at n × shift days) and
+go through the conflict strategy; without it they are unscheduled drafts. `modifications` apply to
+every copy (`name` there is a pattern like `namePattern`). With `includeAssignments`, each player is
+gated medically on the copy's date. Every copy is logged CREATED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from batch.errors import ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.archive import chunk_workouts, workout_of
+from batch.operations.assign import medical_fields
+from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
+from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
+from batch.operations.create import SNAPSHOT_FIELDS
+from batch.operations.medical import compliance_engine, gate_players
+from workouts.models import Assignment, Facility, Player, Workout, WorkoutExercise
+
+MAX_COPIES = 100
+EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
+
+
+def load_parts(ctx: Context, workout_ids: Iterable[int], *, with_assignments: bool = True) -> None:
+    """Load the workouts' exercises (with specs) and assignments (with players): two or three queries."""
+    from medical.compliance import ExerciseSpec
+
+    ids = set(workout_ids)
+    exercises: dict[int, list[WorkoutExercise]] = {}
+    specs: dict[int, list[Any]] = {}
+    assignments: dict[int, list[Assignment]] = {}
+    players: dict[int, Player] = {}
+    if ids:
+        for row in (
+            WorkoutExercise.objects.filter(workout_id__in=ids)
+            .select_related("exercise")
+            .order_by("workout_id", "order", "id")
+        ):
+            exercises.setdefault(row.workout_id, []).append(row)
+            specs.setdefault(row.workout_id, []).append(
+                ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
+            )
+        if with_assignments:
+            for row in Assignment.objects.filter(workout_id__in=ids).select_related("player").order_by("id"):
+                assignments.setdefault(row.workout_id, []).append(row)
+                players[row.player_id] = row.player
+    ctx.cache.update(exercises=exercises, specs=specs, assignments=assignments, players=players)
+
+
+def gate_days(
+    item: BatchItem, ctx: Context, *, workout: Workout, player_ids: Sequence[int], days: Sequence[dt.date]
+) -> dict[dt.date, dict[int, Any]]:
+    """Return verdicts per day; days with the same restrictions in effect share one check (and note)."""
+    engine = ctx.cache.get("compliance")
+    if engine is None or not player_ids:
+        return {}
+    by_signature: dict[tuple, dict[int, Any]] = {}
+    out = {}
+    for day in days:
+        signature = tuple(
+            tuple(r.id for r in engine.restrictions_for(player_id=pid, on_date=day)) for pid in player_ids
+        )
+        if signature not in by_signature:
+            by_signature[signature] = gate_players(
+                item,
+                ctx,
+                player_ids=player_ids,
+                exercises=ctx.cache["specs"].get(workout.pk, []),
+                on_date=day,
+                intensity=workout.intensity,
+            )
+        out[day] = by_signature[signature]
+    return out
+
+
+@dataclass
+class CopyPlan:
+    item: BatchItem
+    original: Workout
+    workout: Workout
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_copy(
+    ctx: Context,
+    item: BatchItem,
+    original: Workout,
+    *,
+    name: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    facility_id: int | None,
+    verdicts: dict[int, Any] | None,
+    include_assignments: bool,
+    changes: dict[str, Any] | None = None,
+) -> CopyPlan:
+    changes = changes or {}
+    workout = Workout(
+        team_id=original.team_id,
+        name=name[:200],
+        type=changes.get("type", original.type),
+        status=Workout.Status.SCHEDULED if start else Workout.Status.DRAFT,
+        scheduled_start=start,
+        scheduled_end=end if start else None,
+        facility_id=facility_id,
+        notes=changes.get("notes", original.notes),
+        intensity=changes.get("intensity", original.intensity),
+        created_by=ctx.user,
+        template_id=original.template_id,
+        source_workout=original,
+    )
+    rows = []
+    if include_assignments:
+        for a in ctx.cache["assignments"].get(original.pk, []):
+            load, medical = medical_fields((verdicts or {}).get(a.player_id), a.load_percent)
+            rows.append({"player_id": a.player_id, "role": a.role, "load_percent": load, **medical})
+    return CopyPlan(item=item, original=original, workout=workout, assignments=rows)
+
+
+def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]]:
+    """Insert the copies, their exercises and assignments (three statements); log each CREATED."""
+    if not plans:
+        return {}
+    workouts = Workout.objects.bulk_create([p.workout for p in plans])
+    exercise_rows, assignment_rows = [], []
+    created: dict[str, list[int]] = {}
+    for plan, workout in zip(plans, workouts, strict=True):
+        for row in ctx.cache["exercises"].get(plan.original.pk, []):
+            exercise_rows.append(
+                WorkoutExercise(workout=workout, **{k: getattr(row, k) for k in EXERCISE_COPY})
+            )
+        for values in plan.assignments:
+            assignment_rows.append(Assignment(workout=workout, **values))
+        ctx.log_change(
+            plan.item,
+            obj=workout,
+            action=BatchChange.Action.CREATED,
+            after=snapshot(workout, SNAPSHOT_FIELDS),
+        )
+        created.setdefault(plan.item.op_id, []).append(workout.pk)
+    if exercise_rows:
+        WorkoutExercise.objects.bulk_create(exercise_rows)
+    if assignment_rows:
+        Assignment.objects.bulk_create(assignment_rows)
+    return created
+
+
+def copy_name(pattern: str, original: Workout, n: int) -> str:
+    return pattern.replace("{original}", original.name).replace("{n}", str(n))
+
+
+@register
+class DuplicateExecutor(Executor):
+    type = OperationType.DUPLICATE
+    fields = {
+        "workoutId": F("id", required=True),
+        "count": F("int", required=True, min=1, max=MAX_COPIES),
+        "namePattern": F("str", max_length=200),
+        "dateShiftDays": F("int", min=-365, max=365),
+        "includeAssignments": F("bool"),
+        "modifications": F(
+            "dict",
+            fields={
+                "name": F("str", max_length=200),
+                "type": F("str", choices=Workout.Type.values),
+                "intensity": F("int", min=0, max=100),
+                "notes": F("str", max_length=5000),
+                "facilityId": F("id"),
+            },
+        ),
+    }
+
+    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = super().validate_data(data)
+        for path, pattern in (
+            ("data.namePattern", data.get("namePattern")),
+            ("data.modifications.name", (data.get("modifications") or {}).get("name")),
+        ):
+            if isinstance(pattern, str):
+                rest = pattern.replace("{original}", "").replace("{n}", "")
+                if "{" in rest or "}" in rest:
+                    problems.append((path, "may use only the placeholders {original} and {n}"))
+                elif not pattern.strip():
+                    problems.append((path, "must not be empty"))
+        return problems
+
+    def estimate_rows(self, data: dict[str, Any]) -> int:
+        count = data.get("count")
+        return count if isinstance(count, int) else 1
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        workouts = chunk_workouts(items, ctx)
+        load_parts(ctx, workouts)
+        facility_ids = {(i.data.get("modifications") or {}).get("facilityId") for i in items} - {None}
+        ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+        days = set()
+        for item in items:
+            workout = workouts.get(item.data["workoutId"])
+            shift = item.data.get("dateShiftDays")
+            if workout is not None and workout.scheduled_start and shift is not None:
+                first = local_day(workout.scheduled_start)
+                days.update(first + dt.timedelta(days=shift * n) for n in range(1, item.data["count"] + 1))
+        players = ctx.cache["players"]
+        if players and days:
+            compliance_engine(ctx, player_ids=players, dates=days)
+        ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=players) if days else None
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        data = item.data
+        original = workout_of(item, ctx)
+        if original is None:
+            return
+        changes = dict(data.get("modifications") or {})
+        facility_id = changes.pop("facilityId", original.facility_id)
+        if facility_id not in (None, original.facility_id) and facility_id not in ctx.cache["facilities"]:
+            raise not_found("Facility", facility_id, field_name="data.modifications.facilityId")
+        pattern = changes.pop("name", None) or data.get("namePattern") or "{original} - Copy {n}"
+        shift = data.get("dateShiftDays")
+        include = bool(data.get("includeAssignments"))
+        scheduled = original.scheduled_start is not None and shift is not None
+        if shift is not None and original.scheduled_start is None:
+            ctx.warn(item, f"workout {original.pk} is not scheduled: the copies are unscheduled drafts")
+        if scheduled and shift == 0:
+            raise invalid(
+                "copies shifted by 0 days would all take the original's slot",
+                field_name="data.dateShiftDays",
+                suggestion="Shift by at least one day, or leave dateShiftDays out for unscheduled drafts.",
+            )
+        duration = (
+            (original.scheduled_end or original.scheduled_start) - original.scheduled_start
+            if scheduled
+            else None
+        )
+        if scheduled and not duration:
+            duration = dt.timedelta(hours=1)
+        plans = []
+        loads = (
+            {a.player_id: a.load_percent for a in ctx.cache["assignments"].get(original.pk, [])}
+            if include
+            else {}
+        )
+        days = []
+        if scheduled:
+            first = local_day(original.scheduled_start)
+            days = [first + dt.timedelta(days=shift * n) for n in range(1, data["count"] + 1)]
+        verdicts = (
+            gate_days(item, ctx, workout=original, player_ids=list(loads), days=days) if include else {}
+        )
+        calendar: Calendar | None = ctx.cache["calendar"]
+        booked: list[str] = []
+        try:
+            for n in range(1, data["count"] + 1):
+                start = end = None
+                where = facility_id
+                day_verdicts = None
+                if scheduled:
+                    day = days[n - 1]
+                    start = at(day, timezone_time(original.scheduled_start))
+                    slot = Slot(
+                        start=start,
+                        end=start + duration,
+                        facility_id=facility_id,
+                        loads={
+                            pid: medical_fields(verdicts.get(day, {}).get(pid), load)[0]
+                            for pid, load in loads.items()
+                        },
+                        key=f"op:{item.op_id}:{n}",
+                        name=copy_name(pattern, original, n),
+                    )
+                    placed = resolve(item, ctx, calendar, slot, movable=True)
+                    booked.append(slot.key)
+                    start, end, where = placed.start, placed.end, placed.facility_id
+                    day_verdicts = verdicts.get(local_day(start)) or verdicts.get(day)
+                plans.append(
+                    plan_copy(
+                        ctx,
+                        item,
+                        original,
+                        name=copy_name(pattern, original, n),
+                        start=start,
+                        end=end,
+                        facility_id=where,
+                        verdicts=day_verdicts,
+                        include_assignments=include,
+                        changes=changes,
+                    )
+                )
+        except ItemError:
+            if calendar is not None:
+                calendar.unbook_keys(booked)
+            raise
+        ctx.cache.setdefault("plans", {})[item.op_id] = plans
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        apply_overrides(items, ctx)
+        created = write_copies([p for item in items for p in ctx.cache["plans"][item.op_id]], ctx)
+        return {
+            item.op_id: {
+                "id": created[item.op_id][0],
+                "workoutId": created[item.op_id][0],
+                "sourceWorkoutId": item.data["workoutId"],
+                "createdIds": created[item.op_id],
+            }
+            for item in items
+        }
+
+
+def timezone_time(value: dt.datetime) -> dt.time:
+    from django.utils import timezone
+
+    return timezone.localtime(value).time()

@@ -1,0 +1,295 @@
+"""SCHEDULE: move a workout to a time (and facility), or lay out a recurring series.
+
+Without `recurrence` the workout moves. With it, the first occurrence moves the workout and each
+further one creates a copy (exercises and assignments, logged CREATED). Recurrence: `frequency` daily,
+weekly, biweekly or monthly; `weekdays` (0-6 from Monday, or "MO".."SU") filter days (daily) or pick
+days in each week (weekly, biweekly; default the start's weekday); monthly repeats the start's day of
+month (months without it are passed over). `until` (inclusive date) and/or `count` end the series;
+as in RFC 5545, `count` counts generated occurrences and `exceptions` are removed afterwards. A
+series may not generate more than MAX_OCCURRENCES. Local wall-clock time is kept across DST changes.
+
+Every occurrence goes through the calendar (facility double booking and hours; the assigned players'
+double bookings and daily load) and the conflict strategy, and through the medical check on its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils import timezone
+
+from batch.errors import ErrorCode, ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.archive import chunk_workouts, workout_of
+from batch.operations.assign import medical_fields
+from batch.operations.base import (
+    Context,
+    Executor,
+    F,
+    invalid,
+    not_found,
+    parse_date_safe,
+    parse_dt,
+    register,
+    snapshot,
+)
+from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
+from batch.operations.duplicate import gate_days, load_parts, plan_copy, write_copies
+from batch.operations.medical import compliance_engine
+from batch.sql import values_update
+from workouts.models import Workout
+
+MAX_OCCURRENCES = 366
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
+RECURRENCE_FIELDS = {
+    "frequency": F("str", required=True, choices=["daily", "weekly", "biweekly", "monthly"]),
+    "weekdays": F("list", max=7),
+    "until": F("date"),
+    "count": F("int", min=1, max=MAX_OCCURRENCES),
+    "exceptions": F("list", max=MAX_OCCURRENCES, item=F("date")),
+}
+
+
+class TooManyOccurrences(ValueError):
+    pass
+
+
+def weekday_numbers(values: Sequence[Any]) -> set[int]:
+    return {WEEKDAYS.index(v) if isinstance(v, str) else v for v in values}
+
+
+def occurrence_days(first: dt.date, recurrence: dict[str, Any] | None) -> list[dt.date]:
+    """Return the local dates of the series starting on `first`; raise TooManyOccurrences past the cap."""
+    if not recurrence:
+        return [first]
+    frequency = recurrence["frequency"]
+    until = parse_date_safe(recurrence["until"]) if recurrence.get("until") else None
+    count = recurrence.get("count")
+    weekdays = weekday_numbers(recurrence.get("weekdays") or [])
+    days: list[dt.date] = []
+
+    def done(day: dt.date) -> bool:
+        return (until is not None and day > until) or (count is not None and len(days) >= count)
+
+    if frequency == "monthly":
+        month = 0
+        while True:
+            year, index = divmod(first.month - 1 + month, 12)
+            month += 1
+            try:
+                day = dt.date(first.year + year, index + 1, first.day)
+            except ValueError:
+                continue
+            if done(day):
+                break
+            days.append(day)
+            if len(days) > MAX_OCCURRENCES:
+                raise TooManyOccurrences
+    else:
+        interval = {"daily": 0, "weekly": 1, "biweekly": 2}[frequency]
+        picked = weekdays or ({first.weekday()} if interval else set(range(7)))
+        week_start = first - dt.timedelta(days=first.weekday())
+        day = first
+        while not done(day):
+            if day.weekday() in picked and (not interval or ((day - week_start).days // 7) % interval == 0):
+                days.append(day)
+                if len(days) > MAX_OCCURRENCES:
+                    raise TooManyOccurrences
+            day += dt.timedelta(days=1)
+    skipped = {parse_date_safe(d) for d in recurrence.get("exceptions") or []}
+    return [d for d in days if d not in skipped]
+
+
+@register
+class ScheduleExecutor(Executor):
+    type = OperationType.SCHEDULE
+    fields = {
+        "workoutId": F("id", required=True),
+        "start": F("datetime", required=True),
+        "end": F("datetime"),
+        "facilityId": F("id"),
+        "recurrence": F("dict", fields=RECURRENCE_FIELDS),
+    }
+
+    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = super().validate_data(data)
+        if problems:
+            return problems
+        start = parse_dt(data["start"])
+        if data.get("end") and parse_dt(data["end"]) <= start:
+            problems.append(("data.end", "must be after the start"))
+        recurrence = data.get("recurrence")
+        if recurrence:
+            for index, value in enumerate(recurrence.get("weekdays") or []):
+                if not (
+                    value in WEEKDAYS
+                    or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6)
+                ):
+                    problems.append(
+                        (
+                            f"data.recurrence.weekdays[{index}]",
+                            "must be 0-6 (Monday = 0) or MO, TU, WE, TH, FR, SA, SU",
+                        )
+                    )
+            if not recurrence.get("until") and not recurrence.get("count"):
+                problems.append(("data.recurrence", "needs until or count"))
+            if problems:
+                return problems
+            try:
+                days = occurrence_days(local_day(start), recurrence)
+            except TooManyOccurrences:
+                problems.append(
+                    (
+                        "data.recurrence",
+                        f"produces more than {MAX_OCCURRENCES} occurrences; shorten until or lower count",
+                    )
+                )
+            else:
+                if not days:
+                    problems.append(("data.recurrence", "produces no occurrence"))
+        return problems
+
+    def estimate_rows(self, data: dict[str, Any]) -> int:
+        try:
+            start = parse_dt(data["start"])
+            return len(occurrence_days(local_day(start), data.get("recurrence")))
+        except (TooManyOccurrences, KeyError, TypeError):
+            return 1
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        workouts = chunk_workouts(items, ctx)
+        load_parts(ctx, workouts)
+        ctx.cache["days"] = days = {}
+        for item in items:
+            days[item.op_id] = occurrence_days(
+                local_day(parse_dt(item.data["start"])), item.data.get("recurrence")
+            )
+        all_days = {d for ds in days.values() for d in ds}
+        players = ctx.cache["players"]
+        if players:
+            compliance_engine(ctx, player_ids=players, dates=all_days)
+        calendar = Calendar.load(ctx, days=all_days, players=players)
+        ctx.cache["calendar"] = calendar
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        data = item.data
+        calendar: Calendar = ctx.cache["calendar"]
+        facility_id = data.get("facilityId")
+        if facility_id is not None and facility_id not in calendar.facilities:
+            raise not_found("Facility", facility_id, field_name="data.facilityId")
+        workout = workout_of(item, ctx)
+        if workout is None:
+            return
+        if workout.archived_at is not None or workout.status in (
+            Workout.Status.COMPLETED,
+            Workout.Status.CANCELLED,
+        ):
+            raise ItemError(
+                code=ErrorCode.VALIDATION,
+                message=f"workout {workout.pk} is {workout.status} and cannot be scheduled",
+                details={"workoutId": workout.pk, "field": "data.workoutId", "status": workout.status},
+                suggested_action="Duplicate it and schedule the copy instead.",
+            )
+        start = parse_dt(data["start"])
+        if data.get("end"):
+            duration = parse_dt(data["end"]) - start
+        elif workout.scheduled_start and workout.scheduled_end:
+            duration = workout.scheduled_end - workout.scheduled_start
+        else:
+            duration = dt.timedelta(hours=1)
+        if duration <= dt.timedelta(0):
+            raise invalid("the end must be after the start", field_name="data.end")
+        facility_id = facility_id if facility_id is not None else workout.facility_id
+        assignments = ctx.cache["assignments"].get(workout.pk, [])
+        loads = {a.player_id: a.load_percent for a in assignments}
+        days = ctx.cache["days"][item.op_id]
+        verdicts = gate_days(item, ctx, workout=workout, player_ids=list(loads), days=days)
+        wall = timezone.localtime(start).time()
+        own = calendar.unbook(workout.pk)
+        booked: list[str] = []
+        placed: list[Slot] = []
+        try:
+            for n, day in enumerate(days):
+                begin = at(day, wall)
+                slot = Slot(
+                    start=begin,
+                    end=begin + duration,
+                    facility_id=facility_id,
+                    loads={
+                        pid: medical_fields(verdicts.get(day, {}).get(pid), load)[0]
+                        for pid, load in loads.items()
+                    },
+                    key=f"w:{workout.pk}" if n == 0 else f"op:{item.op_id}:{n}",
+                    workout_id=workout.pk if n == 0 else None,
+                    name=workout.name,
+                )
+                placed.append(resolve(item, ctx, calendar, slot, movable=True))
+                booked.append(slot.key)
+        except ItemError:
+            calendar.unbook_keys(booked)
+            if own is not None:
+                calendar.book(own)
+            raise
+        copies = [
+            plan_copy(
+                ctx,
+                item,
+                workout,
+                name=workout.name,
+                start=slot.start,
+                end=slot.end,
+                facility_id=slot.facility_id,
+                verdicts=verdicts.get(local_day(slot.start)) or verdicts.get(day),
+                include_assignments=True,
+            )
+            for slot, day in zip(placed[1:], days[1:], strict=True)
+        ]
+        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0], copies)
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        apply_overrides(items, ctx)
+        rows: dict[int, dict[str, Any]] = {}
+        results: dict[str, dict[str, Any]] = {}
+        copies = []
+        for item in items:
+            workout, slot, item_copies = ctx.cache["plans"][item.op_id]
+            before = snapshot(workout, MOVED_FIELDS)
+            workout.scheduled_start, workout.scheduled_end = slot.start, slot.end
+            workout.facility_id = slot.facility_id
+            if workout.status == Workout.Status.DRAFT:
+                workout.status = Workout.Status.SCHEDULED
+            workout.version += 1
+            ctx.log_change(
+                item,
+                obj=workout,
+                action=BatchChange.Action.UPDATED,
+                before=before,
+                after=snapshot(workout, MOVED_FIELDS),
+            )
+            rows[workout.pk] = {
+                "pk": workout.pk,
+                "scheduled_start": workout.scheduled_start,
+                "scheduled_end": workout.scheduled_end,
+                "facility": workout.facility_id,
+                "status": workout.status,
+                "version": workout.version,
+                "updated_at": ctx.now,
+            }
+            copies.extend(item_copies)
+            results[item.op_id] = {
+                "id": workout.pk,
+                "workoutId": workout.pk,
+                "start": slot.start.isoformat(),
+                "end": slot.end.isoformat(),
+                "facilityId": slot.facility_id,
+                "version": workout.version,
+                "occurrences": 1 + len(item_copies),
+            }
+        values_update(Workout, list(rows.values()), [*MOVED_FIELDS, "version", "updated_at"])
+        created = write_copies(copies, ctx)
+        for op_id, result in results.items():
+            result["createdIds"] = created.get(op_id, [])
+        return results

@@ -1,0 +1,150 @@
+"""TEMPLATE: a workout template from successful workouts of the team.
+
+"Successful" means completed or scheduled, and not archived. The template takes the union of the
+workouts' exercises in order of first appearance (the first workout's prescription wins for an
+exercise several of them share) — the same rule as `workouts.services.template_from_workouts` —
+their mean intensity and mean scheduled duration. Logged CREATED (model workouts.workouttemplate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from batch.errors import ErrorCode, ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.base import Context, Executor, F, PendingRef, not_found, register, snapshot
+from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
+
+SUCCESSFUL = (Workout.Status.COMPLETED, Workout.Status.SCHEDULED)
+TEMPLATE_IMAGE = (
+    "name",
+    "category",
+    "description",
+    "tags",
+    "visibility",
+    "intensity",
+    "duration_minutes",
+    "source_workout",
+    "source_workout_ids",
+)
+EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
+
+
+@register
+class TemplateExecutor(Executor):
+    type = OperationType.TEMPLATE
+    fields = {
+        "workoutIds": F("ids", required=True),
+        "name": F("str", required=True, max_length=200),
+        "category": F("str", required=True, choices=Workout.Type.values),
+        "description": F("str", max_length=5000),
+        "tags": F("list", max=20, item=F("str", max_length=40)),
+        "visibility": F("str", required=True, choices=WorkoutTemplate.Visibility.values),
+    }
+
+    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
+        problems = super().validate_data(data)
+        ids = data.get("workoutIds")
+        if isinstance(ids, list) and len(ids) > 50:
+            problems.append(("data.workoutIds", "must name at most 50 workouts"))
+        return problems
+
+    def estimate_rows(self, data: dict[str, Any]) -> int:
+        return 1 + 8 * len(data.get("workoutIds") or [])
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        ids = {w for i in items for w in i.data["workoutIds"] if isinstance(w, int)}
+        workouts = Workout.objects.filter(team=ctx.team, pk__in=ids).in_bulk() if ids else {}
+        exercises: dict[int, list[WorkoutExercise]] = {}
+        if workouts:
+            for row in WorkoutExercise.objects.filter(workout_id__in=workouts).order_by(
+                "workout_id", "order", "id"
+            ):
+                exercises.setdefault(row.workout_id, []).append(row)
+        ctx.cache.update(workouts=workouts, exercises=exercises)
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        data = item.data
+        workouts: list[Workout] = []
+        for index, workout_id in enumerate(data["workoutIds"]):
+            if isinstance(workout_id, PendingRef):
+                continue
+            workout = ctx.cache["workouts"].get(workout_id)
+            if workout is None:
+                raise not_found("Workout", workout_id, field_name=f"data.workoutIds[{index}]")
+            if workout.archived_at is not None or workout.status not in SUCCESSFUL:
+                raise ItemError(
+                    code=ErrorCode.VALIDATION,
+                    message=f"workout {workout.pk} is {workout.status}; templates come from completed or "
+                    "scheduled workouts",
+                    details={
+                        "workoutId": workout.pk,
+                        "field": f"data.workoutIds[{index}]",
+                        "status": workout.status,
+                    },
+                    suggested_action="Leave it out of workoutIds.",
+                )
+            workouts.append(workout)
+        if not workouts:
+            return  # all produced by dependencies; checked when the batch runs
+        seen: set[int] = set()
+        picked: list[WorkoutExercise] = []
+        for workout in workouts:
+            for row in ctx.cache["exercises"].get(workout.pk, []):
+                if row.exercise_id not in seen:
+                    seen.add(row.exercise_id)
+                    picked.append(row)
+        if not picked:
+            raise ItemError(
+                code=ErrorCode.VALIDATION,
+                message="the workouts have no exercises to make a template from",
+                details={"field": "data.workoutIds"},
+                suggested_action="Pick workouts that have exercises.",
+            )
+        durations = [
+            int((w.scheduled_end - w.scheduled_start).total_seconds() // 60)
+            for w in workouts
+            if w.scheduled_start and w.scheduled_end
+        ]
+        template = WorkoutTemplate(
+            team=ctx.team,
+            name=data["name"].strip(),
+            category=data["category"],
+            description=data.get("description", ""),
+            tags=list(data.get("tags") or []),
+            visibility=data["visibility"],
+            intensity=round(sum(w.intensity for w in workouts) / len(workouts)),
+            duration_minutes=round(sum(durations) / len(durations)) if durations else 60,
+            source_workout=workouts[0] if len(workouts) == 1 else None,
+            source_workout_ids=[w.pk for w in workouts],
+            created_by=ctx.user,
+        )
+        ctx.cache.setdefault("plans", {})[item.op_id] = (template, picked)
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        plans = [ctx.cache["plans"][item.op_id] for item in items]
+        templates = WorkoutTemplate.objects.bulk_create([template for template, _ in plans])
+        rows = []
+        results = {}
+        for item, template, (_, picked) in zip(items, templates, plans, strict=True):
+            rows.extend(
+                TemplateExercise(
+                    template=template, order=position, **{k: getattr(r, k) for k in EXERCISE_COPY}
+                )
+                for position, r in enumerate(picked)
+            )
+            ctx.log_change(
+                item,
+                obj=template,
+                action=BatchChange.Action.CREATED,
+                after=snapshot(template, TEMPLATE_IMAGE),
+            )
+            results[item.op_id] = {
+                "id": template.pk,
+                "templateId": template.pk,
+                "name": template.name,
+                "exercises": len(picked),
+            }
+        TemplateExercise.objects.bulk_create(rows)
+        return results
