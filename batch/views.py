@@ -31,6 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from batch.errors import InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
 from batch.models import Batch, BatchItem
+from batch.recovery import batch_nudge
 from batch.selectors import Progress, batch_items, batch_progress, batches_for_team
 from batch.services import batch_cancel, batch_submit
 from batch.validation import batch_validate
@@ -239,6 +240,7 @@ def batch_progress_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         # The page shows results once final: reload it so they appear (also in other tabs).
         response["HX-Refresh"] = "true"
         return response
+    batch_nudge(progress.batch)  # no query unless the batch made no progress for BATCH_STALL_SECONDS
     return render(request, "batch/detail.html#progress", context)
 
 
