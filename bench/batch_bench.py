@@ -28,8 +28,12 @@ BENCH_DB = parts.path.lstrip("/") + "_bench"
 os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + BENCH_DB))
 os.environ["RQ_QUEUE_NAME"] = "hockeyhub-bench"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hockeyhub.settings")
-subprocess.run([sys.executable, str(ROOT / "bin" / "services.py"), "env"], check=True, stdout=subprocess.DEVNULL,
-               env={**os.environ})
+subprocess.run(
+    [sys.executable, str(ROOT / "bin" / "services.py"), "env"],
+    check=True,
+    stdout=subprocess.DEVNULL,
+    env={**os.environ},
+)
 
 import django  # noqa: E402
 
@@ -55,69 +59,109 @@ def setup_club() -> tuple[object, Team, list[int], list[int]]:
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench", "season": "2026-27"})
     Membership.objects.get_or_create(user=user, team=team, defaults={"role": "trainer"})
     if not Player.objects.filter(team=team).exists():
-        Player.objects.bulk_create([Player(team=team, first_name="P", last_name=str(i), jersey_number=i,
-                                           position="F") for i in range(1, 41)])
-    Exercise.objects.get_or_create(name="Bench squat", defaults={"category": "strength", "intensity": 50,
-                                                                 "movement_patterns": ["squat"],
-                                                                 "body_parts": ["quadriceps"]})
+        Player.objects.bulk_create(
+            [
+                Player(team=team, first_name="P", last_name=str(i), jersey_number=i, position="F")
+                for i in range(1, 41)
+            ]
+        )
+    Exercise.objects.get_or_create(
+        name="Bench squat",
+        defaults={
+            "category": "strength",
+            "intensity": 50,
+            "movement_patterns": ["squat"],
+            "body_parts": ["quadriceps"],
+        },
+    )
     for i in range(4):
-        Facility.objects.get_or_create(name=f"Bench gym {i}", defaults={"opens_at": dt.time(6),
-                                                                        "closes_at": dt.time(22)})
+        Facility.objects.get_or_create(
+            name=f"Bench gym {i}", defaults={"opens_at": dt.time(6), "closes_at": dt.time(22)}
+        )
     players = list(Player.objects.filter(team=team).values_list("pk", flat=True))
     return user, team, players, list(Facility.objects.values_list("pk", flat=True))
 
 
 def reset(team: Team) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE batch_batchchange, batch_batchitem, batch_batchchunk, batch_batch, "
-                       "hockeyhub_auditevent, workouts_assignment, workouts_workoutexercise, workouts_workout "
-                       "RESTART IDENTITY CASCADE")
+        cursor.execute(
+            "TRUNCATE batch_batchchange, batch_batchitem, batch_batchchunk, batch_batch, "
+            "hockeyhub_auditevent, workouts_assignment, workouts_workoutexercise, workouts_workout "
+            "RESTART IDENTITY CASCADE"
+        )
     queue().empty()
 
 
 def create_ops(n: int) -> list[dict]:
-    return [{"id": f"c{i}", "type": "CREATE", "data": {"workout": {"name": f"Bench {i}", "type": "STRENGTH"}}}
-            for i in range(n)]
+    return [
+        {"id": f"c{i}", "type": "CREATE", "data": {"workout": {"name": f"Bench {i}", "type": "STRENGTH"}}}
+        for i in range(n)
+    ]
 
 
 def seed_workouts(team: Team, n: int) -> list[int]:
-    start = timezone.now().replace(hour=7, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     rows = [Workout(team=team, name=f"Seed {i}", type="STRENGTH", status="draft") for i in range(n)]
-    del start
     return [w.pk for w in Workout.objects.bulk_create(rows, batch_size=2000)]
 
 
 def assign_ops(team: Team, n: int, players: list[int]) -> list[dict]:
     ids = seed_workouts(team, n)
-    return [{"id": f"a{i}", "type": "ASSIGN",
-             "data": {"workoutId": wid, "assignments": [{"playerId": players[(i * 3 + k) % len(players)]}
-                                                        for k in range(3)]}}
-            for i, wid in enumerate(ids)]
+    return [
+        {
+            "id": f"a{i}",
+            "type": "ASSIGN",
+            "data": {
+                "workoutId": wid,
+                "assignments": [{"playerId": players[(i * 3 + k) % len(players)]} for k in range(3)],
+            },
+        }
+        for i, wid in enumerate(ids)
+    ]
 
 
 def schedule_ops(team: Team, n: int, facilities: list[int]) -> list[dict]:
     ids = seed_workouts(team, n)
-    base = (timezone.now() + dt.timedelta(days=1)).replace(hour=6, minute=0, second=0, microsecond=0)
+    base = timezone.localtime(timezone.now() + dt.timedelta(days=1)).replace(
+        hour=6, minute=0, second=0, microsecond=0
+    )
     ops = []
     for i, wid in enumerate(ids):
         # Spread over days, facilities and hours so the calendar is realistic, not one giant conflict.
         start = base + dt.timedelta(days=i // 64, hours=(i // len(facilities)) % 16)
-        ops.append({"id": f"s{i}", "type": "SCHEDULE",
-                    "data": {"workoutId": wid, "start": start.isoformat(),
-                             "end": (start + dt.timedelta(minutes=50)).isoformat(),
-                             "facilityId": facilities[i % len(facilities)]}})
+        ops.append(
+            {
+                "id": f"s{i}",
+                "type": "SCHEDULE",
+                "data": {
+                    "workoutId": wid,
+                    "start": start.isoformat(),
+                    "end": (start + dt.timedelta(minutes=50)).isoformat(),
+                    "facilityId": facilities[i % len(facilities)],
+                },
+            }
+        )
     return ops
 
 
 def run(user, team, ops: list[dict], *, workers: int, chunk: int) -> dict:
-    raw = {"operations": ops, "options": {"chunkSize": chunk, "maxConcurrency": workers},
-           "metadata": {"source": "bench"}}
+    raw = {
+        "operations": ops,
+        "options": {"chunkSize": chunk, "maxConcurrency": workers},
+        "metadata": {"source": "bench"},
+    }
     started = time.monotonic()
     batch = batch_submit(user=user, team=team, raw=raw, source="bench")
     submitted = time.monotonic()
-    procs = [subprocess.Popen([sys.executable, "manage.py", "batch_worker", "--burst", "--no-recover", "-v", "0"],
-                              cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "batch_worker", "--burst", "--no-recover", "-v", "0"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
     peak_rss = 0
     while True:
         for proc in procs:
@@ -135,9 +179,19 @@ def run(user, team, ops: list[dict], *, workers: int, chunk: int) -> dict:
     for proc in procs:
         proc.wait(timeout=60)
     batch.refresh_from_db()
-    return {"ops": len(ops), "type": ops[0]["type"], "workers": workers, "chunk": chunk,
-            "seconds": finished - started, "submit": submitted - started, "rate": len(ops) / (finished - started),
-            "rss_mb": peak_rss / 2**20, "status": batch.status, "ok": batch.succeeded, "failed": batch.failed}
+    return {
+        "ops": len(ops),
+        "type": ops[0]["type"],
+        "workers": workers,
+        "chunk": chunk,
+        "seconds": finished - started,
+        "submit": submitted - started,
+        "rate": len(ops) / (finished - started),
+        "rss_mb": peak_rss / 2**20,
+        "status": batch.status,
+        "ok": batch.succeeded,
+        "failed": batch.failed,
+    }
 
 
 def bulk_create_reference(team: Team, n: int) -> float:
@@ -176,19 +230,27 @@ def main() -> None:
             ops = schedule_ops(team, n, facilities)
         results.append(run(user, team, ops, workers=workers, chunk=chunk))
         r = results[-1]
-        print(f"  ran {r['type']} {r['ops']} ops, {workers} workers, chunk {chunk}: {r['seconds']:.2f}s", flush=True)
+        print(
+            f"  ran {r['type']} {r['ops']} ops, {workers} workers, chunk {chunk}: {r['seconds']:.2f}s",
+            flush=True,
+        )
     reset(team)
     reference = bulk_create_reference(team, big)
     reset(team)
-    header = f"{'type':<9}{'ops':>8}{'workers':>8}{'chunk':>7}{'seconds':>9}{'submit s':>9}{'ops/s':>9}" \
-             f"{'% raw':>7}{'peak RSS MB':>12}  status"
+    header = (
+        f"{'type':<9}{'ops':>8}{'workers':>8}{'chunk':>7}{'seconds':>9}{'submit s':>9}{'ops/s':>9}"
+        f"{'% raw':>7}{'peak RSS MB':>12}  status"
+    )
     print()
     print(header)
     print("-" * len(header))
     for r in results:
         share = 100 * r["rate"] / reference if r["type"] == "CREATE" else float("nan")
-        print(f"{r['type']:<9}{r['ops']:>8}{r['workers']:>8}{r['chunk']:>7}{r['seconds']:>9.2f}{r['submit']:>9.2f}"
-              f"{r['rate']:>9.0f}{share:>7.1f}{r['rss_mb']:>12.1f}  {r['status']} ({r['ok']} ok, {r['failed']} failed)")
+        print(
+            f"{r['type']:<9}{r['ops']:>8}{r['workers']:>8}{r['chunk']:>7}{r['seconds']:>9.2f}{r['submit']:>9.2f}"
+            f"{r['rate']:>9.0f}{share:>7.1f}{r['rss_mb']:>12.1f}  {r['status']} "
+            f"({r['ok']} ok, {r['failed']} failed)"
+        )
     print(f"\nraw bulk_create reference: {reference:,.0f} rows/s ({big} Workout rows, batch_size 1000)")
     creates = {r["ops"]: r["rss_mb"] for r in results if r["type"] == "CREATE" and r["workers"] == 2}
     if 1_000 in creates and 100_000 in creates:
