@@ -185,7 +185,8 @@ def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
 
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
-        if batch.is_final or batch.status == Batch.Status.CANCELLING:
+        # A rollback in progress is itself the way out; cancelling it would leave half a batch behind.
+        if batch.is_final or batch.status in (Batch.Status.CANCELLING, Batch.Status.ROLLING_BACK):
             return batch
         batch.status = Batch.Status.CANCELLING
         batch.cancel_requested_at = timezone.now()

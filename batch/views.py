@@ -34,6 +34,7 @@ from batch.models import Batch, BatchItem
 from batch.recovery import batch_nudge
 from batch.selectors import Progress, batch_items, batch_progress, batches_for_team
 from batch.services import batch_cancel, batch_submit
+from batch.undo import BatchActionRefused, batch_retry_failed, batch_undo
 from batch.validation import batch_validate
 from medical.selectors import player_medical_status
 from workouts.selectors import Selection, selected_workouts, team_for_user, teams_for_user
@@ -266,14 +267,9 @@ def batch_undo_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         return response
     batch = _get_batch(request, batch_id)
     try:
-        from batch.undo import batch_undo
-    except ImportError:
-        messages.error(request, "Undo is not available yet on this installation.")
-        return redirect("batch:detail", batch.pk)
-    try:
         undo = batch_undo(batch_id=batch.pk, user=request.user, channel="web")
-    except Exception as exc:  # noqa: BLE001 - the undo service's refusal (e.g. UndoNotAllowed) is shown as is
-        messages.error(request, f"Cannot undo batch {batch.pk}: {exc}")
+    except BatchActionRefused as exc:
+        messages.error(request, f"Cannot undo batch {batch.pk}: {exc.message}")
         return redirect("batch:detail", batch.pk)
     messages.success(request, f"Undoing batch {batch.pk}: its progress is below.")
     return redirect("batch:detail", undo.pk)
@@ -285,14 +281,9 @@ def batch_retry_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         return response
     batch = _get_batch(request, batch_id)
     try:
-        from batch.undo import batch_retry_failed
-    except ImportError:
-        messages.error(request, "Retrying failed items is not available yet on this installation.")
-        return redirect("batch:detail", batch.pk)
-    try:
         retry = batch_retry_failed(batch_id=batch.pk, user=request.user, channel="web")
-    except Exception as exc:  # noqa: BLE001 - the service's refusal is shown as is
-        messages.error(request, f"Cannot retry batch {batch.pk}: {exc}")
+    except BatchActionRefused as exc:
+        messages.error(request, f"Cannot retry batch {batch.pk}: {exc.message}")
         return redirect("batch:detail", batch.pk)
     messages.success(request, f"Retrying the failed items of batch {batch.pk}.")
     return redirect("batch:detail", retry.pk)
