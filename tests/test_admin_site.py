@@ -102,3 +102,28 @@ def test_trainer_is_redirected_away_from_admin(trainer_client, club):
 def test_anonymous_is_redirected_away_from_admin(client, club):
     response = client.get("/admin/")
     assert response.status_code == 302
+
+
+def test_an_admin_edit_moves_the_version_so_undo_will_not_overwrite_it(rf, staff, team):
+    from django.contrib import admin as django_admin
+    from django.forms.models import model_to_dict
+
+    from tests.factories import WorkoutFactory
+    from workouts.models import Workout
+
+    workout = WorkoutFactory(team=team, name="Before")
+    model_admin = django_admin.site._registry[Workout]
+    request = rf.post("/admin/")
+    request.user = staff
+    form_class = model_admin.get_form(request, workout, change=True)
+    data = {k: v for k, v in model_to_dict(workout).items() if v is not None}
+    data.update(
+        name="Edited by staff",
+        scheduled_start=workout.scheduled_start.strftime("%Y-%m-%d %H:%M:%S"),
+        scheduled_end=workout.scheduled_end.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    form = form_class(data, instance=workout)
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, change=True)
+    workout.refresh_from_db()
+    assert (workout.name, workout.version) == ("Edited by staff", 2)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Model, QuerySet
 from django.http import HttpRequest
 
 from workouts.models import (
@@ -18,6 +20,32 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
+
+
+def bump_version(obj: Model) -> None:
+    """Count an admin edit as a change: undo and conflict checks compare versions."""
+    type(obj).objects.filter(pk=obj.pk).update(version=F("version") + 1)
+    obj.refresh_from_db(fields=["version"])
+
+
+class VersionedAdminMixin:
+    """Every admin save of a versioned object (and of versioned inline rows) increments `version`."""
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        if change and form.changed_data:
+            bump_version(obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        changed = [obj for obj, _ in formset.changed_objects]
+        if hasattr(formset.model, "version"):
+            for obj in changed:
+                bump_version(obj)
+        elif change and not form.changed_data and (formset.new_objects or formset.deleted_objects or changed):
+            # Exercises added, removed or edited change the workout itself (bumped once by save_model
+            # when its own fields changed too).
+            bump_version(form.instance)
 
 
 class MembershipInline(admin.TabularInline):
@@ -105,7 +133,7 @@ class AssignmentInline(admin.TabularInline):
 
 
 @admin.register(Workout)
-class WorkoutAdmin(admin.ModelAdmin):
+class WorkoutAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "team", "type", "status", "scheduled_start", "facility", "intensity", "version"]
     list_filter = ["type", "status", "team", ("scheduled_start", admin.DateFieldListFilter), "facility"]
     search_fields = ["name", "notes", "team__name"]
@@ -125,7 +153,7 @@ class TemplateExerciseInline(admin.TabularInline):
 
 
 @admin.register(WorkoutTemplate)
-class WorkoutTemplateAdmin(admin.ModelAdmin):
+class WorkoutTemplateAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "team", "category", "visibility", "intensity", "duration_minutes", "usage_count"]
     list_filter = ["category", "visibility", "team"]
     search_fields = ["name", "description"]
@@ -136,7 +164,7 @@ class WorkoutTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(VersionedAdminMixin, admin.ModelAdmin):
     list_display = ["workout", "player", "role", "load_percent", "status", "medical_verdict", "version"]
     list_filter = ["role", "status", "medical_verdict", "workout__team"]
     search_fields = ["workout__name", "player__first_name", "player__last_name"]
