@@ -80,10 +80,7 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
             batch = Batch.objects.only("status", "options", "failed", "kind").get(pk=batch_id)
             if batch.is_final:
                 return "final"
-            if batch.status == Batch.Status.CANCELLING or (
-                (batch.options.get("stop_on_error") or batch.options.get("rollback_on_error"))
-                and batch.failed
-            ):
+            if batch.status == Batch.Status.CANCELLING or must_stop(batch):
                 batch_finalize(batch_id=batch_id)
                 return "stopped"
             outcome = run_next_chunk(batch_id=batch_id, attempts=attempts)
@@ -92,6 +89,12 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
                 return "done"
             if outcome == "wait":
                 time.sleep(IDLE_SLEEP_SECONDS)
+
+
+def must_stop(batch: Batch) -> bool:
+    """A failure stops the batch when stopOnError, or rollbackOnError (which then undoes it), is on."""
+    options = batch.options
+    return bool(batch.failed and (options.get("stop_on_error") or options.get("rollback_on_error")))
 
 
 def run_next_chunk(*, batch_id: int, attempts: dict[int, int]) -> str:
@@ -407,13 +410,14 @@ def batch_finalize(*, batch_id: int) -> Batch:
                     suggested_action="Retry the failed items to run the rest.",
                 ).as_dict(),
             )
-        elif (batch.options.get("stop_on_error") or batch.options.get("rollback_on_error")) and batch.failed:
+        elif must_stop(batch):
+            option = "rollbackOnError" if batch.options.get("rollback_on_error") else "stopOnError"
             done = close_remaining(
                 batch,
                 status=BatchItem.Status.SKIPPED,
                 error=ItemError(
                     code=ErrorCode.STOPPED_ON_ERROR,
-                    message="skipped: an earlier item failed and stopOnError is on",
+                    message=f"skipped: an earlier item failed and {option} is on",
                     recoverable=True,
                     suggested_action="Fix the failed item and retry the failed items.",
                 ).as_dict(),
