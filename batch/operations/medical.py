@@ -43,9 +43,11 @@ def gate_players(
     if blocked and ctx.medical_check:
         alternatives = []
         for verdict in blocked:
+            exercise_names = {f.exercise_id: f.exercise_name for f in verdict.findings if f.exercise_id}
             for exercise_id, alts in verdict.alternatives.items():
                 names = ", ".join(a.name for a in alts) or "none in the same category"
-                alternatives.append(f"{verdict.player_name}: replace exercise {exercise_id} with {names}")
+                exercise = exercise_names.get(exercise_id, f"exercise {exercise_id}")
+                alternatives.append(f"{verdict.player_name}: replace {exercise} with {names}")
         raise ItemError(
             code=ErrorCode.MEDICAL,
             message="; ".join(v.summary() for v in blocked),

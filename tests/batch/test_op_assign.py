@@ -138,7 +138,7 @@ def test_blocked_player_fails_with_medical_restriction_and_alternatives(
     assert (
         "Kim Berg" in error["message"] and "ACL tear" in error["message"] and "Back squat" in error["message"]
     )
-    assert "Seated row" in error["suggestedAction"]
+    assert "Kim Berg: replace Back squat with Seated row" in error["suggestedAction"]
     assert not Assignment.objects.filter(workout=squat_workout).exists()
 
 
