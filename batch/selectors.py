@@ -11,19 +11,20 @@ from django.utils import timezone
 
 from batch.models import Batch, BatchItem, OperationType
 
-# Milliseconds per operation measured by bench/batch_bench.py on a 2-core machine (chunk size 200);
-# used until this installation has its own history.
+# Milliseconds per operation for one runner, from bench/batch_bench.py on a 2-core machine (chunk size
+# 250-500; see docs/operations.md); "_chunk" is the fixed cost of claiming and committing one chunk.
+# Used until this installation has its own history (measured_costs).
 DEFAULT_COSTS_MS: dict[str, float] = {
-    OperationType.CREATE: 0.6,
-    OperationType.UPDATE: 0.5,
-    OperationType.DELETE: 0.6,
-    OperationType.ARCHIVE: 0.5,
-    OperationType.ASSIGN: 1.5,
-    OperationType.SCHEDULE: 1.5,
-    OperationType.DUPLICATE: 2.0,
-    OperationType.TEMPLATE: 3.0,
-    OperationType.REVERT: 0.8,
-    "_chunk": 6.0,
+    OperationType.CREATE: 0.35,
+    OperationType.UPDATE: 0.4,
+    OperationType.DELETE: 0.5,
+    OperationType.ARCHIVE: 0.4,
+    OperationType.ASSIGN: 1.0,
+    OperationType.SCHEDULE: 1.0,
+    OperationType.DUPLICATE: 1.5,
+    OperationType.TEMPLATE: 2.0,
+    OperationType.REVERT: 0.6,
+    "_chunk": 11.0,
 }
 COST_HISTORY_DAYS = 30
 
