@@ -29,6 +29,7 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
+from workouts.rules import mark_archived, mark_restored, within_opening_hours
 
 # Fields `workout_update` may change. Status moves to/from "archived" only via archive/restore.
 UPDATABLE_FIELDS = frozenset(
@@ -117,13 +118,7 @@ def _check_opening_hours(
 ) -> None:
     if facility is None or start is None:
         return
-    local_start = timezone.localtime(start)
-    local_end = timezone.localtime(end) if end is not None else local_start
-    if (
-        local_start.date() != local_end.date()
-        or local_start.time() < facility.opens_at
-        or local_end.time() > facility.closes_at
-    ):
+    if not within_opening_hours(facility, start, end):
         raise ScheduleConflict(
             f"{facility.name} is open {facility.opens_at:%H:%M}–{facility.closes_at:%H:%M}.",
             code="OUTSIDE_OPENING_HOURS",
@@ -246,10 +241,7 @@ def workout_archive(*, workout: Workout, expected_version: int | None = None) ->
                 code="ALREADY_ARCHIVED",
                 details={"id": locked.pk},
             )
-        locked.status_before_archive = locked.status
-        locked.status = Workout.Status.ARCHIVED
-        locked.archived_at = timezone.now()
-        locked.version += 1
+        mark_archived(locked, now=timezone.now())
         locked.save(update_fields=["status_before_archive", "status", "archived_at", "version", "updated_at"])
     return locked
 
@@ -263,10 +255,7 @@ def workout_restore(*, workout: Workout, expected_version: int | None = None) ->
             raise InvalidState(
                 f"Workout {locked.pk} is not archived.", code="NOT_ARCHIVED", details={"id": locked.pk}
             )
-        locked.status = locked.status_before_archive or Workout.Status.DRAFT
-        locked.status_before_archive = ""
-        locked.archived_at = None
-        locked.version += 1
+        mark_restored(locked)
         locked.save(update_fields=["status_before_archive", "status", "archived_at", "version", "updated_at"])
     return locked
 

@@ -11,6 +11,7 @@ from batch.operations.base import Context, Executor, F, not_found, register, sna
 from batch.operations.update import lock_workouts
 from batch.sql import values_update
 from workouts.models import Workout
+from workouts.rules import mark_archived, mark_restored
 
 ARCHIVE_FIELDS = ("status", "status_before_archive", "archived_at")
 
@@ -62,14 +63,9 @@ def write_archive(
         restore = restore_of[item.op_id]
         before = snapshot(workout, ARCHIVE_FIELDS)
         if restore:
-            workout.status = workout.status_before_archive or Workout.Status.DRAFT
-            workout.status_before_archive = ""
-            workout.archived_at = None
+            mark_restored(workout)
         else:
-            workout.status_before_archive = workout.status
-            workout.status = Workout.Status.ARCHIVED
-            workout.archived_at = ctx.now
-        workout.version += 1
+            mark_archived(workout, now=ctx.now)
         workout.updated_at = ctx.now
         ctx.log_change(
             item,

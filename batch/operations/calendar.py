@@ -41,6 +41,7 @@ from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, snapshot
 from batch.sql import values_update
 from workouts.models import Assignment, Facility, Player, Workout
+from workouts.rules import within_opening_hours
 
 LOOKAHEAD_DAYS = 14
 SLOT_STEP = dt.timedelta(minutes=15)
@@ -252,20 +253,18 @@ class Calendar:
         """Return every conflict the slot would cause (no queries)."""
         found: list[Conflict] = []
         facility = self.facilities.get(slot.facility_id) if slot.facility_id else None
-        if slot.check_facility and facility is not None:
-            start, end = timezone.localtime(slot.start), timezone.localtime(slot.end)
-            if (
-                start.date() != end.date()
-                or start.time() < facility.opens_at
-                or end.time() > facility.closes_at
-            ):
-                found.append(
-                    Conflict(
-                        HOURS,
-                        f"{facility.name} is open {facility.opens_at:%H:%M}–{facility.closes_at:%H:%M}; "
-                        f"{slot.describe(self.facilities)} is outside its hours",
-                    )
+        if (
+            slot.check_facility
+            and facility is not None
+            and not within_opening_hours(facility, slot.start, slot.end)
+        ):
+            found.append(
+                Conflict(
+                    HOURS,
+                    f"{facility.name} is open {facility.opens_at:%H:%M}–{facility.closes_at:%H:%M}; "
+                    f"{slot.describe(self.facilities)} is outside its hours",
                 )
+            )
         days = Booking("", None, None, "", slot.start, slot.end, None).days()
         seen: set[str] = set()
         for day in days:

@@ -1,0 +1,36 @@
+"""Domain rules shared by the single-object services and the batch executors. Pure: no queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from workouts.models import Facility, Workout
+
+
+def within_opening_hours(facility: Facility, start: dt.datetime, end: dt.datetime | None) -> bool:
+    """Return whether start–end lies inside the facility's hours on one local day."""
+    local_start = timezone.localtime(start)
+    local_end = timezone.localtime(end) if end is not None else local_start
+    return (
+        local_start.date() == local_end.date()
+        and local_start.time() >= facility.opens_at
+        and local_end.time() <= facility.closes_at
+    )
+
+
+def mark_archived(workout: Workout, *, now: dt.datetime) -> None:
+    """Archive in memory, remembering the status so a restore can put it back; bumps the version."""
+    workout.status_before_archive = workout.status
+    workout.status = Workout.Status.ARCHIVED
+    workout.archived_at = now
+    workout.version += 1
+
+
+def mark_restored(workout: Workout) -> None:
+    """Un-archive in memory with the status it had before; bumps the version."""
+    workout.status = workout.status_before_archive or Workout.Status.DRAFT
+    workout.status_before_archive = ""
+    workout.archived_at = None
+    workout.version += 1
