@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from batch.errors import InvalidRequest
@@ -192,6 +193,9 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "tab": tab,
     }
     context.update(_undo_state(batch))
+    if batch.is_final and batch.notified_at is None and batch.created_by_id == request.user.pk:
+        # Opening the batch counts as seeing its end notice.
+        _mark_notices_seen(request, [batch.pk])
     if batch.is_final:
         items = batch_items(batch=batch, status=ResultsTabForm.TABS[tab])
         page = Paginator(items, ITEMS_PAGE_SIZE).get_page(tabs.cleaned_data.get("page"))
@@ -235,7 +239,13 @@ def batch_progress_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         progress = batch_progress(batch_id=batch_id, team_ids=teams_for_user(user=request.user).values("pk"))
     except Batch.DoesNotExist as exc:
         raise Http404("No such batch.") from exc
-    context = {"batch": progress.batch, "progress": progress, "bars": bar_widths(progress.batch)}
+    context = {
+        "batch": progress.batch,
+        "progress": progress,
+        "bars": bar_widths(progress.batch),
+        # The status line is a live region: it is swapped (and announced) only when the state changed.
+        "status_changed": request.GET.get("shown") != progress.batch.status,
+    }
     if progress.batch.is_final:
         response = HttpResponseStopPolling(render(request, "batch/detail.html#progress", context).content)
         # The page shows results once final: reload it so they appear (also in other tabs).
@@ -336,19 +346,64 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _notice_ids(values: list[str]) -> list[int] | None:
+    """Return the batch ids in a notice parameter, or None if one is not a positive integer."""
+    if len(values) > 50 or not all(v.isdigit() and int(v) > 0 for v in values):
+        return None
+    return [int(v) for v in values]
+
+
+def _mark_notices_seen(request: HttpRequest, batch_ids: list[int]) -> int:
+    """Mark the user's own end notices seen (one UPDATE); other users' batches are left alone."""
+    return Batch.objects.filter(pk__in=batch_ids, created_by=request.user, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+
+
 @login_required
 def batch_notifications(request: HttpRequest) -> HttpResponse:
-    """New end-of-batch notices for this user; shown once (notified_at), 204 when there is nothing."""
-    pending = Batch.objects.filter(
-        Q(options__notify_on_complete=True),
-        created_by=request.user,
-        status__in=Batch.FINAL_STATUSES,
-        notified_at__isnull=True,
-    ).only(
-        "id", "status", "succeeded", "failed", "skipped", "cancelled", "total_items", "description", "kind"
+    """GET: end-of-batch notices not seen yet, minus those already on the page (`shown`); 204 if none.
+
+    Showing a notice does not mark it seen, so a notice shown just before a reload comes back. POST
+    `seen`: the user dismissed it (opening the batch also counts, see batch_detail).
+    """
+    if request.method == "POST":
+        seen = _notice_ids(request.POST.getlist("seen"))
+        if not seen:
+            return HttpResponseBadRequest("Which notice?", content_type="text/plain")
+        _mark_notices_seen(request, seen)
+        if request.htmx:
+            return HttpResponse("")  # 200 with nothing: the notice is swapped away (hx-swap="delete")
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("workouts:list")
+        return redirect(back)
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    shown = _notice_ids(request.GET.getlist("shown"))
+    if shown is None:
+        return HttpResponseBadRequest("Bad notice ids.", content_type="text/plain")
+    pending = (
+        Batch.objects.filter(
+            Q(options__notify_on_complete=True),
+            created_by=request.user,
+            status__in=Batch.FINAL_STATUSES,
+            notified_at__isnull=True,
+        )
+        .exclude(pk__in=shown)
+        .only(
+            "id",
+            "status",
+            "succeeded",
+            "failed",
+            "skipped",
+            "cancelled",
+            "total_items",
+            "description",
+            "kind",
+        )
     )
     batches = list(pending.order_by("-finished_at")[:5])
     if not batches:
         return HttpResponse(status=204)
-    Batch.objects.filter(pk__in=[b.pk for b in batches]).update(notified_at=timezone.now())
     return render(request, "batch/notifications.html", {"batches": batches})

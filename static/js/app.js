@@ -89,7 +89,53 @@
     var target = evt.detail.target;
     var dialog = target && (target.matches("dialog") ? target : target.closest("dialog"));
     if (dialog && dialog.hasAttribute("data-open-on-swap") && !dialog.open && dialog.showModal) {
-      dialog.showModal();
+      openDialog(dialog, evt.detail.requestConfig && evt.detail.requestConfig.elt);
+    }
+  });
+
+  // Keyboard use of modal dialogs: remember what opened one, keep Tab inside it, and give focus back
+  // to the opener when it closes (Escape, the close button or a submit) — or to the same operation's
+  // button if the opener was re-rendered meanwhile.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), " +
+    "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  function openDialog(dialog, opener) {
+    var active = document.activeElement;
+    dialog.hhOpener = opener && opener !== document.body ? opener : active;
+    dialog.hhOpenerOp = dialog.hhOpener && dialog.hhOpener.getAttribute &&
+      dialog.hhOpener.getAttribute("data-op");
+    dialog.showModal();
+    var first = dialog.querySelector("[autofocus]") || focusables(dialog)[0];
+    if (first) first.focus();
+  }
+  function focusables(root) {
+    return Array.prototype.filter.call(root.querySelectorAll(FOCUSABLE), function (el) {
+      return el.offsetParent !== null || el === document.activeElement;
+    });
+  }
+  document.addEventListener("close", function (evt) {
+    var dialog = evt.target;
+    if (!dialog || !dialog.matches || !dialog.matches("dialog")) return;
+    var back = dialog.hhOpener;
+    if (!back || !back.isConnected) {
+      back = dialog.hhOpenerOp ? document.querySelector('[data-op="' + dialog.hhOpenerOp + '"]') : null;
+    }
+    dialog.hhOpener = null;
+    if (back && back.focus) back.focus();
+  }, true);
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Tab") return;
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) return;
+    var items = focusables(dialog);
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (evt.shiftKey && (document.activeElement === first || !inside)) {
+      evt.preventDefault();
+      last.focus();
+    } else if (!evt.shiftKey && (document.activeElement === last || !inside)) {
+      evt.preventDefault();
+      first.focus();
     }
   });
 
@@ -101,14 +147,21 @@
 
   // Workouts list: shift-click selects a range of rows; the header box selects the page. The
   // selection form posts once on the resulting "change" (htmx, hx-trigger="change").
+  // Shift+Space on a row's box does the same as shift-click (the click that Space fires may not
+  // carry the modifier, so Shift is tracked from the key events too).
   var lastRow = null;
+  var shiftDown = false;
+  document.addEventListener("keydown", function (evt) { shiftDown = evt.shiftKey; }, true);
+  document.addEventListener("keyup", function (evt) { shiftDown = evt.shiftKey; }, true);
+  window.addEventListener("blur", function () { shiftDown = false; });
   document.addEventListener("click", function (evt) {
     var box = evt.target;
     if (!box || !box.matches) return;
     if (box.matches("input[data-select-row]")) {
       var boxes = Array.prototype.slice.call(
         box.closest("table").querySelectorAll("input[data-select-row]"));
-      if (evt.shiftKey && lastRow && boxes.indexOf(lastRow) !== -1) {
+      var shift = evt.shiftKey || (evt.detail === 0 && shiftDown);
+      if (shift && lastRow && boxes.indexOf(lastRow) !== -1) {
         var a = boxes.indexOf(lastRow), b = boxes.indexOf(box);
         var lo = Math.min(a, b), hi = Math.max(a, b);
         for (var i = lo; i <= hi; i++) boxes[i].checked = box.checked;
@@ -129,12 +182,17 @@
     });
   }
 
-  // Notices (batch finished): the close button removes the notice.
-  document.addEventListener("click", function (evt) {
-    var btn = evt.target.closest && evt.target.closest("[data-dismiss]");
-    if (btn) {
-      var notice = btn.closest("[data-notice]");
-      if (notice) notice.remove();
-    }
+  // The notices poll names the notices already on the page (shown=…): seeing one does not mark it
+  // seen on the server, so without this the next poll would add it again.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var area = evt.detail.elt;
+    if (!area || area.id !== "notifications") return;
+    var ids = Array.prototype.map.call(area.querySelectorAll("[data-notice]"), function (el) {
+      return el.getAttribute("data-notice");
+    });
+    if (ids.length) evt.detail.parameters.shown = ids;
   });
+
+  // Notices (batch finished) are dismissed by their own small form (htmx posts it and removes the
+  // notice; without JavaScript it posts and comes back), so a notice counts as seen only then.
 })();

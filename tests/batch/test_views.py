@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -378,15 +379,70 @@ def test_history_lists_the_teams_batches_in_bounded_queries(
     assert b"theirs" not in response.content
 
 
-def test_notifications_show_once_and_mark_seen(trainer_client, team, trainer):
+def test_notifications_show_until_seen_and_skip_those_on_the_page(trainer_client, team, trainer):
     batch = _batch(team, trainer, status=Batch.Status.COMPLETED, succeeded=10, finished_at=timezone.now())
     _batch(team, trainer, status=Batch.Status.COMPLETED, options={"notify_on_complete": False})
     response = trainer_client.get(reverse("batch:notifications"), headers=HX)
     assert f"Batch {batch.pk} finished: COMPLETED" in response.content.decode()
     assert response.content.decode().count("data-notice") == 1
+    # Shown is not seen: after a reload the notice comes back.
+    batch.refresh_from_db()
+    assert batch.notified_at is None
+    assert trainer_client.get(reverse("batch:notifications"), headers=HX).status_code == 200
+    # A poll from a page that already shows it adds nothing.
+    shown = trainer_client.get(reverse("batch:notifications"), {"shown": [batch.pk]}, headers=HX)
+    assert shown.status_code == 204
+    assert trainer_client.get(reverse("batch:notifications"), {"shown": "x"}).status_code == 400
+
+
+def test_dismissing_a_notice_marks_it_seen(trainer_client, other_trainer, team, trainer):
+    batch = _batch(team, trainer, status=Batch.Status.COMPLETED, succeeded=10, finished_at=timezone.now())
+    url = reverse("batch:notifications")
+    other = Client()
+    other.force_login(other_trainer)
+    assert other.post(url, {"seen": batch.pk}, headers=HX).status_code == 200
+    batch.refresh_from_db()
+    assert batch.notified_at is None  # someone else's notice is left alone
+    response = trainer_client.post(url, {"seen": batch.pk}, headers=HX)
+    assert response.status_code == 200 and response.content == b""
     batch.refresh_from_db()
     assert batch.notified_at is not None
+    assert trainer_client.get(url, headers=HX).status_code == 204
+    assert trainer_client.post(url, {"seen": "nope"}).status_code == 400
+
+
+def test_dismissing_without_javascript_goes_back(trainer_client, team, trainer):
+    batch = _batch(team, trainer, status=Batch.Status.FAILED, finished_at=timezone.now())
+    back = "http://testserver" + reverse("batch:list")
+    response = trainer_client.post(reverse("batch:notifications"), {"seen": batch.pk}, HTTP_REFERER=back)
+    assert response.status_code == 302 and response["Location"] == back
+    response = trainer_client.post(
+        reverse("batch:notifications"), {"seen": batch.pk}, HTTP_REFERER="https://evil.example/"
+    )
+    assert response["Location"] == reverse("workouts:list")
+
+
+def test_opening_a_finished_batch_marks_its_notice_seen(trainer_client, team, trainer):
+    running = _batch(team, trainer)
+    done = _batch(team, trainer, status=Batch.Status.COMPLETED, succeeded=10, finished_at=timezone.now())
+    trainer_client.get(reverse("batch:detail", args=[running.pk]))
+    trainer_client.get(reverse("batch:detail", args=[done.pk]))
+    running.refresh_from_db()
+    done.refresh_from_db()
+    assert running.notified_at is None and done.notified_at is not None
     assert trainer_client.get(reverse("batch:notifications"), headers=HX).status_code == 204
+
+
+def test_progress_poll_swaps_the_live_status_only_when_the_state_changed(trainer_client, team, trainer):
+    batch = _batch(team, trainer)
+    url = reverse("batch:progress", args=[batch.pk])
+    same = trainer_client.get(url, {"shown": "RUNNING"}, headers=HX).content.decode()
+    assert 'id="progress-status"' not in same and """hx-vals='{"shown": "RUNNING"}'""" in same
+    changed = trainer_client.get(url, {"shown": "QUEUED"}, headers=HX).content.decode()
+    assert '<p id="progress-status" hx-swap-oob="innerHTML">' in changed and "Running" in changed
+    page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert page.count('aria-live="polite"') == 3  # toasts, notifications, the status line
+    assert 'role="progressbar"' in page and 'aria-label="Batch progress"' in page
 
 
 def test_calendar_shows_the_week_and_rejects_bad_weeks(trainer_client, team):
