@@ -15,15 +15,17 @@ Strategies (`conflictResolution`, per operation or per batch)
     SKIP              the item ends SKIPPED, code CONFLICT, the conflicts in `details.conflicts`;
     FAIL              the item fails, code CONFLICT;
     OVERRIDE          a player's conflicting assignment is removed (logged UNASSIGNED with its full row),
-                      a same-team workout holding the facility loses the facility (logged UPDATED); a
-                      load-limit excess is accepted with a warning. Facility hours and other teams'
-                      bookings cannot be overridden: those fail with CONFLICT;
+                      a same-team workout holding the facility loses the facility (logged UPDATED; the
+                      row is locked at apply and must still be at the version the calendar read, else
+                      the item fails with CONFLICT); a load-limit excess is accepted with a warning.
+                      Facility hours, other teams' bookings and workouts this chunk itself moves or
+                      changes cannot be overridden: those fail with CONFLICT;
     ADJUST_TIME       the next free slot the same local day within facility hours (later first, then
                       earlier), else CONFLICT. A load-limit excess cannot be fixed the same day;
     FIND_ALTERNATIVE  another facility free at the same time, else the first free day (same time, any
                       facility) within `LOOKAHEAD_DAYS`, else CONFLICT.
     ADJUST_TIME and FIND_ALTERNATIVE move a workout, so they apply only to operations that place one
-    (CREATE, SCHEDULE, DUPLICATE); for ASSIGN they end like FAIL, saying why.
+    (CREATE, SCHEDULE, DUPLICATE, UPDATE of time or facility); for ASSIGN they end like FAIL, saying why.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -85,6 +88,7 @@ class Booking:
     version: int = 1
     loads: dict[int, int] = field(default_factory=dict)  # player id -> load %
     assignments: dict[int, Assignment] = field(default_factory=dict)  # existing rows, by player id
+    planned: bool = False  # placed by an item of this chunk, not read from the database
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.start < end and start < self.end
@@ -223,6 +227,7 @@ class Calendar:
                 end=slot.end,
                 facility_id=slot.facility_id,
                 loads=dict(slot.loads),
+                planned=True,
             )
         )
 
@@ -416,7 +421,7 @@ def resolve(item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, mo
             item, ctx, conflicts, reason=f"{strategy} cannot move a workout for an assignment"
         )
     if strategy == "OVERRIDE":
-        stuck = [c for c in conflicts if not _overridable(calendar, c)]
+        stuck = [c for c in conflicts if not _overridable(calendar, c, ctx)]
         if stuck:
             raise conflict_error(item, ctx, stuck, reason="OVERRIDE cannot lift this")
         overrides: Overrides = ctx.cache.setdefault("overrides", Overrides())
@@ -454,7 +459,7 @@ def resolve(item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, mo
     return _book(calendar, moved)
 
 
-def _overridable(calendar: Calendar, conflict: Conflict) -> bool:
+def _overridable(calendar: Calendar, conflict: Conflict, ctx: Context) -> bool:
     booking = conflict.booking
     if conflict.kind == LOAD:
         return True
@@ -462,7 +467,13 @@ def _overridable(calendar: Calendar, conflict: Conflict) -> bool:
         return False  # facility hours, a workout planned in this batch, or another team's booking
     if conflict.kind == PLAYER:
         return conflict.player_id in booking.assignments
-    return conflict.kind == FACILITY
+    # The chunk writes its own workouts' rows from memory after the overrides, which would put the
+    # facility straight back: a workout this chunk places or changes keeps its facility.
+    return (
+        conflict.kind == FACILITY
+        and not booking.planned
+        and booking.workout_id not in ctx.cache.get("workouts", {})
+    )
 
 
 def _record(item: BatchItem, ctx: Context, conflict: Conflict, strategy: str, outcome: str) -> None:
@@ -477,14 +488,79 @@ def _book(calendar: Calendar, slot: Slot) -> Slot:
     return slot
 
 
+class StaleOverride(DatabaseError):
+    """A workout OVERRIDE would take a facility from changed after the calendar read it.
+
+    A DatabaseError so the runner's bulk apply falls back to one savepoint per item; the items
+    concerned are marked and then fail alone with CONFLICT (see `apply_overrides`).
+    """
+
+
+STALE_MARK = "_stale_override"
+
+
+def stale_override_error(item: BatchItem, ctx: Context, details: dict[str, Any]) -> ItemError:
+    return ItemError(
+        code=ErrorCode.CONFLICT,
+        message=(
+            f"workout {details['workoutId']} changed while this batch ran (version "
+            f"{details['expectedVersion']} → {details['currentVersion']}); OVERRIDE does not take its "
+            "facility over a change it has not seen"
+        ),
+        details={"conflict": "VERSION", "strategy": ctx.strategy_for(item), **details},
+        recoverable=True,
+        suggested_action="Retry the failed items to decide again on the workout's current state.",
+        status="FAILED",
+    )
+
+
+def lock_overridden(clear: list[tuple[BatchItem, Booking, int]]) -> dict[int, tuple[int, int | None]]:
+    """Lock the workouts OVERRIDE takes a facility from; return their version and facility. One query."""
+    ids = {booking.workout_id for _, booking, _ in clear}
+    rows = (
+        Workout.objects.filter(pk__in=ids)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "version", "facility_id")
+    )
+    return {pk: (version, facility_id) for pk, version, facility_id in rows}
+
+
 def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
-    """Write what OVERRIDE took from other workouts for these items: at most two statements."""
+    """Write what OVERRIDE took from other workouts for these items: at most three statements.
+
+    Call first in `apply`. A workout losing its facility lies outside the chunk's locked set: it is
+    locked here and must still be at the version (and facility) the calendar read; if not, the
+    bulk apply is abandoned (StaleOverride) and, item by item, the items concerned fail with CONFLICT.
+    """
+    for item in items:
+        details = getattr(item, STALE_MARK, None)
+        if details is not None:  # only in the runner's one-item fallback, after a StaleOverride
+            raise stale_override_error(item, ctx, details)
     overrides: Overrides | None = ctx.cache.get("overrides")
     if overrides is None:
         return
     wanted = {item.op_id for item in items}
     unassign = [(i, a) for i, a in overrides.unassign if i.op_id in wanted]
     clear = [(i, b, f) for i, b, f in overrides.clear_facility if i.op_id in wanted]
+    if clear:
+        current = lock_overridden(clear)
+        stale = False
+        for item, booking, facility_id in clear:
+            now = current.get(booking.workout_id)
+            if now != (booking.version, facility_id):
+                stale = True
+                setattr(
+                    item,
+                    STALE_MARK,
+                    {
+                        "workoutId": booking.workout_id,
+                        "expectedVersion": booking.version,
+                        "currentVersion": now[0] if now else None,
+                    },
+                )
+        if stale:
+            raise StaleOverride("a workout losing its facility changed since the calendar read it")
     if unassign:
         for item, assignment in unassign:
             ctx.log_change(

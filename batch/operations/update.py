@@ -1,4 +1,14 @@
-"""UPDATE: a partial change of a workout's allowed fields, with optimistic version checks."""
+"""UPDATE: a partial change of a workout's allowed fields, with optimistic version checks.
+
+A change of `scheduledStart`, `scheduledEnd` or `facilityId` goes through the chunk's calendar like
+SCHEDULE (facility double booking and hours; the assigned players' double bookings and daily load)
+and the item's conflict strategy, so ADJUST_TIME / FIND_ALTERNATIVE may move it.
+
+`check` applies each passing item to the chunk's in-memory workouts, so a later item on the same
+workout is checked (state, `expectedVersion`, start/end, calendar) against what the earlier one left;
+`apply` only logs and writes. Queries per chunk: the workouts (locked) and facilities; with time or
+facility changes also their assignments and the calendar's three; one UPDATE for all rows.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +27,16 @@ from batch.operations.base import (
     register,
     snapshot,
 )
+from batch.operations.calendar import (
+    DEFAULT_DURATION,
+    Calendar,
+    Slot,
+    apply_overrides,
+    local_day,
+    resolve,
+)
 from batch.sql import values_update
-from workouts.models import Facility, Workout
+from workouts.models import Assignment, Facility, Workout
 
 # camelCase key -> model field
 UPDATABLE = {
@@ -31,6 +49,9 @@ UPDATABLE = {
     "notes": "notes",
     "intensity": "intensity",
 }
+MOVE_KEYS = frozenset({"scheduledStart", "scheduledEnd", "facilityId"})
+MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility")
+UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
 UPDATE_FIELDS = {
     "name": F("str", max_length=200),
     "type": F("str", choices=Workout.Type.values),
@@ -94,9 +115,36 @@ class UpdateExecutor(Executor):
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
-        ctx.cache["workouts"] = lock_workouts(ctx, ids)
-        facility_ids = {i.data["updates"].get("facilityId") for i in items} - {None}
-        ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+        workouts = ctx.cache["workouts"] = lock_workouts(ctx, ids)
+        ctx.cache["plans"] = {}
+        moving = [
+            i for i in items if MOVE_KEYS & set(i.data["updates"]) and i.data.get("workoutId") in workouts
+        ]
+        if not moving:
+            facility_ids = {i.data["updates"].get("facilityId") for i in items} - {None}
+            ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+            ctx.cache["calendar"] = None
+            return
+        # Days a moving item may land on: its new start's, and its workout's current one (for a change
+        # of facility or end only; an earlier item's new start is already among the former).
+        days = set()
+        for item in moving:
+            value = item.data["updates"].get("scheduledStart")
+            start = parse_dt(value) if isinstance(value, str) else None
+            if start is not None:
+                days.add(local_day(start))
+            current = workouts[item.data["workoutId"]].scheduled_start
+            if current is not None:
+                days.add(local_day(current))
+        loads: dict[int, dict[int, int]] = {}
+        players = {}
+        rows = Assignment.objects.filter(workout_id__in={i.data["workoutId"] for i in moving})
+        for assignment in rows.select_related("player").order_by("id"):
+            loads.setdefault(assignment.workout_id, {})[assignment.player_id] = assignment.load_percent
+            players[assignment.player_id] = assignment.player
+        ctx.cache["loads"] = loads
+        calendar = ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=players)
+        ctx.cache["facilities"] = calendar.facilities
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         workout_id = item.data["workoutId"]
@@ -118,8 +166,8 @@ class UpdateExecutor(Executor):
             if error is not None:
                 raise error
         updates = item.data["updates"]
-        facility_id = updates.get("facilityId")
-        if facility_id is not None and facility_id not in ctx.cache["facilities"]:
+        facility_id = updates.get("facilityId", workout.facility_id)
+        if "facilityId" in updates and facility_id is not None and facility_id not in ctx.cache["facilities"]:
             raise not_found("Facility", facility_id, field_name="data.updates.facilityId")
         start = (
             parse_dt(updates["scheduledStart"])
@@ -133,50 +181,77 @@ class UpdateExecutor(Executor):
         )
         if end is not None and (start is None or end <= start):
             raise invalid("the end must be after the start", field_name="data.updates.scheduledEnd")
-        if updates.get("status") == Workout.Status.SCHEDULED and start is None:
+        status = updates.get("status", workout.status)
+        if status == Workout.Status.SCHEDULED and start is None:
             raise invalid("a scheduled workout needs a start", field_name="data.updates.status")
+        calendar: Calendar | None = ctx.cache["calendar"]
+        moves = bool(MOVE_KEYS & set(updates))
+        if moves and calendar is not None:
+            if start is None or status in UNBOOKED:
+                calendar.unbook(workout.pk)
+            else:
+                slot = Slot(
+                    start=start,
+                    end=end or start + DEFAULT_DURATION,
+                    facility_id=facility_id,
+                    loads=dict(ctx.cache["loads"].get(workout.pk, {})),
+                    key=f"w:{workout.pk}",
+                    workout_id=workout.pk,
+                    name=updates.get("name", workout.name),
+                )
+                placed = resolve(item, ctx, calendar, slot, movable=True)
+                if placed.start != start:
+                    end = end and placed.start + (end - start)
+                start, facility_id = placed.start, placed.facility_id
+        elif status in UNBOOKED and calendar is not None:
+            calendar.unbook(workout.pk)
+        # Passed: change the chunk's copy now, so a later item on this workout sees this state.
+        changed = [UPDATABLE[key] for key in updates if UPDATABLE[key] not in MOVED_FIELDS]
+        if moves:
+            changed += MOVED_FIELDS
+        before = snapshot(workout, changed)
+        for key, value in updates.items():
+            if key not in MOVE_KEYS:
+                setattr(workout, UPDATABLE[key], value)
+        if moves:
+            workout.scheduled_start, workout.scheduled_end, workout.facility_id = start, end, facility_id
+        workout.version += 1
+        ctx.cache["plans"][item.op_id] = (workout, before, snapshot(workout, changed), workout.version)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
-        workouts: dict[int, Workout] = ctx.cache["workouts"]
+        apply_overrides(items, ctx)
         touched_fields: set[str] = set()
         results = {}
+        rows: dict[int, dict[str, Any]] = {}
         for item in items:
-            workout = workouts[item.data["workoutId"]]
-            updates = item.data["updates"]
-            changed = [UPDATABLE[key] for key in updates]
-            before = snapshot(workout, changed)
-            for key, value in updates.items():
-                name = UPDATABLE[key]
-                if name in ("scheduled_start", "scheduled_end"):
-                    value = parse_dt(value) if value else None
-                if name == "facility":
-                    workout.facility_id = value
-                else:
-                    setattr(workout, name, value)
-            workout.version += 1
-            touched_fields.update(changed)
+            workout, before, after, version = ctx.cache["plans"][item.op_id]
+            touched_fields.update(after)
             ctx.log_change(
                 item,
-                obj=workout,
+                obj=Workout(pk=workout.pk, version=version),
                 action=BatchChange.Action.UPDATED,
                 before=before,
-                after=snapshot(workout, changed),
+                after=after,
             )
-            results[item.op_id] = {
+            result = {
                 "id": workout.pk,
                 "workoutId": workout.pk,
-                "version": workout.version,
-                "changed": sorted(updates),
+                "version": version,
+                "changed": sorted(item.data["updates"]),
             }
+            if "scheduled_start" in after:
+                result["start"] = after["scheduled_start"]
+                result["end"] = after["scheduled_end"]
+                result["facilityId"] = after["facility_id"]
+            results[item.op_id] = result
+            rows[workout.pk] = {"pk": workout.pk}  # written once, in its final state
         # One statement for the chunk: every touched column, unchanged ones rewritten with their value.
-        columns = sorted(touched_fields) + ["version", "updated_at"]
-        by_pk = {}
-        for item in items:  # an object touched twice in one chunk is written once, in its final state
-            workout = workouts[item.data["workoutId"]]
+        columns = sorted("facility" if c == "facility_id" else c for c in touched_fields)
+        columns += ["version", "updated_at"]
+        workouts: dict[int, Workout] = ctx.cache["workouts"]
+        for pk, row in rows.items():
+            workout = workouts[pk]
             workout.updated_at = ctx.now
-            by_pk[workout.pk] = {
-                "pk": workout.pk,
-                **{c: getattr(workout, "facility_id" if c == "facility" else c) for c in columns},
-            }
-        values_update(Workout, list(by_pk.values()), columns)
+            row.update({c: getattr(workout, "facility_id" if c == "facility" else c) for c in columns})
+        values_update(Workout, list(rows.values()), columns)
         return results
