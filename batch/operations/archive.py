@@ -1,4 +1,9 @@
-"""ARCHIVE: archive a workout (or restore it with `restore: true`); DELETE's soft delete uses the same."""
+"""ARCHIVE: archive a workout (or restore it with `restore: true`); DELETE's soft delete uses the same.
+
+`check` archives or restores the chunk's in-memory workout as soon as an item passes, so a later item
+on the same workout (archive then restore, a soft delete after an archive) is judged on that state;
+`apply` logs what each item did and writes every workout once, in its final state.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,13 @@ def workout_of(item: BatchItem, ctx: Context) -> Workout | None:
         if ctx.dry_run and not isinstance(workout_id, int):
             return None
         raise not_found("Workout", workout_id, field_name="data.workoutId")
+    if workout_id in ctx.cache.get("deleted", ()):
+        raise ItemError(
+            code=ErrorCode.NOT_FOUND,
+            message=f"workout {workout_id} is deleted permanently by an earlier item of this batch",
+            details={"field": "data.workoutId", "id": workout_id},
+            suggested_action="Leave this operation out, or run it in a separate batch first.",
+        )
     return workout
 
 
@@ -52,40 +64,50 @@ def ensure_archivable(workout: Workout, *, restore: bool) -> None:
         )
 
 
-def write_archive(
-    items: Sequence[BatchItem], ctx: Context, *, restore_of: dict[str, bool]
-) -> dict[str, dict[str, Any]]:
-    """Archive or restore each item's workout, log ARCHIVED/RESTORED, one UPDATE for the chunk."""
-    workouts: dict[int, Workout] = ctx.cache["workouts"]
+def plan_archive(item: BatchItem, ctx: Context, workout: Workout, *, restore: bool) -> None:
+    """Archive or restore the chunk's copy of the workout now (after the state check) and keep the
+    item's before/after images for `write_archive`."""
+    ensure_archivable(workout, restore=restore)
+    before = snapshot(workout, ARCHIVE_FIELDS)
+    if restore:
+        mark_restored(workout)
+    else:
+        mark_archived(workout, now=ctx.now)
+    ctx.cache.setdefault("archive_plans", {})[item.op_id] = (
+        workout,
+        restore,
+        before,
+        snapshot(workout, ARCHIVE_FIELDS),
+        workout.version,
+    )
+
+
+def write_archive(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+    """Log ARCHIVED/RESTORED for the items `plan_archive` passed; one UPDATE for the chunk."""
     results = {}
+    final: dict[int, Workout] = {}
     for item in items:
-        workout = workouts[item.data["workoutId"]]
-        restore = restore_of[item.op_id]
-        before = snapshot(workout, ARCHIVE_FIELDS)
-        if restore:
-            mark_restored(workout)
-        else:
-            mark_archived(workout, now=ctx.now)
-        workout.updated_at = ctx.now
+        workout, restore, before, after, version = ctx.cache["archive_plans"][item.op_id]
         ctx.log_change(
             item,
-            obj=workout,
+            obj=Workout(pk=workout.pk, version=version),
             action=BatchChange.Action.RESTORED if restore else BatchChange.Action.ARCHIVED,
             before=before,
-            after=snapshot(workout, ARCHIVE_FIELDS),
+            after=after,
         )
         results[item.op_id] = {
             "id": workout.pk,
             "workoutId": workout.pk,
-            "status": workout.status,
-            "version": workout.version,
+            "status": after["status"],
+            "version": version,
         }
+        final[workout.pk] = workout
     columns = [*ARCHIVE_FIELDS, "version", "updated_at"]
-    rows = {
-        w.pk: {"pk": w.pk, **{c: getattr(w, c) for c in columns}}
-        for w in (workouts[i.data["workoutId"]] for i in items)
-    }
-    values_update(Workout, list(rows.values()), columns)
+    rows = []
+    for workout in final.values():
+        workout.updated_at = ctx.now
+        rows.append({"pk": workout.pk, **{c: getattr(workout, c) for c in columns}})
+    values_update(Workout, rows, columns)
     return results
 
 
@@ -100,7 +122,7 @@ class ArchiveExecutor(Executor):
     def check(self, item: BatchItem, ctx: Context) -> None:
         workout = workout_of(item, ctx)
         if workout is not None:
-            ensure_archivable(workout, restore=bool(item.data.get("restore")))
+            plan_archive(item, ctx, workout, restore=bool(item.data.get("restore")))
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
-        return write_archive(items, ctx, restore_of={i.op_id: bool(i.data.get("restore")) for i in items})
+        return write_archive(items, ctx)

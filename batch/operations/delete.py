@@ -12,7 +12,7 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import chunk_workouts, ensure_archivable, workout_of, write_archive
+from batch.operations.archive import chunk_workouts, plan_archive, workout_of, write_archive
 from batch.operations.base import Context, Executor, F, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE
 from workouts.models import Assignment, Workout, WorkoutExercise
@@ -50,7 +50,7 @@ class DeleteExecutor(Executor):
         workout = workout_of(item, ctx)
         if not item.data.get("permanent"):
             if workout is not None:
-                ensure_archivable(workout, restore=False)
+                plan_archive(item, ctx, workout, restore=False)
             return
         ctx.warn(
             item,
@@ -76,11 +76,13 @@ class DeleteExecutor(Executor):
                 },
                 suggested_action="Delete it softly (permanent: false) to archive it instead.",
             )
+        # Later items of this chunk must not find it any more.
+        ctx.cache.setdefault("deleted", set()).add(workout.pk)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         soft = [i for i in items if not i.data.get("permanent")]
         hard = [i for i in items if i.data.get("permanent")]
-        results = write_archive(soft, ctx, restore_of={i.op_id: False for i in soft}) if soft else {}
+        results = write_archive(soft, ctx) if soft else {}
         for result in results.values():
             result["permanent"] = False
         if hard:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from batch.models import Batch, BatchChange, BatchItem
+from batch.undo import batch_undo
 from batch.validation import batch_validate
 from tests.factories import AssignmentFactory, WorkoutExerciseFactory, WorkoutFactory
 from workouts.models import Assignment, Workout, WorkoutExercise
@@ -157,3 +158,60 @@ def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_w
         counts.append(worker_queries(run_worker))
         assert Batch.objects.get(pk=batch.pk).succeeded == n
     assert counts[0] == counts[1] <= QUERY_BOUND, counts
+
+
+def test_archive_then_restore_in_one_chunk_sees_the_archive(submit, run_worker, trainer, team):
+    workout = WorkoutFactory(team=team, status=Workout.Status.SCHEDULED)
+    twice = WorkoutFactory(team=team)
+    batch = submit(
+        [
+            op("a", "ARCHIVE", workoutId=workout.pk),
+            op("r", "ARCHIVE", workoutId=workout.pk, restore=True),
+            op("a2", "ARCHIVE", workoutId=twice.pk),
+            op("again", "ARCHIVE", workoutId=twice.pk),
+        ],
+        chunkSize=10,
+        validateBeforeExecute=False,
+    )
+    run_worker()
+    assert [item(batch, o).status for o in ("a", "r", "a2", "again")] == [
+        "SUCCEEDED",
+        "SUCCEEDED",
+        "SUCCEEDED",
+        "FAILED",
+    ]
+    assert "already archived" in item(batch, "again").error["message"]
+    workout.refresh_from_db()
+    twice.refresh_from_db()
+    assert (workout.status, workout.archived_at, workout.version) == ("scheduled", None, 3)
+    # The second archive did not overwrite the status to come back to.
+    assert (twice.status, twice.status_before_archive, twice.version) == ("archived", "scheduled", 2)
+    changes = BatchChange.objects.filter(batch=batch, object_id=workout.pk).order_by("pk")
+    assert [(c.action, c.version_after) for c in changes] == [("archived", 2), ("restored", 3)]
+    assert changes[1].before["status"] == "archived" and changes[1].after["status"] == "scheduled"
+
+    undo = batch_undo(batch_id=batch.pk, user=trainer)
+    run_worker()
+    undo.refresh_from_db()
+    assert undo.status == Batch.Status.COMPLETED
+    workout.refresh_from_db()
+    twice.refresh_from_db()
+    assert (workout.status, workout.archived_at) == ("scheduled", None)
+    assert (twice.status, twice.archived_at, twice.status_before_archive) == ("scheduled", None, "")
+
+
+def test_the_dry_run_judges_a_restore_after_an_archive_of_the_same_workout(trainer, team):
+    workout = WorkoutFactory(team=team)
+    raw = {
+        "operations": [
+            op("a", "ARCHIVE", workoutId=workout.pk),
+            op("r", "ARCHIVE", workoutId=workout.pk, restore=True),
+            op("d", "DELETE", workoutId=workout.pk, permanent=True),
+            op("soft", "DELETE", workoutId=workout.pk),
+        ]
+    }
+    report = batch_validate(user=trainer, team=team, raw=raw)
+    assert not report.items["a"].errors and not report.items["r"].errors
+    assert not report.items["d"].errors
+    assert report.items["soft"].errors[0]["code"] == "NOT_FOUND"
+    assert "deleted permanently by an earlier item" in report.items["soft"].errors[0]["message"]
