@@ -12,39 +12,13 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, F, not_found, register, snapshot
-from batch.operations.update import lock_workouts
+from batch.operations.base import Context, Executor, F, register, snapshot
+from batch.operations.loading import chunk_workouts, workout_of
 from batch.sql import values_update
 from workouts.models import Workout
 from workouts.rules import mark_archived, mark_restored
 
 ARCHIVE_FIELDS = ("status", "status_before_archive", "archived_at")
-
-
-def chunk_workouts(items: Sequence[BatchItem], ctx: Context) -> dict[int, Workout]:
-    """Load (and, when running, lock) the team's workouts the items name: one query."""
-    ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
-    workouts = lock_workouts(ctx, ids) if ids else {}
-    ctx.cache["workouts"] = workouts
-    return workouts
-
-
-def workout_of(item: BatchItem, ctx: Context) -> Workout | None:
-    """Return the item's workout; None in a dry run when a dependency will create it."""
-    workout_id = item.data["workoutId"]
-    workout = ctx.cache["workouts"].get(workout_id)
-    if workout is None:
-        if ctx.dry_run and not isinstance(workout_id, int):
-            return None
-        raise not_found("Workout", workout_id, field_name="data.workoutId")
-    if workout_id in ctx.cache.get("deleted", ()):
-        raise ItemError(
-            code=ErrorCode.NOT_FOUND,
-            message=f"workout {workout_id} is deleted permanently by an earlier item of this batch",
-            details={"field": "data.workoutId", "id": workout_id},
-            suggested_action="Leave this operation out, or run it in a separate batch first.",
-        )
-    return workout
 
 
 def ensure_archivable(workout: Workout, *, restore: bool) -> None:

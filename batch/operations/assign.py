@@ -18,7 +18,6 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import chunk_workouts, workout_of
 from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
 from batch.operations.calendar import (
     ASSIGNMENT_IMAGE,
@@ -28,6 +27,7 @@ from batch.operations.calendar import (
     local_day,
     resolve,
 )
+from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update
 from workouts.models import Assignment, Player, Workout, WorkoutExercise

@@ -12,9 +12,10 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import chunk_workouts, plan_archive, workout_of, write_archive
+from batch.operations.archive import plan_archive, write_archive
 from batch.operations.base import Context, Executor, F, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE
+from batch.operations.loading import chunk_workouts, workout_of
 from workouts.models import Assignment, Workout, WorkoutExercise
 
 WORKOUT_IMAGE = tuple(

@@ -10,48 +10,22 @@ gated medically on the copy's date. Every copy is logged CREATED.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import chunk_workouts, workout_of
 from batch.operations.assign import medical_fields
 from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
 from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
 from batch.operations.create import SNAPSHOT_FIELDS
+from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
-from workouts.models import Assignment, Facility, Player, Workout, WorkoutExercise
+from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 
 MAX_COPIES = 100
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
-
-
-def load_parts(ctx: Context, workout_ids: Iterable[int], *, with_assignments: bool = True) -> None:
-    """Load the workouts' exercises (with specs) and assignments (with players): two or three queries."""
-    from medical.compliance import ExerciseSpec
-
-    ids = set(workout_ids)
-    exercises: dict[int, list[WorkoutExercise]] = {}
-    specs: dict[int, list[Any]] = {}
-    assignments: dict[int, list[Assignment]] = {}
-    players: dict[int, Player] = {}
-    if ids:
-        for row in (
-            WorkoutExercise.objects.filter(workout_id__in=ids)
-            .select_related("exercise")
-            .order_by("workout_id", "order", "id")
-        ):
-            exercises.setdefault(row.workout_id, []).append(row)
-            specs.setdefault(row.workout_id, []).append(
-                ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
-            )
-        if with_assignments:
-            for row in Assignment.objects.filter(workout_id__in=ids).select_related("player").order_by("id"):
-                assignments.setdefault(row.workout_id, []).append(row)
-                players[row.player_id] = row.player
-    ctx.cache.update(exercises=exercises, specs=specs, assignments=assignments, players=players)
 
 
 def gate_days(

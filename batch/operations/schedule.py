@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import chunk_workouts, workout_of
 from batch.operations.assign import medical_fields
 from batch.operations.base import (
     Context,
@@ -36,7 +35,8 @@ from batch.operations.base import (
     snapshot,
 )
 from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
-from batch.operations.duplicate import gate_days, load_parts, plan_copy, write_copies
+from batch.operations.duplicate import gate_days, plan_copy, write_copies
+from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine
 from batch.sql import values_update
 from workouts.models import Workout

@@ -35,8 +35,10 @@ from batch.operations.calendar import (
     local_day,
     resolve,
 )
+from batch.operations.loading import load_parts, lock_workouts
+from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update
-from workouts.models import Assignment, Facility, Workout
+from workouts.models import Facility, Workout
 
 # camelCase key -> model field
 UPDATABLE = {
@@ -50,6 +52,7 @@ UPDATABLE = {
     "intensity": "intensity",
 }
 MOVE_KEYS = frozenset({"scheduledStart", "scheduledEnd", "facilityId"})
+GATE_KEYS = MOVE_KEYS | {"intensity"}
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility")
 UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
 UPDATE_FIELDS = {
@@ -62,14 +65,6 @@ UPDATE_FIELDS = {
     "notes": F("str", max_length=5000),
     "intensity": F("int", min=0, max=100),
 }
-
-
-def lock_workouts(ctx: Context, ids: set[int]) -> dict[int, Workout]:
-    """Load the team's workouts by id; outside a dry run, lock them for the chunk's transaction."""
-    qs = Workout.objects.filter(team=ctx.team, pk__in=ids)
-    if not ctx.dry_run:
-        qs = qs.select_for_update(of=("self",))
-    return {w.pk: w for w in qs.order_by("pk")}
 
 
 def version_conflict(item: BatchItem, ctx: Context, workout: Workout, expected: int) -> ItemError | None:
@@ -117,18 +112,15 @@ class UpdateExecutor(Executor):
         ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
         workouts = ctx.cache["workouts"] = lock_workouts(ctx, ids)
         ctx.cache["plans"] = {}
-        moving = [
-            i for i in items if MOVE_KEYS & set(i.data["updates"]) and i.data.get("workoutId") in workouts
+        # Items that move a workout or raise its intensity re-check its players medically.
+        gating = [
+            i for i in items if GATE_KEYS & set(i.data["updates"]) and i.data.get("workoutId") in workouts
         ]
-        if not moving:
-            facility_ids = {i.data["updates"].get("facilityId") for i in items} - {None}
-            ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
-            ctx.cache["calendar"] = None
-            return
-        # Days a moving item may land on: its new start's, and its workout's current one (for a change
-        # of facility or end only; an earlier item's new start is already among the former).
+        moving = [i for i in gating if MOVE_KEYS & set(i.data["updates"])]
+        # Days an item may land on: its new start's, and its workout's current one (for a change of
+        # facility, end or intensity only; an earlier item's new start is already among the former).
         days = set()
-        for item in moving:
+        for item in gating:
             value = item.data["updates"].get("scheduledStart")
             start = parse_dt(value) if isinstance(value, str) else None
             if start is not None:
@@ -136,12 +128,19 @@ class UpdateExecutor(Executor):
             current = workouts[item.data["workoutId"]].scheduled_start
             if current is not None:
                 days.add(local_day(current))
-        loads: dict[int, dict[int, int]] = {}
-        players = {}
-        rows = Assignment.objects.filter(workout_id__in={i.data["workoutId"] for i in moving})
-        for assignment in rows.select_related("player").order_by("id"):
-            loads.setdefault(assignment.workout_id, {})[assignment.player_id] = assignment.load_percent
-            players[assignment.player_id] = assignment.player
+        load_parts(ctx, {i.data["workoutId"] for i in gating})
+        players = ctx.cache["players"]
+        if players:
+            compliance_engine(ctx, player_ids=players, dates=days)
+        if not moving:
+            facility_ids = {i.data["updates"].get("facilityId") for i in items} - {None}
+            ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+            ctx.cache["calendar"] = None
+            return
+        loads = {
+            workout_id: {a.player_id: a.load_percent for a in rows}
+            for workout_id, rows in ctx.cache["assignments"].items()
+        }
         ctx.cache["loads"] = loads
         calendar = ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=players)
         ctx.cache["facilities"] = calendar.facilities
@@ -184,6 +183,8 @@ class UpdateExecutor(Executor):
         status = updates.get("status", workout.status)
         if status == Workout.Status.SCHEDULED and start is None:
             raise invalid("a scheduled workout needs a start", field_name="data.updates.status")
+        if GATE_KEYS & set(updates) and start is not None and status not in UNBOOKED:
+            self.gate(item, ctx, workout, on_date=local_day(start), intensity=updates.get("intensity"))
         calendar: Calendar | None = ctx.cache["calendar"]
         moves = bool(MOVE_KEYS & set(updates))
         if moves and calendar is not None:
@@ -217,6 +218,27 @@ class UpdateExecutor(Executor):
             workout.scheduled_start, workout.scheduled_end, workout.facility_id = start, end, facility_id
         workout.version += 1
         ctx.cache["plans"][item.op_id] = (workout, before, snapshot(workout, changed), workout.version)
+
+    def gate(
+        self, item: BatchItem, ctx: Context, workout: Workout, *, on_date: Any, intensity: int | None
+    ) -> None:
+        """Re-check the workout's players on its (new) day: blocked fails the item, modified warns."""
+        player_ids = [a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])]
+        verdicts = gate_players(
+            item,
+            ctx,
+            player_ids=player_ids,
+            exercises=ctx.cache["specs"].get(workout.pk, []),
+            on_date=on_date,
+            intensity=workout.intensity if intensity is None else intensity,
+        )
+        for verdict in verdicts.values():
+            if verdict.verdict == "modified":
+                ctx.warn(
+                    item,
+                    f"{verdict.summary()} Review the assignment's load and substitutions for the new date.",
+                    code="MEDICAL_MODIFIED",
+                )
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)

@@ -321,3 +321,55 @@ def test_a_100_item_chunk_of_time_changes_runs_in_as_many_queries_as_a_10_item_o
             BatchItem.objects.filter(batch=batch).exclude(status="SUCCEEDED").values("error")[:3]
         )
     assert counts[0] == counts[1] <= QUERY_BOUND, counts
+
+
+def test_moving_a_workout_onto_a_restricted_day_is_blocked_for_that_player(submit, run_worker, team):
+    from medical.models import MedicalRestriction
+    from tests.factories import ExerciseFactory, RestrictionFactory, WorkoutExerciseFactory
+
+    workout = WorkoutFactory(team=team, scheduled_start=timezone.make_aware(dt.datetime.fromisoformat(at(9))))
+    WorkoutExerciseFactory(workout=workout, exercise=ExerciseFactory(name="Box jump", body_parts=["knee"]))
+    player = PlayerFactory(team=team, first_name="Kim", last_name="Berg")
+    AssignmentFactory(workout=workout, player=player)
+    later = (timezone.localdate() + dt.timedelta(days=20)).isoformat()
+    # The knee restriction starts after the workout's current day and covers the new one.
+    RestrictionFactory(
+        player=player,
+        title="Knee sprain",
+        severity=MedicalRestriction.Severity.SEVERE,
+        effective_date=timezone.localdate() + dt.timedelta(days=15),
+        expiry_date=timezone.localdate() + dt.timedelta(days=40),
+    )
+    batch = submit(
+        [
+            upd("move", workout.pk, scheduledStart=at(9, day=later), scheduledEnd=at(10, day=later)),
+            upd("easier", workout.pk, notes="only notes: no medical re-check needed"),
+        ],
+        validateBeforeExecute=False,
+        chunkSize=1,
+    )
+    run_worker()
+    moved = item(batch, "move")
+    assert moved.status == "FAILED" and moved.error["code"] == "MEDICAL_RESTRICTION"
+    assert "Kim Berg" in moved.error["message"] and "Knee sprain" in moved.error["message"]
+    assert item(batch, "easier").status == "SUCCEEDED"
+    workout.refresh_from_db()
+    assert local(workout.scheduled_start).startswith(DAY)
+
+
+def test_raising_intensity_above_a_players_limit_is_checked(trainer, team):
+    from medical.models import MedicalRestriction
+    from tests.factories import ExerciseFactory, RestrictionFactory, WorkoutExerciseFactory
+
+    workout = WorkoutFactory(team=team, intensity=50)
+    WorkoutExerciseFactory(workout=workout, exercise=ExerciseFactory(body_parts=["shoulder"], intensity=40))
+    player = PlayerFactory(team=team)
+    AssignmentFactory(workout=workout, player=player)
+    RestrictionFactory(
+        player=player, severity=MedicalRestriction.Severity.SEVERE, body_parts=[], max_exertion=60
+    )
+    report = batch_validate(
+        user=trainer, team=team, raw={"operations": [upd("hard", workout.pk, intensity=90)]}
+    )
+    assert report.items["hard"].errors[0]["code"] == "MEDICAL_RESTRICTION"
+    assert [m["verdict"] for m in report.items["hard"].medical] == ["blocked"]
