@@ -201,4 +201,11 @@ def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
     return batch
 
 
+def batch_notices_seen(*, user: Any, batch_ids: list[int]) -> int:
+    """Mark the user's own end-of-batch notices seen (one UPDATE); others' batches are left alone."""
+    return Batch.objects.filter(pk__in=batch_ids, created_by=user, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+
+
 __all__ = ["ErrorCode", "batch_cancel", "batch_submit", "create_batch", "enqueue_runners"]

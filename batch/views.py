@@ -34,7 +34,7 @@ from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabF
 from batch.models import Batch, BatchItem
 from batch.recovery import batch_nudge
 from batch.selectors import Progress, batch_items, batch_progress, batches_for_team
-from batch.services import batch_cancel, batch_submit
+from batch.services import batch_cancel, batch_notices_seen, batch_submit
 from batch.undo import BatchActionRefused, batch_retry_failed, batch_undo
 from batch.validation import batch_validate
 from medical.selectors import player_medical_status
@@ -195,7 +195,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     context.update(_undo_state(batch))
     if batch.is_final and batch.notified_at is None and batch.created_by_id == request.user.pk:
         # Opening the batch counts as seeing its end notice.
-        _mark_notices_seen(request, [batch.pk])
+        batch_notices_seen(user=request.user, batch_ids=[batch.pk])
     if batch.is_final:
         items = batch_items(batch=batch, status=ResultsTabForm.TABS[tab])
         page = Paginator(items, ITEMS_PAGE_SIZE).get_page(tabs.cleaned_data.get("page"))
@@ -353,13 +353,6 @@ def _notice_ids(values: list[str]) -> list[int] | None:
     return [int(v) for v in values]
 
 
-def _mark_notices_seen(request: HttpRequest, batch_ids: list[int]) -> int:
-    """Mark the user's own end notices seen (one UPDATE); other users' batches are left alone."""
-    return Batch.objects.filter(pk__in=batch_ids, created_by=request.user, notified_at__isnull=True).update(
-        notified_at=timezone.now()
-    )
-
-
 @login_required
 def batch_notifications(request: HttpRequest) -> HttpResponse:
     """GET: end-of-batch notices not seen yet, minus those already on the page (`shown`); 204 if none.
@@ -371,7 +364,7 @@ def batch_notifications(request: HttpRequest) -> HttpResponse:
         seen = _notice_ids(request.POST.getlist("seen"))
         if not seen:
             return HttpResponseBadRequest("Which notice?", content_type="text/plain")
-        _mark_notices_seen(request, seen)
+        batch_notices_seen(user=request.user, batch_ids=seen)
         if request.htmx:
             return HttpResponse("")  # 200 with nothing: the notice is swapped away (hx-swap="delete")
         back = request.META.get("HTTP_REFERER", "")
