@@ -56,26 +56,24 @@ class BatchRequest:
     def request_id(self) -> str:
         return self.metadata.get("requestId", "")
 
-    def to_exchange(self) -> dict[str, Any]:
-        """Return the camelCase exchange shape (export)."""
-        reverse = {snake: camel for camel, (snake, _, _) in OPTION_SPECS.items()}
-        ops = []
-        for op in self.operations:
-            entry: dict[str, Any] = {
-                "id": op.id,
-                "type": op.type,
-                "data": op.data,
-                "priority": op.priority,
-                "dependencies": op.dependencies,
-            }
-            if op.conflict_resolution:
-                entry["conflictResolution"] = op.conflict_resolution
-            ops.append(entry)
-        return {
-            "operations": ops,
-            "options": {reverse[k]: v for k, v in self.options.items()},
-            "metadata": self.metadata,
-        }
+
+def options_to_exchange(options: dict[str, Any]) -> dict[str, Any]:
+    """Return stored (snake_case) options in the camelCase exchange shape."""
+    reverse = {snake: camel for camel, (snake, _, _) in OPTION_SPECS.items()}
+    return {reverse[key]: value for key, value in options.items() if key in reverse}
+
+
+def operation_to_exchange(
+    *, op_id: str, op_type: str, data: Any, priority: int, dependencies: list[str], conflict_resolution: str
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": op_id, "type": op_type, "data": data}
+    if priority:
+        entry["priority"] = priority
+    if dependencies:
+        entry["dependencies"] = dependencies
+    if conflict_resolution:
+        entry["conflictResolution"] = conflict_resolution
+    return entry
 
 
 def default_options() -> dict[str, Any]:

@@ -91,3 +91,17 @@ def test_status_list_cancel_and_recover(tmp_path, trainer, team, rq_queue, capsy
     assert f"Batch {batch.pk}" in out and "QUEUED" in out and "CANCELLED" in out
     batch.refresh_from_db()
     assert batch.status == Batch.Status.CANCELLED and batch.cancelled == 2
+
+
+def test_export_writes_a_request_that_batch_run_accepts(tmp_path, trainer, rq_queue, capsys):
+    call_command("batch_run", write(tmp_path, REQUEST), user=trainer.username)
+    batch = Batch.objects.get()
+    capsys.readouterr()
+    call_command("batch_export", batch.pk)
+    exported = json.loads(capsys.readouterr().out)
+    assert [op["id"] for op in exported["operations"]] == ["a", "b"]
+    assert exported["operations"][1]["dependencies"] == ["a"]
+    assert exported["operations"][1]["data"]["workoutId"] == {"$ref": "a"}
+    assert exported["options"]["chunkSize"] == 10 and exported["metadata"]["description"] == "cli"
+    call_command("batch_run", write(tmp_path, exported), user=trainer.username, dry_run=True)
+    assert "VALID: 2 operations" in capsys.readouterr().out
