@@ -25,6 +25,7 @@ from batch.operations.calendar import (
     Slot,
     apply_overrides,
     local_day,
+    remove_assignments,
     resolve,
 )
 from batch.operations.loading import chunk_workouts, workout_of
@@ -215,14 +216,7 @@ class AssignExecutor(Executor):
                 | {str(a.player_id): v["medical_verdict"] for a, v in changed},
             }
         if removals:
-            for item, assignment in removals:
-                ctx.log_change(
-                    item,
-                    obj=assignment,
-                    action=BatchChange.Action.UNASSIGNED,
-                    before=snapshot(assignment, ASSIGNMENT_IMAGE),
-                )
-            Assignment.objects.filter(pk__in=[a.pk for _, a in removals]).delete()
+            remove_assignments(ctx, removals)
         if updates:
             values_update(Assignment, list(updates.values()), [*UPDATED_FIELDS, "version", "updated_at"])
         if creates:

@@ -526,6 +526,18 @@ def lock_overridden(clear: list[tuple[BatchItem, Booking, int]]) -> dict[int, tu
     return {pk: (version, facility_id) for pk, version, facility_id in rows}
 
 
+def remove_assignments(ctx: Context, removals: list[tuple[Any, Assignment]]) -> None:
+    """Delete (item, assignment) pairs in one statement, logging each as UNASSIGNED with its full row."""
+    for item, assignment in removals:
+        ctx.log_change(
+            item,
+            obj=assignment,
+            action=BatchChange.Action.UNASSIGNED,
+            before=snapshot(assignment, ASSIGNMENT_IMAGE),
+        )
+    Assignment.objects.filter(pk__in=[a.pk for _, a in removals]).delete()
+
+
 def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
     """Write what OVERRIDE took from other workouts for these items: at most three statements.
 
@@ -562,14 +574,7 @@ def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
         if stale:
             raise StaleOverride("a workout losing its facility changed since the calendar read it")
     if unassign:
-        for item, assignment in unassign:
-            ctx.log_change(
-                item,
-                obj=assignment,
-                action=BatchChange.Action.UNASSIGNED,
-                before=snapshot(assignment, ASSIGNMENT_IMAGE),
-            )
-        Assignment.objects.filter(pk__in=[a.pk for _, a in unassign]).delete()
+        remove_assignments(ctx, unassign)
     if clear:
         rows = {}
         for item, booking, facility_id in clear:
