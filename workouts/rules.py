@@ -8,6 +8,18 @@ from django.utils import timezone
 
 from workouts.models import Facility, Workout
 
+# Every date a request, a form, a filter or a query string may name lies in this range (documented in
+# docs/operations.md). It keeps recurrence, calendars and date arithmetic bounded and far from year 9999.
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+DATE_RANGE_MESSAGE = f"must be between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}"
+
+
+def date_in_range(value: dt.date | dt.datetime) -> bool:
+    """Return whether the (local) date lies within DATE_MIN..DATE_MAX."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return DATE_MIN <= day <= DATE_MAX
+
 
 def within_opening_hours(facility: Facility, start: dt.datetime, end: dt.datetime | None) -> bool:
     """Return whether start–end lies inside the facility's hours on one local day."""
