@@ -12,6 +12,7 @@ from django.utils import timezone
 from batch.errors import ErrorCode, InvalidRequest, RequestProblem
 from batch.models import Batch, BatchChunk, BatchItem
 from batch.planner import plan_chunks
+from batch.quotas import QuotaExceeded, quota_check, quota_enforce, quota_refusal_record
 from batch.request import BatchRequest
 from batch.sql import allocate_ids, copy_insert
 from batch.validation import batch_validate, estimate, runner_slots
@@ -38,11 +39,24 @@ def batch_submit(
 ) -> Batch:
     """Validate and store a batch with all its items, then enqueue its runners on commit.
 
-    Raises InvalidRequest. A repeated metadata.requestId from the same user returns the first batch.
+    Raises InvalidRequest, or QuotaExceeded (audited) when a quota (batch/quotas.py) refuses it. A
+    repeated metadata.requestId from the same user returns the first batch, quotas or not. Call it
+    outside a transaction: a refusal's audit row must survive.
     """
     request_id = raw.get("metadata", {}).get("requestId", "") if isinstance(raw, dict) else ""
     if isinstance(request_id, str) and (existing := existing_for_request(user=user, request_id=request_id)):
         return existing
+    try:
+        return _submit(user=user, team=team, raw=raw, source=source, channel=channel)
+    except QuotaExceeded as exc:
+        quota_refusal_record(exc=exc, user=user, team=team, channel=channel)
+        raise
+
+
+def _submit(*, user: Any, team: Any, raw: Any, source: str, channel: str) -> Batch:
+    operations = raw.get("operations") if isinstance(raw, dict) else None
+    # Cheap and lock-free: a request over quota is refused before it pays for a dry run.
+    quota_check(user=user, team=team, operations=len(operations) if isinstance(operations, list) else 0)
     report = batch_validate(user=user, team=team, raw=raw)
     if report.problems:
         raise InvalidRequest(report.problems)
@@ -85,10 +99,16 @@ def create_batch(
     retry_of: Batch | None = None,
     enqueue: bool = True,
 ) -> Batch:
-    """Write the Batch, its chunks and items in one transaction (items inserted in slices)."""
+    """Write the Batch, its chunks and items in one transaction (items inserted in slices).
+
+    Quotas are enforced here, under their locks, for every kind but undo (raises QuotaExceeded; the
+    caller audits it once the transaction has rolled back).
+    """
     options = request.options
     chunks = list(plan_chunks(request.operations, chunk_size=options["chunk_size"]))
     with transaction.atomic():
+        if kind != Batch.Kind.UNDO:
+            quota_enforce(user=user, team=team, operations=len(request.operations))
         batch = Batch.objects.create(
             team=team,
             created_by=user,
@@ -208,4 +228,4 @@ def batch_notices_seen(*, user: Any, batch_ids: list[int]) -> int:
     )
 
 
-__all__ = ["ErrorCode", "batch_cancel", "batch_submit", "create_batch", "enqueue_runners"]
+__all__ = ["ErrorCode", "QuotaExceeded", "batch_cancel", "batch_submit", "create_batch", "enqueue_runners"]

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem, OperationType
+from batch.quotas import QuotaExceeded, quota_refusal_record
 from batch.request import BatchRequest, Operation, default_options
 from batch.services import create_batch
 from hockeyhub.audit import audit_record
@@ -327,8 +328,19 @@ def batch_retry_failed(*, batch_id: int, user: Any, channel: str = "web") -> Bat
     Dependencies among retried items are kept; a $ref to an item that succeeded is replaced by its
     result id. An item depending on one that is neither retried nor succeeded is left out. A retry
     still running for the batch is returned instead of a second one. Raises RetryNotAllowed,
-    BatchActionDenied.
+    BatchActionDenied, and QuotaExceeded (audited): a retry is new work and counts against quotas.
     """
+    try:
+        return _retry_failed(batch_id=batch_id, user=user, channel=channel)
+    except QuotaExceeded as exc:
+        original = Batch.objects.select_related("team", "created_by").get(pk=batch_id)
+        quota_refusal_record(
+            exc=exc, user=acting_user(user), team=original.team, channel=channel, kind=Batch.Kind.RETRY
+        )
+        raise
+
+
+def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
     with transaction.atomic(durable=True):
         original = locked_batch(batch_id, "retry")
         check_may_act(user, original, "retry")

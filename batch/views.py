@@ -32,6 +32,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from batch.errors import InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
 from batch.models import Batch, BatchItem
+from batch.quotas import QuotaExceeded
 from batch.recovery import batch_nudge
 from batch.selectors import Progress, batch_items, batch_progress, batches_for_team
 from batch.services import batch_cancel, batch_notices_seen, batch_submit
@@ -135,6 +136,9 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                 except InvalidRequest as exc:
                     for problem in exc.problems[:20]:
                         form.add_error(None, str(problem))
+                    status = FORM_ERROR_STATUS
+                except QuotaExceeded as exc:
+                    form.add_error(None, exc.message)
                     status = FORM_ERROR_STATUS
                 else:
                     url = reverse("batch:detail", args=[batch.pk])
@@ -292,7 +296,7 @@ def batch_retry_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _get_batch(request, batch_id)
     try:
         retry = batch_retry_failed(batch_id=batch.pk, user=request.user, channel="web")
-    except BatchActionRefused as exc:
+    except (BatchActionRefused, QuotaExceeded) as exc:
         messages.error(request, f"Cannot retry batch {batch.pk}: {exc.message}")
         return redirect("batch:detail", batch.pk)
     messages.success(request, f"Retrying the failed items of batch {batch.pk}.")

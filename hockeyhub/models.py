@@ -16,6 +16,8 @@ class AuditEvent(models.Model):
         BATCH_RETRIED = "batch.retried", "Batch retry-failed requested"
         BATCH_ROLLED_BACK = "batch.rolled_back", "Batch rolled back"
         BATCH_MEDICAL_CHECK_DISABLED = "batch.medical_check_disabled", "Medical check turned off"
+        BATCH_QUOTA_REFUSED = "batch.quota_refused", "Batch refused by a quota"
+        LOGIN_LOCKED_OUT = "auth.locked_out", "Login locked out after failed attempts"
         CLINICAL_NOTES_READ = "medical.notes_read", "Clinical notes read"
         RESTRICTION_CHANGED = "medical.restriction_changed", "Restriction changed"
 

@@ -177,6 +177,16 @@ BATCH_RESULT_RETENTION_DAYS = env_int("BATCH_RESULT_RETENTION_DAYS", 30, minimum
 BATCH_RETRY_BASE_DELAY_MS = env_int("BATCH_RETRY_BASE_DELAY_MS", 100, minimum=0)
 BATCH_RECOVER_ON_WORKER_START = env_bool("BATCH_RECOVER_ON_WORKER_START", True)
 
+# Quotas on new batch work (batch/quotas.py; 0 turns a limit off). Undo and rollback are exempt.
+BATCH_QUOTA_ACTIVE_PER_TEAM = env_int("BATCH_QUOTA_ACTIVE_PER_TEAM", 5, minimum=0)
+BATCH_QUOTA_ACTIVE_PER_USER = env_int("BATCH_QUOTA_ACTIVE_PER_USER", 3, minimum=0)
+BATCH_QUOTA_OPERATIONS_PER_TEAM_PER_DAY = env_int(
+    "BATCH_QUOTA_OPERATIONS_PER_TEAM_PER_DAY", 200_000, minimum=0
+)
+BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = env_int(
+    "BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE", 10, minimum=0
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

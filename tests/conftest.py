@@ -16,6 +16,16 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("CI requires DATABASE_URL (run the suite through bin/test)")
 
 
+@pytest.fixture(autouse=True)
+def _quotas_off(settings):
+    """Quotas are off unless a test turns one on (tests/batch/test_quotas.py): engine tests submit many
+    batches in a second and must not depend on rate limits. The defaults are tested there too."""
+    settings.BATCH_QUOTA_ACTIVE_PER_TEAM = 0
+    settings.BATCH_QUOTA_ACTIVE_PER_USER = 0
+    settings.BATCH_QUOTA_OPERATIONS_PER_TEAM_PER_DAY = 0
+    settings.BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = 0
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Frölunda Hawks", slug="hawks")

@@ -11,6 +11,8 @@ from django.core.management.base import CommandError
 from batch.models import Batch
 from batch.selectors import batch_progress
 
+EXIT_QUOTA = 4  # a quota refused the batch (batch/quotas.py); the message says which and until when
+
 
 def get_batch(batch_id: int) -> Batch:
     try:

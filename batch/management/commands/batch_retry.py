@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from batch.management.commands._common import get_batch, wait_for
+from batch.management.commands._common import EXIT_QUOTA, get_batch, wait_for
+from batch.quotas import QuotaExceeded
 from batch.undo import BatchActionRefused, batch_retry_failed
 
 
@@ -21,6 +23,9 @@ class Command(BaseCommand):
             retry = batch_retry_failed(batch_id=opts["batch_id"], user=None, channel="command")
         except BatchActionRefused as exc:
             raise CommandError(exc.message) from exc
+        except QuotaExceeded as exc:
+            self.stderr.write(f"Refused by a quota ({exc.quota}): {exc.message}")
+            sys.exit(EXIT_QUOTA)
         self.stdout.write(
             f"Retry batch {retry.pk} of batch {opts['batch_id']}: {retry.total_items} items, {retry.status}"
         )

@@ -11,8 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from batch.errors import InvalidRequest
-from batch.management.commands._common import wait_for
+from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
+from batch.quotas import QuotaExceeded
 from batch.selectors import batch_summary
 from batch.services import batch_submit
 from batch.validation import batch_validate
@@ -60,6 +61,12 @@ class Command(BaseCommand):
                 for problem in exc.problems:
                     self.stderr.write(f"  - {problem}")
             sys.exit(EXIT_INVALID)
+        except QuotaExceeded as exc:
+            if opts["json"]:
+                self.stdout.write(json.dumps({"valid": True, "refused": exc.as_dict()}, indent=2))
+            else:
+                self.stderr.write(f"Refused by a quota ({exc.quota}): {exc.message}")
+            sys.exit(EXIT_QUOTA)
         if not opts["json"]:
             self.stdout.write(
                 f"Batch {batch.pk} submitted: {batch.total_items} operations in "
