@@ -109,11 +109,12 @@ class OperationForm(forms.Form):
 
     request_id = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, team: Any, user: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("request_id", str(uuid.uuid4()))
         kwargs.setdefault("auto_id", "op_%s")  # the list's filter form already uses id_type, id_status
         super().__init__(*args, **kwargs)
         self.team = team
+        self.user = user
 
     def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
         raise NotImplementedError
@@ -380,7 +381,7 @@ class CreateFromTemplateForm(PlayersMixin, OperationForm):
 
     def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
         super().__init__(*args, team=team, **kwargs)
-        self.fields["template"].queryset = templates_for_team(team=team)
+        self.fields["template"].queryset = templates_for_team(team=team, user=self.user)
 
     def clean(self) -> dict[str, Any]:
         d = super().clean()

@@ -36,24 +36,36 @@ def batch_submit(
     raw: Any,
     source: str = "web",
     channel: str = "web",
+    warnings_acknowledged: bool = True,
 ) -> Batch:
     """Validate and store a batch with all its items, then enqueue its runners on commit.
 
     Raises InvalidRequest, or QuotaExceeded (audited) when a quota (batch/quotas.py) refuses it. A
     repeated metadata.requestId from the same user returns the first batch, quotas or not. Call it
     outside a transaction: a refusal's audit row must survive.
+    The web form passes whether the user ticked "I have read the warnings": the warnings are those of
+    this validation, so a client cannot skip the acknowledgement by claiming there were none.
     """
     request_id = raw.get("metadata", {}).get("requestId", "") if isinstance(raw, dict) else ""
     if isinstance(request_id, str) and (existing := existing_for_request(user=user, request_id=request_id)):
         return existing
     try:
-        return _submit(user=user, team=team, raw=raw, source=source, channel=channel)
+        return _submit(
+            user=user,
+            team=team,
+            raw=raw,
+            source=source,
+            channel=channel,
+            warnings_acknowledged=warnings_acknowledged,
+        )
     except QuotaExceeded as exc:
         quota_refusal_record(exc=exc, user=user, team=team, channel=channel)
         raise
 
 
-def _submit(*, user: Any, team: Any, raw: Any, source: str, channel: str) -> Batch:
+def _submit(
+    *, user: Any, team: Any, raw: Any, source: str, channel: str, warnings_acknowledged: bool
+) -> Batch:
     operations = raw.get("operations") if isinstance(raw, dict) else None
     # Cheap and lock-free: a request over quota is refused before it pays for a dry run.
     quota_check(user=user, team=team, operations=len(operations) if isinstance(operations, list) else 0)
@@ -72,6 +84,16 @@ def _submit(*, user: Any, team: Any, raw: Any, source: str, channel: str) -> Bat
                 )
                 for item in report.items.values()
                 for error in item.errors
+            ]
+        )
+    if report.warnings and not warnings_acknowledged:
+        raise InvalidRequest(
+            [
+                RequestProblem(
+                    f"the dry run has {report.warnings} warning{'s' if report.warnings != 1 else ''}: "
+                    "acknowledge them to run anyway",
+                    code=ErrorCode.WARNINGS_NOT_ACKNOWLEDGED,
+                )
             ]
         )
     try:
@@ -198,13 +220,16 @@ def enqueue_runners(*, batch_id: int, slots: list[int] | None = None) -> list[st
 def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
     """Ask a batch to stop: no new chunk starts; remaining items end CANCELLED.
 
-    Chunks already committed stay committed (undo exists for them). Cancelling a finished batch is a
-    no-op.
+    Only the batch's owner or a staff user may cancel it (user None is the operator at a command line);
+    others get BatchActionDenied. Chunks already committed stay committed (undo exists for them).
+    Cancelling a finished batch is a no-op.
     """
     from batch.runner import batch_finalize
+    from batch.undo import check_may_act
 
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
+        check_may_act(user, batch, "cancel")
         # A rollback in progress is itself the way out; cancelling it would leave half a batch behind.
         if batch.is_final or batch.status in (Batch.Status.CANCELLING, Batch.Status.ROLLING_BACK):
             return batch

@@ -29,7 +29,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
-from batch.errors import InvalidRequest
+from batch.errors import ErrorCode, InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
 from batch.models import Batch, BatchItem
 from batch.quotas import QuotaExceeded
@@ -43,6 +43,7 @@ from workouts.selectors import Selection, selected_workouts, team_for_user, team
 
 HISTORY_PAGE_SIZE = 25
 ITEMS_PAGE_SIZE = 50
+ACK_NEEDED = "The dry run had warnings: tick “I have read the warnings” to run anyway."
 FORM_ERROR_STATUS = 422  # swapped by htmx (see responseHandling in base.html), shown as form errors
 
 
@@ -104,7 +105,7 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
     selection = Selection.from_session(request.session, team)
     selected = selected_workouts(team=team, selection=selection)
     count = selected.count() if form_class.needs_selection else 0
-    form = form_class(request.POST or None, team=team)
+    form = form_class(request.POST or None, team=team, user=request.user)
     options = OptionsForm(request.POST or None)
     context: dict[str, Any] = {"team": team, "form": form, "options": options, "op": op, "count": count}
     status = 200
@@ -125,17 +126,25 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                     for i in context["report"]["items"]
                     if i["errors"] or i["warnings"] or i["medical"] or i["conflicts"]
                 ][:200]
-            elif report_needs_ack(request) and not request.POST.get("acknowledge"):
-                form.add_error(
-                    None, "The dry run had warnings: tick “I have read the warnings” to run anyway."
-                )
-                status = FORM_ERROR_STATUS
             else:
                 try:
-                    batch = batch_submit(user=request.user, team=team, raw=raw, source="web", channel="web")
+                    batch = batch_submit(
+                        user=request.user,
+                        team=team,
+                        raw=raw,
+                        source="web",
+                        channel="web",
+                        warnings_acknowledged=bool(request.POST.get("acknowledge")),
+                    )
                 except InvalidRequest as exc:
                     for problem in exc.problems[:20]:
-                        form.add_error(None, str(problem))
+                        if problem.code == ErrorCode.WARNINGS_NOT_ACKNOWLEDGED:
+                            form.add_error(
+                                None,
+                                "The dry run had warnings: tick “I have read the warnings” to run anyway.",
+                            )
+                        else:
+                            form.add_error(None, str(problem))
                     status = FORM_ERROR_STATUS
                 except QuotaExceeded as exc:
                     form.add_error(None, exc.message)
@@ -147,10 +156,6 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
             status = FORM_ERROR_STATUS
     context["players"] = _player_rows(form, team)
     return _render(request, "batch/operation.html", "modal", context, status=status)
-
-
-def report_needs_ack(request: HttpRequest) -> bool:
-    return request.POST.get("warnings", "0") not in ("", "0")
 
 
 # Progress and results ----------------------------------------------------------------------------
@@ -195,6 +200,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "progress": Progress(batch),
         "bars": bar_widths(batch),
         "tab": tab,
+        "may_cancel": may_cancel(request, batch),
     }
     context.update(_undo_state(batch))
     if batch.is_final and batch.notified_at is None and batch.created_by_id == request.user.pk:
@@ -247,6 +253,7 @@ def batch_progress_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         "batch": progress.batch,
         "progress": progress,
         "bars": bar_widths(progress.batch),
+        "may_cancel": may_cancel(request, progress.batch),
         # The status line is a live region: it is swapped (and announced) only when the state changed.
         "status_changed": request.GET.get("shown") != progress.batch.status,
     }
@@ -265,12 +272,21 @@ def _post_only(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+def may_cancel(request: HttpRequest, batch: Batch) -> bool:
+    """Whether to offer the cancel button: the owner or staff (batch_cancel enforces the same rule)."""
+    return request.user.is_staff or batch.created_by_id == request.user.pk
+
+
 @login_required
 def batch_cancel_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     if response := _post_only(request):
         return response
     batch = _get_batch(request, batch_id)
-    batch = batch_cancel(batch_id=batch.pk, user=request.user, channel="web")
+    try:
+        batch = batch_cancel(batch_id=batch.pk, user=request.user, channel="web")
+    except BatchActionRefused as exc:
+        messages.error(request, f"Cannot cancel batch {batch.pk}: {exc.message}")
+        return redirect("batch:detail", batch.pk)
     messages.info(request, f"Batch {batch.pk}: cancel requested — items not started yet are cancelled.")
     return redirect("batch:detail", batch.pk)
 

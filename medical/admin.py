@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import transaction
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
 
 from hockeyhub.audit import audit_record
@@ -24,6 +25,13 @@ class MedicalRestrictionAdmin(admin.ModelAdmin):
     list_select_related = ("player__team",)
     raw_id_fields = ("player", "prescribed_by")
     readonly_fields = ("created_at", "updated_at")
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Django lets any local field be filtered from the URL (?clinical_notes__icontains=MCL): that
+        # would read the notes of every row without an audit row. Notes are only read on a change page.
+        if "clinical_notes" in lookup.split(LOOKUP_SEP):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="Team", ordering="player__team__name")
     def team(self, obj: MedicalRestriction) -> str:

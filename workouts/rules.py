@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from workouts.models import Facility, Workout
+from workouts.models import Facility, Workout, WorkoutTemplate
 
 # Every date a request, a form, a filter or a query string may name lies in this range (documented in
 # docs/operations.md). It keeps recurrence, calendars and date arithmetic bounded and far from year 9999.
@@ -19,6 +19,16 @@ def date_in_range(value: dt.date | dt.datetime) -> bool:
     """Return whether the (local) date lies within DATE_MIN..DATE_MAX."""
     day = value.date() if isinstance(value, dt.datetime) else value
     return DATE_MIN <= day <= DATE_MAX
+
+
+def template_visible_to(template: WorkoutTemplate, *, user_id: int | None) -> bool:
+    """Return whether the user may see and use the template: "Only me" templates are their owner's alone.
+
+    Team scoping is the caller's business (selectors scope by team); this is the visibility rule.
+    """
+    return template.visibility != WorkoutTemplate.Visibility.PRIVATE or (
+        user_id is not None and template.created_by_id == user_id
+    )
 
 
 def within_opening_hours(facility: Facility, start: dt.datetime, end: dt.datetime | None) -> bool:

@@ -59,8 +59,15 @@ def players_for_team(*, team: Team) -> QuerySet[Player]:
     return Player.objects.filter(team=team).order_by("last_name", "first_name")
 
 
-def templates_for_team(*, team: Team) -> QuerySet[WorkoutTemplate]:
-    return WorkoutTemplate.objects.filter(team=team).order_by("name")
+def templates_for_team(*, team: Team, user: User | None) -> QuerySet[WorkoutTemplate]:
+    """Return the team's templates the user may use: every template but others' "Only me" ones.
+
+    The queryset form of workouts.rules.template_visible_to.
+    """
+    visible = ~Q(visibility=WorkoutTemplate.Visibility.PRIVATE)
+    if user is not None and user.is_authenticated:
+        visible |= Q(created_by=user)
+    return WorkoutTemplate.objects.filter(visible, team=team).order_by("name")
 
 
 def exercise_library() -> QuerySet[Exercise]:

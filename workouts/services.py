@@ -29,7 +29,7 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
-from workouts.rules import mark_archived, mark_restored, within_opening_hours
+from workouts.rules import mark_archived, mark_restored, template_visible_to, within_opening_hours
 
 # Fields `workout_update` may change. Status moves to/from "archived" only via archive/restore.
 UPDATABLE_FIELDS = frozenset(
@@ -172,6 +172,12 @@ def workout_create(
     _check_opening_hours(facility, scheduled_start, scheduled_end)
     if template is not None and template.team_id != team.pk and template.visibility != "club":
         raise WrongTeam(f"Template {template.pk} belongs to another team.", details={"template": template.pk})
+    if template is not None and not template_visible_to(
+        template, user_id=user.pk if getattr(user, "is_authenticated", False) else None
+    ):
+        raise InvalidField(
+            f"Template {template.pk} is private to the trainer who made it.", details={"field": "template"}
+        )
     with transaction.atomic():
         workout = Workout.objects.create(
             team=team,

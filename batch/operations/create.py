@@ -31,6 +31,7 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
+from workouts.selectors import templates_for_team
 
 WORKOUT_FIELDS = {
     "name": F("str", max_length=200),
@@ -122,8 +123,9 @@ class CreateExecutor(Executor):
             dates.add((start or ctx.now).date())
             dates_in_order.append(local_day(start) if start else None)
         ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+        # Another trainer's "Only me" template is as unknown here as another team's.
         templates = (
-            WorkoutTemplate.objects.filter(team=ctx.team, pk__in=template_ids).in_bulk()
+            templates_for_team(team=ctx.team, user=ctx.user).filter(pk__in=template_ids).in_bulk()
             if template_ids
             else {}
         )

@@ -10,6 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from batch.models import Batch
+from batch.services import batch_cancel
+from batch.undo import BatchActionDenied
+from hockeyhub.models import AuditEvent
 from medical.models import MedicalRestriction
 from tests.factories import (
     ExerciseFactory,
@@ -219,13 +222,34 @@ def test_run_submits_once_per_request_id_and_redirects(trainer_client, team):
     assert plain.status_code == 302
 
 
-def test_run_with_unacknowledged_warnings_is_refused(trainer_client, team):
+def _delete_post(team, **extra):
+    data = _update_post(team, permanent="on", **extra)
+    del data["name"]
+    return data
+
+
+@pytest.mark.parametrize("claimed", [{}, {"warnings": "0"}, {"warnings": ""}])
+def test_run_with_unacknowledged_warnings_is_refused_whatever_the_client_claims(
+    trainer_client, team, claimed
+):
+    WorkoutFactory(team=team)
+    _select_all(trainer_client, team)
+    # A permanent delete always warns (not undoable); the server finds that out itself.
+    response = trainer_client.post(
+        reverse("batch:operation", args=["delete"]), _delete_post(team, action="run", **claimed)
+    )
+    assert response.status_code == 422 and "I have read the warnings" in response.content.decode()
+    assert not Batch.objects.exists()
+
+
+def test_run_with_acknowledged_warnings_submits(trainer_client, team):
     WorkoutFactory(team=team)
     _select_all(trainer_client, team)
     response = trainer_client.post(
-        reverse("batch:operation", args=["update"]), _update_post(team, action="run", warnings="2")
+        reverse("batch:operation", args=["delete"]), _delete_post(team, action="run", acknowledge="1")
     )
-    assert response.status_code == 422 and "I have read the warnings" in response.content.decode()
+    assert response.status_code == 302
+    assert Batch.objects.get().total_items == 1
 
 
 def test_trainer_cannot_turn_the_medical_check_off(trainer_client, team):
@@ -362,6 +386,35 @@ def test_cancel_posts_and_get_is_refused(trainer_client, team, trainer):
     assert trainer_client.get(reverse("batch:cancel", args=[batch.pk])).status_code == 405
     response = trainer_client.post(reverse("batch:cancel", args=[batch.pk]))
     assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status in (Batch.Status.CANCELLING, Batch.Status.CANCELLED)
+
+
+def test_a_medic_who_does_not_own_a_batch_cannot_cancel_it(medic_client, team, trainer):
+    batch = _batch(team, trainer, status=Batch.Status.QUEUED)
+    page = medic_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert "Cancel batch" not in page
+    response = medic_client.post(reverse("batch:cancel", args=[batch.pk]), follow=True)
+    assert "Only the batch&#x27;s owner or a staff user may cancel" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.QUEUED and batch.cancel_requested_at is None
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.BATCH_CANCELLED).exists()
+
+
+def test_service_refuses_cancel_by_a_non_owner_but_staff_may(team, trainer, medic, staff):
+    batch = _batch(team, trainer, status=Batch.Status.QUEUED)
+    with pytest.raises(BatchActionDenied):
+        batch_cancel(batch_id=batch.pk, user=medic)
+    assert batch_cancel(batch_id=batch.pk, user=staff).status in (
+        Batch.Status.CANCELLING,
+        Batch.Status.CANCELLED,
+    )
+
+
+def test_staff_may_cancel_anyones_batch(staff_client, team, trainer):
+    batch = _batch(team, trainer, status=Batch.Status.QUEUED)
+    assert "Cancel batch" in staff_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert staff_client.post(reverse("batch:cancel", args=[batch.pk])).status_code == 302
     batch.refresh_from_db()
     assert batch.status in (Batch.Status.CANCELLING, Batch.Status.CANCELLED)
 

@@ -83,3 +83,13 @@ def test_saving_a_change_is_audited(staff_client, restriction):
     event = AuditEvent.objects.get(action=AuditEvent.Action.RESTRICTION_CHANGED)
     assert event.channel == "admin"
     assert "severity" in event.details["changed"]
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    ["clinical_notes__icontains", "clinical_notes", "clinical_notes__startswith", "clinical_notes__regex"],
+)
+def test_changelist_cannot_be_filtered_by_clinical_notes(staff_client, restriction, lookup):
+    response = staff_client.get(reverse("admin:medical_medicalrestriction_changelist"), {lookup: "MRI"})
+    assert response.status_code == 400
+    assert "Left knee sprain" not in response.content.decode()

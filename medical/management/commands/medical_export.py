@@ -50,15 +50,28 @@ class Command(BaseCommand):
             raise CommandError(f"user {user.username} has no team {opts.get('team')!r}") from exc
         if opts["notes"] and not opts["purpose"]:
             raise CommandError("--notes needs --purpose (it is recorded in the audit trail)")
-        writer = csv.writer(self.stdout)
-        writer.writerow(COLUMNS + (["clinical_notes"] if opts["notes"] else []))
-        restrictions = (
+        restrictions = list(
             MedicalRestriction.objects.filter(player__team=team)
             .select_related("player")
             .order_by("player__last_name", "-effective_date")
         )
-        with transaction.atomic():
-            for r in restrictions.iterator():
+        notes: dict[int, str] = {}
+        if opts["notes"]:
+            # Every read is audited and committed before any note is written out: output that breaks
+            # half way (a closed pipe, a full disk) can leave reads audited that never left, never the
+            # other way round.
+            try:
+                with transaction.atomic(durable=True):
+                    for r in restrictions:
+                        notes[r.pk] = clinical_notes_read(
+                            user=user, restriction=r, channel="export", purpose=opts["purpose"]
+                        )
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from exc
+        writer = csv.writer(self.stdout)
+        try:
+            writer.writerow(COLUMNS + (["clinical_notes"] if opts["notes"] else []))
+            for r in restrictions:
                 row = [
                     r.player.name,
                     r.player.jersey_number,
@@ -74,12 +87,7 @@ class Command(BaseCommand):
                     r.requires_supervision,
                 ]
                 if opts["notes"]:
-                    try:
-                        row.append(
-                            clinical_notes_read(
-                                user=user, restriction=r, channel="export", purpose=opts["purpose"]
-                            )
-                        )
-                    except PermissionDenied as exc:
-                        raise CommandError(str(exc)) from exc
+                    row.append(notes[r.pk])
                 writer.writerow(row)
+        except OSError as exc:
+            raise CommandError(f"the output broke after the audit was written: {exc}") from exc
