@@ -451,7 +451,9 @@ class ResultsTabForm(forms.Form):
         "all": None,
         "succeeded": "SUCCEEDED",
         "failed": "FAILED",
+        "conflicts": "CONFLICT",
         "skipped": "SKIPPED",
+        "cancelled": "CANCELLED",
     }
 
     tab = forms.ChoiceField(required=False, choices=[(t, t) for t in TABS])

@@ -447,7 +447,8 @@ def batch_finalize(*, batch_id: int) -> Batch:
 def final_status(batch: Batch) -> str:
     if batch.status == Batch.Status.CANCELLING:
         return Batch.Status.CANCELLED
-    if batch.failed == 0:
+    # Conflicts (an undo that found later edits) are failures too: "Completed" means all succeeded.
+    if batch.failed + batch.conflicted == 0:
         return Batch.Status.COMPLETED
     if batch.succeeded == 0:
         return Batch.Status.FAILED

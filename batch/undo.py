@@ -133,6 +133,7 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
             remainder = unreverted_changes(latest) if force and latest.is_final else []
             if not remainder or original.status in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK):
                 return latest
+            check_force_medical(user, original)
         if not original.is_final:
             raise UndoNotAllowed(
                 f"Batch {original.pk} is still {original.get_status_display().lower()}; "
@@ -143,6 +144,21 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
         if undo is None:
             raise UndoNotAllowed(f"Batch {original.pk} changed nothing that can be undone.")
         return undo
+
+
+def check_force_medical(user: Any, original: Batch) -> None:
+    """A forced undo that puts restricted players back on workouts needs a medic or staff member."""
+    from batch.selectors import force_undo_preview
+    from batch.validation import MEDICAL_ROLES
+
+    actor = acting_user(user)
+    if actor is None or actor.is_staff or role_in_team(user=actor, team=original.team) in MEDICAL_ROLES:
+        return
+    if force_undo_preview(batch=original).medical:
+        raise BatchActionDenied(
+            f"Forcing the undo of batch {original.pk} puts players with medical restrictions back on "
+            "workouts: a medic or staff member has to do it."
+        )
 
 
 def check_window(original: Batch) -> None:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:batch_id>/cancel/", views.batch_cancel_view, name="cancel"),
     path("<int:batch_id>/undo/", views.batch_undo_view, name="undo"),
     path("<int:batch_id>/retry/", views.batch_retry_view, name="retry"),
+    path("<int:batch_id>/force-undo/", views.batch_force_undo, name="force_undo"),
     path("<int:batch_id>/results.csv", views.batch_export, name="export"),
 ]

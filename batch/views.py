@@ -7,7 +7,6 @@ Another team's batch is a 404.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -31,15 +31,30 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from batch.errors import ErrorCode, InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
-from batch.models import Batch, BatchItem
+from batch.models import Batch, BatchItem, OperationType
 from batch.quotas import QuotaExceeded
 from batch.recovery import batch_nudge
-from batch.selectors import Progress, batch_items, batch_progress, batches_for_team
+from batch.selectors import (
+    Progress,
+    batch_items_for_people,
+    batch_progress,
+    batches_for_team,
+    force_undo_preview,
+    item_names,
+    named_items,
+)
 from batch.services import batch_cancel, batch_notices_seen, batch_submit
 from batch.undo import BatchActionRefused, batch_retry_failed, batch_undo
 from batch.validation import batch_validate
+from batch.wording import ITEM_STATUS_LABELS, batch_outcome, headline, plain, suggestion
 from medical.selectors import player_medical_status
-from workouts.selectors import Selection, selected_workouts, team_for_user, teams_for_user
+from workouts.selectors import (
+    Selection,
+    is_medical_reader,
+    selected_workouts,
+    team_for_user,
+    teams_for_user,
+)
 
 HISTORY_PAGE_SIZE = 25
 ITEMS_PAGE_SIZE = 50
@@ -162,17 +177,24 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
 
 
 def bar_widths(batch: Batch) -> dict[str, int]:
-    """Whole-percent widths of the stacked bar's segments (CSS classes w-0…w-100; no inline styles)."""
+    """Whole-percent widths of the stacked bar's segments (CSS classes w-0…w-100; no inline styles).
+
+    The same four counts as the stats and the banner: succeeded, failed + conflicts, skipped, cancelled.
+    """
     total = batch.total_items
     if not total:
-        return {"ok": 100 if batch.is_final else 0, "failed": 0, "skipped": 0}
-    ok = 100 * batch.succeeded // total
-    failed = 100 * (batch.failed + batch.conflicted) // total
-    skipped = 100 * (batch.skipped + batch.cancelled) // total
+        return {"ok": 100 if batch.is_final else 0, "failed": 0, "skipped": 0, "cancelled": 0}
+    widths = {
+        "ok": 100 * batch.succeeded // total,
+        "failed": 100 * (batch.failed + batch.conflicted) // total,
+        "skipped": 100 * batch.skipped // total,
+        "cancelled": 100 * batch.cancelled // total,
+    }
     if batch.is_final and batch.processed >= total:
-        # Rounding down must not leave a gap in a finished bar.
-        ok = 100 - failed - skipped if batch.succeeded else ok
-    return {"ok": ok, "failed": failed, "skipped": skipped}
+        # Rounding down must not leave a gap in a finished bar: the largest segment takes the rest.
+        largest = max(widths, key=lambda k: widths[k])
+        widths[largest] += 100 - sum(widths.values())
+    return widths
 
 
 def _undo_state(batch: Batch) -> dict[str, Any]:
@@ -184,7 +206,88 @@ def _undo_state(batch: Batch) -> dict[str, Any]:
         and batch.undo_deadline > now
         and batch.succeeded > 0
     )
-    return {"undo_available": available, "undo_deadline": batch.undo_deadline}
+    closed = (
+        batch.kind != Batch.Kind.UNDO
+        and batch.is_final
+        and batch.undo_deadline is not None
+        and batch.undo_deadline <= now
+        and batch.status not in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
+    )
+    return {"undo_available": available, "undo_deadline": batch.undo_deadline, "undo_closed": closed}
+
+
+def undo_report(batch: Batch) -> str:
+    """What the last undo of this batch left as it was, in words (from error["undo"])."""
+    report = (batch.error or {}).get("undo") or {}
+    left = (report.get("conflicts") or 0) + (report.get("failed") or 0) + (report.get("cancelled") or 0)
+    if not left:
+        return ""
+    return (
+        f"The undo put back {report.get('reverted') or 0} change{pluralize(report.get('reverted') or 0)} "
+        f"and left {left} as {'it is' if left == 1 else 'they are'}: edited by someone since, failed or "
+        "cancelled."
+    )
+
+
+def _may_act(request: HttpRequest, batch: Batch) -> bool:
+    """Owner or staff: who may undo, force, retry or resume a batch (as batch/undo.py checks)."""
+    return request.user.is_staff or batch.created_by_id == request.user.pk
+
+
+def _force_offered(request: HttpRequest, batch: Batch) -> bool:
+    """Force undo is offered to the owner when the latest undo left changes alone, in the window."""
+    report = (batch.error or {}).get("undo") or {}
+    return (
+        _may_act(request, batch)
+        and batch.kind != Batch.Kind.UNDO
+        and batch.status not in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
+        and bool(report.get("conflicts") or report.get("failed"))
+        and batch.undo_deadline is not None
+        and batch.undo_deadline > timezone.now()
+        and batch.purged_at is None
+    )
+
+
+def batch_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) -> set[str]:
+    """The recovery actions this batch's page offers the user (suggested actions name only these)."""
+    offers = set()
+    if batch.is_final and _may_act(request, batch):
+        if batch.kind != Batch.Kind.UNDO and batch.failed and batch.status not in RETRY_NEVER:
+            offers.add("retry")
+        if undo_state["undo_available"]:
+            offers.add("undo")
+        if _force_offered(request, batch):
+            offers.add("force_undo")
+    return offers
+
+
+RETRY_NEVER = (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
+
+
+def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[dict[str, Any]]:
+    """Each item with its workout's name and date, its outcome and next step in plain words."""
+    names = item_names(items, team_id=batch.team_id)
+    workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
+    rows = []
+    previous = None
+    for item in items:
+        named = names[item.op_id]
+        key = (named.target.kind, named.target.id, named.target.name)
+        rows.append(
+            {
+                "item": item,
+                "target": named.target,
+                "created": named.created,
+                "status_label": ITEM_STATUS_LABELS.get(item.status, item.get_status_display()),
+                "headline": headline(item.error),
+                "message": plain((item.error or {}).get("message", ""), workouts=workouts),
+                "suggestion": suggestion(item.error, offers=offers, workouts=workouts),
+                "warnings": [plain(w.get("message", ""), workouts=workouts) for w in item.warnings or []][:5],
+                "same_workout": key == previous,
+            }
+        )
+        previous = key
+    return rows
 
 
 @login_required
@@ -194,28 +297,42 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     if not tabs.is_valid():
         return HttpResponseBadRequest("Bad tab or page.", content_type="text/plain")
     tab = tabs.cleaned_data.get("tab") or "all"
+    undo_state = _undo_state(batch)
+    offers = batch_offers(request, batch, undo_state)
     context: dict[str, Any] = {
         "batch": batch,
         "team": batch.team,
         "progress": Progress(batch),
         "bars": bar_widths(batch),
+        "outcome": batch_outcome(batch),
         "tab": tab,
         "may_cancel": may_cancel(request, batch),
+        "offers": offers,
+        "force_offered": "force_undo" in offers,
+        "undo_report": undo_report(batch),
     }
-    context.update(_undo_state(batch))
+    context.update(undo_state)
     if batch.is_final and batch.notified_at is None and batch.created_by_id == request.user.pk:
         # Opening the batch counts as seeing its end notice.
         batch_notices_seen(user=request.user, batch_ids=[batch.pk])
     if batch.is_final:
-        items = batch_items(batch=batch, status=ResultsTabForm.TABS[tab])
+        items = batch_items_for_people(batch=batch, status=ResultsTabForm.TABS[tab]).only(
+            "op_id", "type", "status", "data", "result", "error", "warnings", "seq"
+        )
         page = Paginator(items, ITEMS_PAGE_SIZE).get_page(tabs.cleaned_data.get("page"))
         context["items"] = page
-        context["item_rows"] = [{"item": item, "workout_id": _workout_of(item)} for item in page.object_list]
+        context["item_rows"] = result_rows(batch, list(page.object_list), offers)
         context["tabs"] = [
-            ("all", "All", batch.total_items),
-            ("succeeded", "Succeeded", batch.succeeded),
-            ("failed", "Failed", batch.failed),
-            ("skipped", "Skipped", batch.skipped),
+            (key, label, n)
+            for key, label, n, always in (
+                ("all", "All", batch.total_items, True),
+                ("failed", "Failed", batch.failed, True),
+                ("conflicts", "Conflicts", batch.conflicted, False),
+                ("skipped", "Skipped", batch.skipped, True),
+                ("cancelled", "Cancelled", batch.cancelled, False),
+                ("succeeded", "Succeeded", batch.succeeded, True),
+            )
+            if always or n or key == tab
         ]
     context["undos"] = list(
         batch.undos.order_by("-created_at").only("id", "status", "kind", "created_at", "undo_of_id")[:5]
@@ -224,19 +341,6 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         batch.retries.order_by("-created_at").only("id", "status", "created_at", "retry_of_id")[:5]
     )
     return _render(request, "batch/detail.html", "results", context)
-
-
-def _workout_of(item: BatchItem) -> int | None:
-    """The workout an item touched, for a link: from its result, else from its data."""
-    for source in (item.result, item.data):
-        if isinstance(source, dict):
-            value = source.get("workoutId")
-            if isinstance(value, int):
-                return value
-            ids = source.get("workoutIds")
-            if isinstance(ids, list) and ids and isinstance(ids[0], int):
-                return ids[0]
-    return None
 
 
 @login_required
@@ -252,6 +356,7 @@ def batch_progress_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     context = {
         "batch": progress.batch,
         "progress": progress,
+        "outcome": batch_outcome(progress.batch),
         "bars": bar_widths(progress.batch),
         "may_cancel": may_cancel(request, progress.batch),
         # The status line is a live region: it is swapped (and announced) only when the state changed.
@@ -319,35 +424,115 @@ def batch_retry_view(request: HttpRequest, batch_id: int) -> HttpResponse:
     return redirect("batch:detail", retry.pk)
 
 
+@login_required
+def batch_force_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """GET: what forcing the undo would overwrite. POST: force it (owner or staff; a medic or staff
+    member where it puts restricted players back on workouts)."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    batch = _get_batch(request, batch_id)
+    preview = force_undo_preview(batch=batch)
+    offered = _force_offered(request, batch) and bool(preview.possible)
+    medical_ok = not preview.medical or is_medical_reader(user=request.user, team=batch.team)
+    if request.method == "POST":
+        if not offered:
+            messages.error(request, "There is nothing to force: the undo left no edit it can overwrite.")
+            return redirect("batch:detail", batch.pk)
+        if not medical_ok:
+            messages.error(
+                request,
+                "Forcing this undo puts players with medical restrictions back on workouts: "
+                "a medic or staff member has to do it.",
+            )
+            return redirect("batch:force_undo", batch.pk)
+        try:
+            undo = batch_undo(batch_id=batch.pk, user=request.user, force=True, channel="web")
+        except BatchActionRefused as exc:
+            messages.error(request, f"Cannot force the undo: {exc.message}")
+            return redirect("batch:detail", batch.pk)
+        n = len(preview.possible)
+        messages.success(request, f"Forcing the undo of {n} edited change{pluralize(n)}: progress below.")
+        return redirect("batch:detail", undo.pk)
+    context = {
+        "batch": batch,
+        "team": batch.team,
+        "preview": preview,
+        "offered": offered,
+        "medical_ok": medical_ok,
+        "outcome": batch_outcome(batch),
+    }
+    return render(request, "batch/force_undo.html", context)
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
+CSV_HEADER = [
+    "workout",
+    "date",
+    "player",
+    "operation",
+    "outcome",
+    "problem",
+    "message",
+    "suggested action",
+    "created",
+    "workout id",
+    "operation id",
+]
+
+
+def csv_safe(value: Any) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, and tab/CR starts)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
 @login_required
 def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
-    """Stream the batch's item results as CSV (2,000 rows per fetch; memory stays flat)."""
+    """Stream the batch's results as readable CSV, errors first, grouped by workout (flat memory)."""
     batch = _get_batch(request, batch_id)
     writer = csv.writer(_Echo())
+    offers = batch_offers(request, batch, _undo_state(batch))
 
     def rows() -> Iterator[str]:
-        yield writer.writerow(["id", "type", "status", "error_code", "message", "suggested_action", "result"])
-        items = batch_items(batch=batch).only("op_id", "type", "status", "error", "result").iterator(2000)
-        for item in items:
+        yield writer.writerow(CSV_HEADER)
+        items = batch_items_for_people(batch=batch).only(
+            "op_id", "type", "status", "data", "result", "error", "seq"
+        )
+        workouts: dict[int, str] = {}
+        for item, named in named_items(items, team_id=batch.team_id):
+            target = named.target
+            if target.kind == "workout" and target.id:
+                workouts[target.id] = target.name
+                if len(workouts) > 5000:
+                    workouts.clear()
             error = item.error or {}
+            created = "; ".join(f"{t.name} ({t.date or 'no date'})" for t in named.created)
             yield writer.writerow(
                 [
-                    item.op_id,
-                    item.type,
-                    item.status,
-                    error.get("code", ""),
-                    error.get("message", ""),
-                    error.get("suggestedAction", ""),
-                    json.dumps(item.result) if item.result is not None else "",
+                    csv_safe(v)
+                    for v in (
+                        target.name,
+                        target.date or "",
+                        target.player,
+                        OperationType(item.type).label if item.type in OperationType.values else item.type,
+                        ITEM_STATUS_LABELS.get(item.status, item.status),
+                        headline(item.error),
+                        plain(error.get("message", ""), workouts=workouts),
+                        suggestion(item.error, offers=offers, workouts=workouts),
+                        created,
+                        target.id or "",
+                        item.op_id,
+                    )
                 ]
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-results.csv"'
     return response
 
@@ -360,7 +545,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     team = team_for_user(user=request.user, slug=request.GET.get("team"))
     page = Paginator(batches_for_team(team=team), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [{"batch": b, **_undo_state(b)} for b in page.object_list]
+    rows = [{"batch": b, "outcome": batch_outcome(b), **_undo_state(b)} for b in page.object_list]
     return _render(
         request, "batch/list.html", "history", {"team": team, "page": page, "rows": rows, "now": now}
     )
@@ -414,9 +599,11 @@ def batch_notifications(request: HttpRequest) -> HttpResponse:
             "total_items",
             "description",
             "kind",
+            "conflicted",
         )
     )
     batches = list(pending.order_by("-finished_at")[:5])
     if not batches:
         return HttpResponse(status=204)
-    return render(request, "batch/notifications.html", {"batches": batches})
+    notices = [{"batch": b, "outcome": batch_outcome(b)} for b in batches]
+    return render(request, "batch/notifications.html", {"notices": notices})

@@ -118,19 +118,34 @@ class Selection:
 
     Either explicit ids (query is None) or "everything matching query" minus excluded ids; included
     ids are added in both modes. Never holds the filtered ids themselves, so 10,000 workouts cost
-    nothing to select.
+    nothing to select. `view` is the filter (querystring key) the selection was made under: a list
+    showing another filter shows the selection as "not in this view" instead of acting on it.
     """
 
     query: str | None = None
     included: set[int] = field(default_factory=set)
     excluded: set[int] = field(default_factory=set)
+    view: str | None = None
+
+    @property
+    def view_key(self) -> str | None:
+        """The filter the selection belongs to (None: made before views were recorded, any view)."""
+        return self.view if self.view is not None else self.query
+
+    def belongs_to(self, view: str) -> bool:
+        return self.empty or self.view_key is None or self.view_key == view
 
     @property
     def empty(self) -> bool:
         return self.query is None and not self.included
 
     def as_session(self) -> dict[str, Any]:
-        return {"query": self.query, "included": sorted(self.included), "excluded": sorted(self.excluded)}
+        return {
+            "query": self.query,
+            "included": sorted(self.included),
+            "excluded": sorted(self.excluded),
+            "view": self.view,
+        }
 
     @classmethod
     def from_session(cls, session: Any, team: Team) -> Selection:
@@ -140,6 +155,7 @@ class Selection:
                 query=raw.get("query"),
                 included={int(i) for i in raw.get("included", [])},
                 excluded={int(i) for i in raw.get("excluded", [])},
+                view=raw["view"] if isinstance(raw.get("view"), str) else None,
             )
         except (TypeError, ValueError, AttributeError):
             return cls()

@@ -44,9 +44,15 @@ def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[s
     page = Paginator(workouts, PAGE_SIZE).get_page(params.get("page"))
     selection = Selection.from_session(request.session, team)
     page_ids = [w.pk for w in page.object_list]
-    if selection.empty or not page_ids:
+    view = _filter_key(params)
+    stale = not selection.belongs_to(view)
+    if selection.empty:
         selected_on_page: set[int] = set()
         selected_count = 0
+    elif stale or not page_ids:
+        # Made under another filter: counted, never shown as ticked boxes nor acted on from here.
+        selected_on_page = set()
+        selected_count = selected_workouts(team=team, selection=selection).count()
     else:
         selected_on_page = set(
             selected_workouts(team=team, selection=selection)
@@ -65,9 +71,19 @@ def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[s
         "selected_count": selected_count,
         "matching_count": page.paginator.count,
         "selection_query": params.urlencode(),
-        "all_matching": selection.query is not None and selection.query == _filter_key(params),
+        "all_matching": selection.query is not None and selection.query == view and not stale,
         "operations": OPERATION_BUTTONS,
+        "view": view,
+        "stale": stale,
+        "stale_url": _view_url(team, selection.view_key or "") if stale else "",
     }
+
+
+def _view_url(team: Team, view: str) -> str:
+    """The list under the filter a selection was made under."""
+    query = QueryDict(view, mutable=True)
+    query["team"] = team.slug
+    return f"{reverse('workouts:list')}?{query.urlencode()}"
 
 
 # (url slug, label) of the batch operations offered on a selection.
@@ -91,6 +107,7 @@ def workout_list(request: HttpRequest) -> HttpResponse:
         template_name += "#table"
     context = _list_context(request, team, request.GET)
     context["role"] = role_in_team(user=request.user, team=team)
+    context["announce"] = bool(request.htmx)
     response = render(request, template_name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -111,11 +128,16 @@ def workout_select(request: HttpRequest) -> HttpResponse:
     params = QueryDict(data["query"] or "", mutable=True)
     params["team"] = team.slug
     selection = Selection.from_session(request.session, team)
+    view = _filter_key(params)
     if data["action"] == "clear":
         selection = Selection()
     elif data["action"] == "all":
-        selection = Selection(query=_filter_key(params))
+        selection = Selection(query=view, view=view)
     else:
+        if not selection.belongs_to(view):
+            # Ticking a box under another filter starts a new selection there.
+            selection = Selection()
+        selection.view = view
         checked = set(data["ids"])
         on_page = set(data["page_ids"]) | checked
         unchecked = on_page - checked
@@ -128,6 +150,7 @@ def workout_select(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{reverse('workouts:list')}?{params.urlencode()}")
     context = _list_context(request, team, params)
+    context["announce"] = True
     name = "workouts/list.html#selection_bar" if data["action"] == "sync" else "workouts/list.html#table"
     return render(request, name, context)
 

@@ -144,7 +144,7 @@ def test_a_notice_survives_a_reload_until_dismissed_or_opened(page, trainer, tea
     page.get_by_role("button", name=f"Dismiss the notice for batch {first.pk}").click()
     expect(notices).to_have_count(1)
     wait_until(lambda: Batch.objects.get(pk=first.pk).notified_at is not None)
-    page.get_by_role("link", name=f"Batch {second.pk} finished: COMPLETED").click()
+    page.get_by_role("link", name=f"Batch {second.pk} finished: Completed").click()
     page.wait_for_url(f"**/batches/{second.pk}/")
     assert Batch.objects.get(pk=second.pk).notified_at is not None
 

@@ -139,7 +139,7 @@ def test_undo_a_finished_batch_and_get_notified(page, trainer, team, workers):
     batch = batch_submit(user=trainer, team=team, raw=update_ops(workouts))
     wait_final(batch.pk)
     login(page, "alice")
-    expect(page.locator("#notifications")).to_contain_text(f"Batch {batch.pk} finished: COMPLETED")
+    expect(page.locator("#notifications")).to_contain_text(f"Batch {batch.pk} finished: Completed")
     shot(page, "07-notification")
     page.locator("#notifications [data-dismiss]").first.click()
     expect(page.locator("[data-notice]")).to_have_count(0)

@@ -1,0 +1,202 @@
+"""Plain words for people: a batch's outcome, its counts, and each item's problem and next step.
+
+The engine reports codes, ids and option names (for the exchange format and logs); the screens, the
+CSV and the notices say the same things with workout names and the labels the screens use. One set of
+counts is used everywhere: succeeded, failed, conflicts, skipped, cancelled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from batch.models import Batch, BatchItem
+
+# The labels of the modal's "On conflict" choice (batch/forms.py OptionsForm).
+STRATEGY_LABELS = {
+    "SKIP": "Skip it",
+    "OVERRIDE": "Take over the other booking",
+    "ADJUST_TIME": "Move to the next free time",
+    "FIND_ALTERNATIVE": "Find another facility or day",
+    "FAIL": "Count it as failed",
+}
+
+ITEM_STATUS_LABELS = {
+    BatchItem.Status.SUCCEEDED: "Done",
+    BatchItem.Status.FAILED: "Failed",
+    BatchItem.Status.CONFLICT: "Edited since",
+    BatchItem.Status.SKIPPED: "Skipped",
+    BatchItem.Status.CANCELLED: "Not run (cancelled)",
+    BatchItem.Status.PENDING: "Waiting",
+    BatchItem.Status.RUNNING: "Running",
+}
+
+# What went wrong, in a few words, by error code (and conflict kind where it matters).
+HEADLINES = {
+    "VALIDATION_ERROR": "Not possible",
+    "NOT_FOUND": "No longer exists",
+    "PERMISSION_DENIED": "Not allowed",
+    "CONFLICT": "Clashes with another booking",
+    "VERSION_CONFLICT": "Edited by someone else since",
+    "MEDICAL_RESTRICTION": "Medical restriction",
+    "DEPENDENCY_FAILED": "Not run: an earlier step failed",
+    "STOPPED_ON_ERROR": "Not run: the batch stopped at the first error",
+    "CANCELLED": "Not run: the batch was cancelled",
+    "TRANSIENT_ERROR": "The database stayed busy",
+    "INTERNAL_ERROR": "Unexpected error",
+    "NOT_UNDOABLE": "Cannot be undone",
+}
+CONFLICT_HEADLINES = {
+    "VERSION": "Edited by someone else since",
+    "DELETED": "Deleted since",
+    "EXISTS": "Assigned again since",
+    "IN_USE": "In use since",
+}
+
+
+def headline(error: dict[str, Any] | None) -> str:
+    if not error:
+        return ""
+    kind = (error.get("details") or {}).get("conflict")
+    if error.get("code") == "CONFLICT" and kind in CONFLICT_HEADLINES:
+        return CONFLICT_HEADLINES[kind]
+    return HEADLINES.get(error.get("code", ""), "Problem")
+
+
+# Engineering phrases in engine messages, and what people call them.
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\s*\(version \d+\s*(?:→|->)\s*\d+\)"), ""),
+    (re.compile(r"\s*\(version \d+, expected \d+\)"), ""),
+    (re.compile(r"is at version \d+, the update expected \d+"), "was edited after you selected it"),
+    (re.compile(r"changed since version \d+"), "was edited since you selected it"),
+    (re.compile(r"workouts\.workouttemplate \d+"), "the template"),
+    (re.compile(r"workouts\.assignment \d+"), "the assignment"),
+    (re.compile(r"workouts\.workout \d+"), "the workout"),
+    (re.compile(r"\(permanent: false\)"), "(without “Delete permanently”)"),
+    (re.compile(r"\(ARCHIVE with restore: true\)"), "(Archive / restore → Restore from archive)"),
+    (re.compile(r"Leave it out of workoutIds\."), "Leave it out of the selection."),
+    (re.compile(r"dependency '([^']+)' ended (\w+)"), "a step it depends on did not succeed"),
+    (re.compile(r"\b(stopOnError|rollbackOnError) is on"), "the batch stops at the first error"),
+)
+_STRATEGY_PHRASE = re.compile(r"conflictResolution ((?:[A-Z_]+(?:, | or )?)+)")
+_WORKOUT_ID = re.compile(r"\bworkout (\d+)\b")
+_PLAYER_ID = re.compile(r"\bplayer (\d+)\b")
+
+
+def _strategies(match: re.Match[str]) -> str:
+    names = re.findall(r"[A-Z_]+", match.group(1))
+    labels = [f"“{STRATEGY_LABELS.get(n, n.lower())}”" for n in names]
+    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+    return f"“On conflict” set to {joined} (Advanced options)"
+
+
+def plain(text: str, *, workouts: dict[int, str] | None = None, players: dict[int, str] | None = None) -> str:
+    """Return an engine message in plain words: names for ids, labels for option values."""
+    if not text:
+        return ""
+    for pattern, replacement in _REWRITES:
+        text = pattern.sub(replacement, text)
+    text = _STRATEGY_PHRASE.sub(_strategies, text)
+    if workouts:
+        text = _WORKOUT_ID.sub(
+            lambda m: f"“{workouts[int(m.group(1))]}”" if int(m.group(1)) in workouts else m.group(0), text
+        )
+    if players:
+        text = _PLAYER_ID.sub(lambda m: players.get(int(m.group(1)), m.group(0)), text)
+    text = _WORKOUT_ID.sub("the workout", text)
+    return text[:1].upper() + text[1:]
+
+
+def suggestion(error: dict[str, Any] | None, *, offers: set[str], **names: Any) -> str:
+    """Return the next step for an item, naming only what the screen offers (see batch_offers).
+
+    offers: "retry" (Retry failed), "force_undo" (Force undo with a preview), "undo", "resume".
+    """
+    if not error:
+        return ""
+    code = error.get("code", "")
+    action = error.get("suggestedAction") or ""
+    conflict = (error.get("details") or {}).get("conflict")
+    if code == "CONFLICT" and conflict in ("VERSION", "EXISTS", "IN_USE") and "force" in action:
+        if "force_undo" in offers:
+            return "Review what “Force undo” would overwrite, then force it — or leave it as it is."
+        return "Leave it as it is, or ask the batch’s owner to force the undo."
+    if "etry the failed items" in action or code in (
+        "TRANSIENT_ERROR",
+        "DEPENDENCY_FAILED",
+        "STOPPED_ON_ERROR",
+    ):
+        if "retry" in offers:
+            return "Use “Retry failed” to run it again."
+        if "resume" in offers:
+            return "Use “Resume” to run what did not run."
+        return ""
+    if code == "CANCELLED":
+        if "resume" in offers:
+            return "Use “Resume” to run what did not run."
+        if "retry" in offers:
+            return "Use “Retry failed” to run it."
+        return ""
+    return plain(action, **names)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a finished batch went, for the banner, the history and the notices."""
+
+    label: str
+    tone: str  # ok, warn, error, neutral
+    sentence: str
+
+
+def counts_sentence(batch: Batch) -> str:
+    """'3 succeeded, 1 failed, 2 cancelled of 6' — zero counts other than succeeded left out."""
+    parts = [f"{batch.succeeded} succeeded"]
+    for n, word in (
+        (batch.failed, "failed"),
+        (batch.conflicted, "conflict" if batch.conflicted == 1 else "conflicts"),
+        (batch.skipped, "skipped"),
+        (batch.cancelled, "cancelled"),
+    ):
+        if n:
+            parts.append(f"{n} {word}")
+    return ", ".join(parts) + f" of {batch.total_items}"
+
+
+def batch_outcome(batch: Batch) -> Outcome:
+    """Return the outcome of a batch in plain words; "Completed" only when every item succeeded."""
+    sentence = counts_sentence(batch)
+    if not batch.is_final:
+        return Outcome(batch.get_status_display(), "neutral", sentence)
+    problems = batch.failed + batch.conflicted
+    status = batch.status
+    if status == Batch.Status.UNDONE:
+        return Outcome("Undone", "neutral", sentence)
+    if status == Batch.Status.ROLLED_BACK:
+        return Outcome("Rolled back after an error", "error", sentence)
+    if status == Batch.Status.CANCELLED:
+        label = "Cancelled" if batch.succeeded else "Cancelled — nothing changed"
+        return Outcome(label, "warn", sentence)
+    if batch.kind == Batch.Kind.UNDO:
+        if problems:
+            what = _problem_words(batch)
+            label = f"Undo failed: {what}" if not batch.succeeded else f"Undo incomplete: {what}"
+            return Outcome(label, "error", sentence)
+        if batch.skipped:
+            return Outcome("Undone, except what cannot be undone", "warn", sentence)
+        return Outcome("Undo completed", "ok", sentence)
+    if batch.total_items and not batch.succeeded:
+        return Outcome("Nothing changed", "error", sentence)
+    if problems or batch.skipped:
+        return Outcome("Completed with errors", "warn", sentence)
+    return Outcome("Completed", "ok", sentence)
+
+
+def _problem_words(batch: Batch) -> str:
+    parts = []
+    if batch.conflicted:
+        parts.append(f"{batch.conflicted} conflict{'s' if batch.conflicted != 1 else ''}")
+    if batch.failed:
+        parts.append(f"{batch.failed} failed")
+    return ", ".join(parts)

@@ -1,0 +1,212 @@
+"""Results people can read: names and dates instead of ids, honest outcomes, readable CSV, and a
+force undo that first shows what it would overwrite. Batches run through a real (in-process) worker.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from batch.models import Batch, BatchItem
+from batch.selectors import batch_summary, force_undo_preview, item_targets
+from batch.undo import BatchActionDenied, batch_undo
+from batch.views import bar_widths
+from batch.wording import batch_outcome, plain
+from tests.factories import AssignmentFactory, PlayerFactory, RestrictionFactory, WorkoutFactory
+from workouts.models import Workout
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def update(op_id: str, workout: Workout, **updates: Any) -> dict:
+    return {"id": op_id, "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": updates}}
+
+
+def run(submit, run_worker, ops: list[dict], **options: Any) -> Batch:
+    batch = submit(ops, **options)
+    run_worker()
+    batch.refresh_from_db()
+    return batch
+
+
+def csv_rows(client, batch: Batch) -> list[dict[str, str]]:
+    response = client.get(reverse("batch:export", args=[batch.pk]))
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_results_json_carry_each_items_target_with_name_and_date(submit, run_worker, team):
+    skate = WorkoutFactory(team=team, name="Morning skate")
+    create = {"id": "c", "type": "CREATE", "data": {"workout": {"name": "Leg day", "type": "STRENGTH"}}}
+    batch = run(submit, run_worker, [update("u", skate, intensity=70), create])
+
+    results = {r["id"]: r for r in batch_summary(batch=batch)["results"]}
+
+    start = timezone.localdate(skate.scheduled_start).isoformat()
+    assert results["u"]["target"] == {"id": skate.pk, "name": "Morning skate", "date": start}
+    created = Workout.objects.get(name="Leg day")
+    assert results["c"]["target"] == {"id": created.pk, "name": "Leg day", "date": None}
+
+
+def test_a_deleted_workout_keeps_its_name_from_the_change_log(submit, run_worker, team):
+    doomed = WorkoutFactory(team=team, name="Old drill", status=Workout.Status.DRAFT)
+    op = {"id": "d", "type": "DELETE", "data": {"workoutId": doomed.pk, "permanent": True}}
+    batch = run(submit, run_worker, [op])
+    assert not Workout.objects.filter(pk=doomed.pk).exists()
+
+    [item] = BatchItem.objects.filter(batch=batch)
+    assert item_targets([item], team_id=team.pk)["d"]["name"] == "Old drill"
+
+
+def test_results_page_names_workouts_and_puts_problems_first(trainer_client, submit, run_worker, team):
+    fine = WorkoutFactory(team=team, name="Aaa fine")
+    stale = WorkoutFactory(team=team, name="Zzz edited")
+    late = update("stale", stale, intensity=70)
+    late["data"]["expectedVersion"] = 99
+    # Without the dry-run gate, so the stale item fails at run time as if edited meanwhile.
+    batch = run(
+        submit,
+        run_worker,
+        [update("fine", fine, intensity=70), late],
+        conflictResolution="FAIL",
+        validateBeforeExecute=False,
+    )
+    assert (batch.succeeded, batch.failed) == (1, 1)
+
+    body = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+
+    assert body.index("Zzz edited") < body.index("Aaa fine"), "the failure comes first"
+    assert "Completed with errors" in body and "alert--warn" in body
+    assert "expected 99" not in body and "version 99" not in body and "conflictResolution" not in body
+    assert "“On conflict” set to" in body  # the engine's option name, as the modal labels it
+    assert f"#{stale.pk}" not in body and ">stale<" not in body
+
+
+def test_csv_has_readable_columns_and_neutralises_formulas(trainer_client, submit, run_worker, team):
+    evil = WorkoutFactory(team=team, name='=HYPERLINK("http://x")')
+    source = WorkoutFactory(team=team, name="Power skate")
+    dup = {"id": "dup", "type": "DUPLICATE", "data": {"workoutId": source.pk, "count": 2, "dateShiftDays": 7}}
+    batch = run(submit, run_worker, [update("u", evil, notes="x"), dup])
+
+    rows = csv_rows(trainer_client, batch)
+
+    assert list(rows[0]) == [
+        "workout",
+        "date",
+        "player",
+        "operation",
+        "outcome",
+        "problem",
+        "message",
+        "suggested action",
+        "created",
+        "workout id",
+        "operation id",
+    ]
+    by_op = {r["operation id"]: r for r in rows}
+    assert by_op["u"]["workout"] == '\'=HYPERLINK("http://x")' and by_op["u"]["outcome"] == "Done"
+    assert by_op["dup"]["workout"] == "Power skate" and by_op["dup"]["operation"] == "Duplicate"
+    assert by_op["dup"]["created"].count("Power skate") == 2
+    assert not any(cell.startswith("{") for row in rows for cell in row.values()), "no raw JSON column"
+
+
+def test_one_set_of_counts_after_a_cancel(team, trainer):
+    batch = Batch.objects.create(
+        team=team,
+        created_by=trainer,
+        status=Batch.Status.CANCELLED,
+        total_items=202,
+        succeeded=100,
+        cancelled=102,
+        finished_at=timezone.now(),
+    )
+    outcome = batch_outcome(batch)
+    assert outcome.label == "Cancelled" and outcome.sentence == "100 succeeded, 102 cancelled of 202"
+    assert bar_widths(batch) == {"ok": 49, "failed": 0, "skipped": 0, "cancelled": 51}
+
+
+@pytest.mark.parametrize(
+    ("counts", "label", "tone"),
+    [
+        ({"succeeded": 5}, "Completed", "ok"),
+        ({"succeeded": 4, "failed": 1}, "Completed with errors", "warn"),
+        ({"succeeded": 4, "skipped": 1}, "Completed with errors", "warn"),
+        ({"failed": 5}, "Nothing changed", "error"),
+    ],
+)
+def test_completed_only_when_everything_succeeded(team, trainer, counts, label, tone):
+    batch = Batch(
+        team=team, created_by=trainer, status=Batch.Status.COMPLETED_WITH_ERRORS, total_items=5, **counts
+    )
+    assert (batch_outcome(batch).label, batch_outcome(batch).tone) == (label, tone)
+
+
+def test_plain_words_replace_engine_terms():
+    text = plain(
+        "workout 7 is at version 3, the update expected 1; or run with conflictResolution ADJUST_TIME, "
+        "FIND_ALTERNATIVE or OVERRIDE.",
+        workouts={7: "Leg day"},
+    )
+    assert text.startswith("“Leg day” was edited after you selected it")
+    assert "ADJUST_TIME" not in text and "“Move to the next free time”" in text
+
+
+def edited_after_undo(submit, run_worker, trainer, workout: Workout, **updates: Any) -> Batch:
+    """A batch whose undo conflicts: the workout was edited after the batch."""
+    batch = run(submit, run_worker, [update("u", workout, **updates)])
+    Workout.objects.filter(pk=workout.pk).update(notes="coach's own edit", version=workout.version + 5)
+    batch_undo(batch_id=batch.pk, user=trainer)
+    run_worker()
+    batch.refresh_from_db()
+    return batch
+
+
+def test_a_failed_undo_is_red_with_a_conflicts_tab_and_offers_a_previewed_force(
+    trainer_client, submit, run_worker, trainer, team
+):
+    workout = WorkoutFactory(team=team, name="Tuesday power", notes="before")
+    batch = edited_after_undo(submit, run_worker, trainer, workout, notes="batch")
+    undo = batch.undos.get()
+    assert undo.status == Batch.Status.FAILED and undo.conflicted == 1
+
+    undo_page = trainer_client.get(reverse("batch:detail", args=[undo.pk])).content.decode()
+    assert "Undo failed: 1 conflict" in undo_page and "alert--error" in undo_page
+    assert "Conflicts <span" in undo_page and "Tuesday power" in undo_page
+    assert "Force undo" in trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+
+    preview = trainer_client.get(reverse("batch:force_undo", args=[batch.pk])).content.decode()
+    assert "Tuesday power" in preview and "coach&#x27;s own edit" in preview and "before" in preview
+    assert Batch.objects.filter(undo_of=batch).count() == 1, "the preview writes nothing"
+
+    response = trainer_client.post(reverse("batch:force_undo", args=[batch.pk]))
+    forced = Batch.objects.filter(undo_of=batch).latest("pk")
+    assert response.status_code == 302 and response["Location"] == reverse("batch:detail", args=[forced.pk])
+    run_worker()
+    assert Workout.objects.get(pk=workout.pk).notes == "before"
+
+
+def test_force_undo_touching_a_restricted_player_needs_a_medic_or_staff(
+    client, trainer_client, submit, run_worker, trainer, staff, team
+):
+    workout = WorkoutFactory(team=team, intensity=50)
+    player = PlayerFactory(team=team)
+    RestrictionFactory(player=player, effective_date=timezone.localdate())
+    AssignmentFactory(workout=workout, player=player, medical_verdict="modified")
+    batch = edited_after_undo(submit, run_worker, trainer, workout, intensity=90)
+    assert force_undo_preview(batch=batch).medical
+
+    page = trainer_client.get(reverse("batch:force_undo", args=[batch.pk])).content.decode()
+    assert "a medic or staff member has to do it" in page and "Force undo: overwrite" not in page
+    trainer_client.post(reverse("batch:force_undo", args=[batch.pk]))
+    assert Batch.objects.filter(undo_of=batch).count() == 1
+    with pytest.raises(BatchActionDenied):
+        batch_undo(batch_id=batch.pk, user=trainer, force=True)
+
+    client.force_login(staff)
+    client.post(reverse("batch:force_undo", args=[batch.pk]))
+    assert Batch.objects.filter(undo_of=batch).count() == 2
