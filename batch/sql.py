@@ -16,6 +16,33 @@ def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fie
     """UPDATE model rows (each dict has "pk" plus `fields`) in one statement; return rows updated."""
     if not rows:
         return 0
+    sql, params = _values_update_sql(model, rows, fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def values_update_versions(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]
+) -> dict[int, int]:
+    """Like `values_update`, for a versioned model: return {pk: version} as the rows really are after.
+
+    The database's version trigger has the last word on `version` (it never lets it stay or drop), so
+    callers log what RETURNING reports, not what they meant to write.
+    """
+    if not rows:
+        return {}
+    sql, params = _values_update_sql(model, rows, fields)
+    quote = connection.ops.quote_name
+    sql += f" RETURNING t.{quote(model._meta.pk.column)}, t.{quote(model._meta.get_field('version').column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def _values_update_sql(
+    model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]
+) -> tuple[str, list[Any]]:
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     adapters = [adapter_for(field) for field in model_fields]
@@ -34,9 +61,7 @@ def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fie
         f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v({alias_cols}) "
         f"WHERE t.{quote(meta.pk.column)} = v.pk"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return sql, params
 
 
 def adapter_for(field: models.Field) -> Any:

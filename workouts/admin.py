@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, F, Model, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest
 
 from workouts.models import (
@@ -22,30 +22,21 @@ from workouts.models import (
 )
 
 
-def bump_version(obj: Model) -> None:
-    """Count an admin edit as a change: undo and conflict checks compare versions."""
-    type(obj).objects.filter(pk=obj.pk).update(version=F("version") + 1)
-    obj.refresh_from_db(fields=["version"])
+class PartsChangeParentMixin:
+    """Exercises added, removed or edited in an inline change the workout (or template) itself.
 
-
-class VersionedAdminMixin:
-    """Every admin save of a versioned object (and of versioned inline rows) increments `version`."""
-
-    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        if change and form.changed_data:
-            bump_version(obj)
+    The database's version trigger bumps a row whose own columns change (whatever saves it); a change
+    of its exercise rows leaves the parent row alone, so that case raises the parent's version here,
+    once, unless its own fields changed in the same save (then the trigger already did).
+    """
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)  # type: ignore[misc]
-        changed = [obj for obj, _ in formset.changed_objects]
-        if hasattr(formset.model, "version"):
-            for obj in changed:
-                bump_version(obj)
-        elif change and not form.changed_data and (formset.new_objects or formset.deleted_objects or changed):
-            # Exercises added, removed or edited change the workout itself (bumped once by save_model
-            # when its own fields changed too).
-            bump_version(form.instance)
+        parts_changed = formset.new_objects or formset.deleted_objects or formset.changed_objects
+        if change and parts_changed and not hasattr(formset.model, "version") and not form.changed_data:
+            parent = form.instance
+            type(parent).objects.filter(pk=parent.pk).update(version=F("version") + 1)
+            parent.refresh_from_db(fields=["version"])
 
 
 class MembershipInline(admin.TabularInline):
@@ -128,12 +119,13 @@ class AssignmentInline(admin.TabularInline):
     model = Assignment
     extra = 0
     autocomplete_fields = ["player"]
-    fields = ["player", "role", "load_percent", "status", "medical_verdict", "version"]
-    readonly_fields = ["version"]
+    fields = ["player", "role", "load_percent", "status", "medical_verdict", "modifications", "version"]
+    # The compliance engine computes the verdict and its modifications; nobody types them.
+    readonly_fields = ["medical_verdict", "modifications", "version"]
 
 
 @admin.register(Workout)
-class WorkoutAdmin(VersionedAdminMixin, admin.ModelAdmin):
+class WorkoutAdmin(PartsChangeParentMixin, admin.ModelAdmin):
     list_display = ["name", "team", "type", "status", "scheduled_start", "facility", "intensity", "version"]
     list_filter = ["type", "status", "team", ("scheduled_start", admin.DateFieldListFilter), "facility"]
     search_fields = ["name", "notes", "team__name"]
@@ -153,7 +145,7 @@ class TemplateExerciseInline(admin.TabularInline):
 
 
 @admin.register(WorkoutTemplate)
-class WorkoutTemplateAdmin(VersionedAdminMixin, admin.ModelAdmin):
+class WorkoutTemplateAdmin(PartsChangeParentMixin, admin.ModelAdmin):
     list_display = ["name", "team", "category", "visibility", "intensity", "duration_minutes", "usage_count"]
     list_filter = ["category", "visibility", "team"]
     search_fields = ["name", "description"]
@@ -164,10 +156,10 @@ class WorkoutTemplateAdmin(VersionedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(VersionedAdminMixin, admin.ModelAdmin):
+class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["workout", "player", "role", "load_percent", "status", "medical_verdict", "version"]
     list_filter = ["role", "status", "medical_verdict", "workout__team"]
     search_fields = ["workout__name", "player__first_name", "player__last_name"]
     list_select_related = ["workout", "player"]
     autocomplete_fields = ["workout", "player"]
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["medical_verdict", "modifications", "version", "created_at", "updated_at"]

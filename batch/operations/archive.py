@@ -14,7 +14,7 @@ from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, F, register, snapshot
 from batch.operations.loading import chunk_workouts, workout_of
-from batch.sql import values_update
+from batch.sql import values_update_versions
 from workouts.models import Workout
 from workouts.rules import mark_archived, mark_restored
 
@@ -81,7 +81,7 @@ def write_archive(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[st
     for workout in final.values():
         workout.updated_at = ctx.now
         rows.append({"pk": workout.pk, **{c: getattr(workout, c) for c in columns}})
-    values_update(Workout, rows, columns)
+    ctx.settle_versions(Workout, values_update_versions(Workout, rows, columns))
     return results
 
 

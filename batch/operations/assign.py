@@ -30,7 +30,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
-from batch.sql import values_update
+from batch.sql import values_update_versions
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 
 ASSIGNMENT_FIELDS = {
@@ -218,7 +218,10 @@ class AssignExecutor(Executor):
         if removals:
             remove_assignments(ctx, removals)
         if updates:
-            values_update(Assignment, list(updates.values()), [*UPDATED_FIELDS, "version", "updated_at"])
+            versions = values_update_versions(
+                Assignment, list(updates.values()), [*UPDATED_FIELDS, "version", "updated_at"]
+            )
+            ctx.settle_versions(Assignment, versions)
         if creates:
             Assignment.objects.bulk_create([a for _, a in creates])
             for item, assignment in creates:

@@ -82,6 +82,17 @@ class Context:
             )
         )
 
+    def settle_versions(self, model: type[models.Model], versions: dict[int, int]) -> None:
+        """Make each object's latest queued change record the version its row really has after the write
+        (the database's version trigger has the last word; see workouts/migrations/0002)."""
+        label = model._meta.label_lower
+        pending = dict(versions)
+        for change in reversed(self.changes):
+            if not pending:
+                break
+            if change.model == label and change.object_id in pending:
+                change.version_after = pending.pop(change.object_id)
+
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -42,7 +42,7 @@ from django.utils import timezone
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, snapshot
-from batch.sql import values_update
+from batch.sql import values_update_versions
 from workouts.models import Assignment, Facility, Player, Workout
 from workouts.rules import within_opening_hours
 
@@ -593,4 +593,5 @@ def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
                 "version": workout.version,
                 "updated_at": ctx.now,
             }
-        values_update(Workout, list(rows.values()), ["facility", "version", "updated_at"])
+        versions = values_update_versions(Workout, list(rows.values()), ["facility", "version", "updated_at"])
+        ctx.settle_versions(Workout, versions)

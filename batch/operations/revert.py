@@ -33,7 +33,7 @@ from django.db.models.functions import Greatest
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, F, jsonable, register
-from batch.sql import values_update
+from batch.sql import values_update, values_update_versions
 
 A = BatchChange.Action
 ASSIGNMENT = "workouts.assignment"
@@ -411,7 +411,15 @@ class RevertExecutor(Executor):
                 {"pk": pk, **{n: getattr(obj, model._meta.get_field(n).attname) for n in names}}
                 for pk, obj in by_pk.items()
             ]
-            values_update(model, rows, names)
+            if not has_version(model):
+                values_update(model, rows, names)
+                return
+            # Log what the row really holds (the version trigger has the last word); the object's
+            # last step in this run carries the written version.
+            versions = values_update_versions(model, rows, names)
+            for step in reversed(run):
+                if step.obj.pk in versions:
+                    step.version = versions.pop(step.obj.pk)
 
     def release_template_uses(self, deletes: list[Step]) -> None:
         """A CREATE from a template counted a use; deleting its workout gives the use back."""

@@ -38,7 +38,7 @@ from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local
 from batch.operations.duplicate import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine
-from batch.sql import values_update
+from batch.sql import values_update_versions
 from workouts.models import Workout
 
 MAX_OCCURRENCES = 366
@@ -288,7 +288,8 @@ class ScheduleExecutor(Executor):
                 "version": workout.version,
                 "occurrences": 1 + len(item_copies),
             }
-        values_update(Workout, list(rows.values()), [*MOVED_FIELDS, "version", "updated_at"])
+        columns = [*MOVED_FIELDS, "version", "updated_at"]
+        ctx.settle_versions(Workout, values_update_versions(Workout, list(rows.values()), columns))
         created = write_copies(copies, ctx)
         for op_id, result in results.items():
             result["createdIds"] = created.get(op_id, [])

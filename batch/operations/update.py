@@ -37,7 +37,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.loading import load_parts, lock_workouts
 from batch.operations.medical import compliance_engine, gate_players
-from batch.sql import values_update
+from batch.sql import values_update_versions
 from workouts.models import Facility, Workout
 
 # camelCase key -> model field
@@ -275,5 +275,6 @@ class UpdateExecutor(Executor):
             workout = workouts[pk]
             workout.updated_at = ctx.now
             row.update({c: getattr(workout, "facility_id" if c == "facility" else c) for c in columns})
-        values_update(Workout, list(rows.values()), columns)
+        versions = values_update_versions(Workout, list(rows.values()), columns)
+        ctx.settle_versions(Workout, versions)
         return results
