@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from batch.models import Batch, BatchItem
+from batch.services import batch_cancel
 
 
 class BatchItemInline(admin.TabularInline):
@@ -102,8 +103,6 @@ class BatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected batches")
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
-        from batch.services import batch_cancel  # written alongside the engine; imported lazily
-
         finished = queryset.exclude(status__in=Batch.ACTIVE_STATUSES).count()
         cancelled = 0
         for batch_id in queryset.filter(status__in=Batch.ACTIVE_STATUSES).values_list("pk", flat=True):

@@ -30,6 +30,7 @@ class Batch(models.Model):
         NORMAL = "normal", "Batch"
         UNDO = "undo", "Undo"
         RETRY = "retry", "Retry of failed items"
+        RESUME = "resume", "Resume of the remaining items"
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
@@ -82,6 +83,9 @@ class Batch(models.Model):
     )
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    resume_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumes"
     )
     medical_check_disabled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

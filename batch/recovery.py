@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import timezone
+
 from batch.models import Batch, BatchChunk
+from batch.queueing import enqueue_runner, queued_slots
 from batch.runner import batch_finalize, slot_is_free
-from batch.tasks import enqueue_runner, queued_slots
 
 log = logging.getLogger("batch")
 
@@ -48,9 +51,6 @@ def batch_nudge(batch: Batch) -> list[Recovery]:
     Cheap when healthy (no query); called by the progress poll, so a batch someone is watching heals
     itself even when no reconciler process runs.
     """
-    from django.conf import settings
-    from django.utils import timezone
-
     if batch.status not in RECOVERABLE:
         return []
     last = batch.last_progress_at or batch.queued_at or batch.created_at

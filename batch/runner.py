@@ -29,6 +29,7 @@ from batch.operations import executor_for
 from batch.operations.base import Context
 from batch.request import resolve_refs
 from batch.sql import copy_insert, values_update
+from batch.undo import batch_rollback_start, batch_undo_finished
 
 log = logging.getLogger("batch")
 
@@ -407,7 +408,7 @@ def batch_finalize(*, batch_id: int) -> Batch:
                     code=ErrorCode.CANCELLED,
                     message="the batch was cancelled before this item ran",
                     recoverable=True,
-                    suggested_action="Retry the failed items to run the rest.",
+                    suggested_action="Resume the batch to run the rest.",
                 ).as_dict(),
             )
         elif must_stop(batch):
@@ -419,7 +420,7 @@ def batch_finalize(*, batch_id: int) -> Batch:
                     code=ErrorCode.STOPPED_ON_ERROR,
                     message=f"skipped: an earlier item failed and {option} is on",
                     recoverable=True,
-                    suggested_action="Fix the failed item and retry the failed items.",
+                    suggested_action="Fix the failed item, retry it, then resume the batch to run the rest.",
                 ).as_dict(),
             )
         else:
@@ -456,7 +457,14 @@ def final_status(batch: Batch) -> str:
 
 
 def on_finished(batch: Batch) -> None:
-    """Hooks that run in the finalizing transaction (undo bookkeeping, rollback-on-error)."""
-    from batch import lifecycle
+    """The finish hook, in the finalizing transaction with the batch row locked and its final state set.
 
-    lifecycle.batch_finished(batch)
+    An undo that ends settles its original (UNDONE / ROLLED_BACK / partly undone). A batch with
+    rollbackOnError that ends with a failed item starts its rollback: it becomes ROLLING_BACK and an
+    undo batch of its committed changes is enqueued on commit.
+    """
+    if batch.kind == Batch.Kind.UNDO:
+        if batch.undo_of_id:
+            batch_undo_finished(batch)
+    elif batch.options.get("rollback_on_error") and batch.failed:
+        batch_rollback_start(batch)

@@ -1,26 +1,21 @@
-"""Writes on batches: submit, cancel. The runner (batch/runner.py) does the work itself."""
+"""Writes on batches: submit, cancel, notices seen. The runner (batch/runner.py) does the work itself."""
 
 from __future__ import annotations
 
-import logging
-from itertools import islice
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from batch.actions import check_may_act
 from batch.errors import ErrorCode, InvalidRequest, RequestProblem
-from batch.models import Batch, BatchChunk, BatchItem
-from batch.planner import plan_chunks
-from batch.quotas import QuotaExceeded, quota_check, quota_enforce, quota_refusal_record
-from batch.request import BatchRequest
-from batch.sql import allocate_ids, copy_insert
-from batch.validation import batch_validate, estimate, runner_slots
+from batch.models import Batch
+from batch.quotas import QuotaExceeded, quota_check, quota_refusal_record
+from batch.runner import batch_finalize
+from batch.store import create_batch
+from batch.validation import batch_validate
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
-
-log = logging.getLogger("batch")
-INSERT_SLICE = 5000
 
 
 def existing_for_request(*, user: Any, request_id: str) -> Batch | None:
@@ -108,115 +103,6 @@ def _submit(
         return existing
 
 
-def create_batch(
-    *,
-    user: Any,
-    team: Any,
-    request: BatchRequest,
-    source: str,
-    channel: str,
-    estimate_: dict[str, Any] | None = None,
-    kind: str = Batch.Kind.NORMAL,
-    undo_of: Batch | None = None,
-    retry_of: Batch | None = None,
-    enqueue: bool = True,
-) -> Batch:
-    """Write the Batch, its chunks and items in one transaction (items inserted in slices).
-
-    Quotas are enforced here, under their locks, for every kind but undo (raises QuotaExceeded; the
-    caller audits it once the transaction has rolled back).
-    """
-    options = request.options
-    chunks = list(plan_chunks(request.operations, chunk_size=options["chunk_size"]))
-    with transaction.atomic():
-        if kind != Batch.Kind.UNDO:
-            quota_enforce(user=user, team=team, operations=len(request.operations))
-        batch = Batch.objects.create(
-            team=team,
-            created_by=user,
-            kind=kind,
-            status=Batch.Status.QUEUED,
-            description=request.metadata.get("description", "")[:300],
-            source=request.metadata.get("source", source)[:40],
-            request_id=request.request_id,
-            options=options,
-            metadata=request.metadata,
-            estimate=estimate_ if estimate_ is not None else estimate(request),
-            undo_of=undo_of,
-            retry_of=retry_of,
-            total_items=len(request.operations),
-            total_chunks=len(chunks),
-            runner_slots=runner_slots(options, len(chunks)),
-            queued_at=timezone.now(),
-            medical_check_disabled_by=None if options["medical_compliance_check"] else user,
-        )
-        chunk_rows = BatchChunk.objects.bulk_create(
-            [
-                BatchChunk(batch=batch, seq=seq, level=level, item_count=len(ops))
-                for seq, (level, ops) in enumerate(chunks)
-            ]
-        )
-        # Ids are reserved up front so dependencies can name them, then items stream in with COPY.
-        ids = dict(
-            zip(
-                (op.id for _, ops in chunks for op in ops),
-                allocate_ids(BatchItem, len(request.operations)),
-                strict=True,
-            )
-        )
-        rows = (
-            {
-                "id": ids[op.id],
-                "batch": batch.pk,
-                "chunk": chunk_row.pk,
-                "seq": op.seq,
-                "op_id": op.id,
-                "type": op.type,
-                "data": op.data,
-                "priority": op.priority,
-                "dependencies": op.dependencies,
-                "depends_on": [ids[d] for d in op.dependencies],
-                "conflict_resolution": op.conflict_resolution or "",
-                "status": BatchItem.Status.PENDING,
-                "attempts": 0,
-                "warnings": [],
-            }
-            for chunk_row, (_, ops) in zip(chunk_rows, chunks, strict=True)
-            for op in ops
-        )
-        while part := list(islice(rows, INSERT_SLICE)):
-            copy_insert(BatchItem, part, list(part[0]))
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.BATCH_SUBMITTED,
-            obj=batch,
-            team=team,
-            channel=channel,
-            details={"operations": batch.total_items, "kind": kind, "source": batch.source},
-        )
-        if not options["medical_compliance_check"]:
-            audit_record(
-                actor=user,
-                action=AuditEvent.Action.BATCH_MEDICAL_CHECK_DISABLED,
-                obj=batch,
-                team=team,
-                channel=channel,
-                purpose="medicalComplianceCheck: false",
-            )
-        if enqueue:
-            batch_id = batch.pk
-            transaction.on_commit(lambda: enqueue_runners(batch_id=batch_id))
-    return batch
-
-
-def enqueue_runners(*, batch_id: int, slots: list[int] | None = None) -> list[str]:
-    """Put one runner job per slot on the queue; a slot's advisory lock keeps duplicates harmless."""
-    from batch.tasks import enqueue_runner
-
-    batch = Batch.objects.only("runner_slots").get(pk=batch_id)
-    return [enqueue_runner(batch_id=batch_id, slot=slot) for slot in (slots or range(batch.runner_slots))]
-
-
 def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
     """Ask a batch to stop: no new chunk starts; remaining items end CANCELLED.
 
@@ -224,9 +110,6 @@ def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
     others get BatchActionDenied. Chunks already committed stay committed (undo exists for them).
     Cancelling a finished batch is a no-op.
     """
-    from batch.runner import batch_finalize
-    from batch.undo import check_may_act
-
     with transaction.atomic():
         batch = Batch.objects.select_for_update().get(pk=batch_id)
         check_may_act(user, batch, "cancel")
@@ -253,4 +136,4 @@ def batch_notices_seen(*, user: Any, batch_ids: list[int]) -> int:
     )
 
 
-__all__ = ["ErrorCode", "QuotaExceeded", "batch_cancel", "batch_submit", "create_batch", "enqueue_runners"]
+__all__ = ["ErrorCode", "QuotaExceeded", "batch_cancel", "batch_notices_seen", "batch_submit"]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 
 def values_update(model: type[models.Model], rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> int:
@@ -67,8 +68,6 @@ def _values_update_sql(
 def adapter_for(field: models.Field) -> Any:
     """Return a cheap value converter for a column (Django's get_db_prep_save per value is costly)."""
     if isinstance(field, models.JSONField):
-        from psycopg.types.json import Jsonb
-
         return lambda value: None if value is None else Jsonb(value)
     if isinstance(field, models.ForeignKey | models.DateTimeField | models.DateField | models.TimeField):
         return lambda value: value.pk if isinstance(value, models.Model) else value
@@ -95,7 +94,6 @@ def copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], field
     """
     if not rows:
         return 0
-    from psycopg.types.json import Jsonb
 
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]

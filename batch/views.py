@@ -29,11 +29,20 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from batch.actions import (
+    BatchActionRefused,
+    Offers,
+    batch_offers,
+    can_force_undo,
+    may_act,
+    window_refusal,
+)
 from batch.errors import ErrorCode, InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
 from batch.models import Batch, BatchItem, OperationType
 from batch.quotas import QuotaExceeded
 from batch.recovery import batch_nudge
+from batch.retry import batch_retry_failed
 from batch.selectors import (
     Progress,
     batch_items_for_people,
@@ -44,7 +53,7 @@ from batch.selectors import (
     named_items,
 )
 from batch.services import batch_cancel, batch_notices_seen, batch_submit
-from batch.undo import BatchActionRefused, batch_retry_failed, batch_undo
+from batch.undo import batch_undo
 from batch.validation import batch_validate
 from batch.wording import ITEM_STATUS_LABELS, batch_outcome, headline, plain, suggestion
 from medical.selectors import player_medical_status
@@ -197,23 +206,23 @@ def bar_widths(batch: Batch) -> dict[str, int]:
     return widths
 
 
-def _undo_state(batch: Batch) -> dict[str, Any]:
-    now = timezone.now()
-    available = (
-        batch.kind == Batch.Kind.NORMAL
-        and batch.status in (Batch.Status.COMPLETED, Batch.Status.COMPLETED_WITH_ERRORS)
-        and batch.undo_deadline is not None
-        and batch.undo_deadline > now
-        and batch.succeeded > 0
-    )
+def _undo_state(batch: Batch, offers: Offers | None = None) -> dict[str, Any]:
+    """Undo availability and the window's end, from the one rulebook (`batch.actions`)."""
+    offers = offers or batch_offers([batch])[batch.pk]
     closed = (
         batch.kind != Batch.Kind.UNDO
         and batch.is_final
-        and batch.undo_deadline is not None
-        and batch.undo_deadline <= now
+        and window_refusal(batch) is not None
         and batch.status not in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
     )
-    return {"undo_available": available, "undo_deadline": batch.undo_deadline, "undo_closed": closed}
+    return {
+        "undo_available": offers.undo,
+        "undo_deadline": batch.undo_deadline,
+        "undo_closed": closed,
+        "force_available": offers.force_undo,
+        "retry_available": offers.retry,
+        "resume_remaining": offers.resume,
+    }
 
 
 def undo_report(batch: Batch) -> str:
@@ -230,38 +239,28 @@ def undo_report(batch: Batch) -> str:
 
 
 def _may_act(request: HttpRequest, batch: Batch) -> bool:
-    """Owner or staff: who may undo, force, retry or resume a batch (as batch/undo.py checks)."""
-    return request.user.is_staff or batch.created_by_id == request.user.pk
+    """Owner or staff: who may undo, force, retry or resume a batch (as the services check)."""
+    return may_act(request.user, batch)
+
+
+def page_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) -> set[str]:
+    """The recovery actions this batch's page offers the user (suggested actions name only these)."""
+    offers = set()
+    if batch.is_final and _may_act(request, batch):
+        if undo_state["retry_available"]:
+            offers.add("retry")
+        if undo_state["undo_available"]:
+            offers.add("undo")
+        if undo_state["force_available"]:
+            offers.add("force_undo")
+        if undo_state["resume_remaining"]:
+            offers.add("resume")
+    return offers
 
 
 def _force_offered(request: HttpRequest, batch: Batch) -> bool:
     """Force undo is offered to the owner when the latest undo left changes alone, in the window."""
-    report = (batch.error or {}).get("undo") or {}
-    return (
-        _may_act(request, batch)
-        and batch.kind != Batch.Kind.UNDO
-        and batch.status not in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
-        and bool(report.get("conflicts") or report.get("failed"))
-        and batch.undo_deadline is not None
-        and batch.undo_deadline > timezone.now()
-        and batch.purged_at is None
-    )
-
-
-def batch_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) -> set[str]:
-    """The recovery actions this batch's page offers the user (suggested actions name only these)."""
-    offers = set()
-    if batch.is_final and _may_act(request, batch):
-        if batch.kind != Batch.Kind.UNDO and batch.failed and batch.status not in RETRY_NEVER:
-            offers.add("retry")
-        if undo_state["undo_available"]:
-            offers.add("undo")
-        if _force_offered(request, batch):
-            offers.add("force_undo")
-    return offers
-
-
-RETRY_NEVER = (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
+    return _may_act(request, batch) and can_force_undo(batch)
 
 
 def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[dict[str, Any]]:
@@ -298,7 +297,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         return HttpResponseBadRequest("Bad tab or page.", content_type="text/plain")
     tab = tabs.cleaned_data.get("tab") or "all"
     undo_state = _undo_state(batch)
-    offers = batch_offers(request, batch, undo_state)
+    offers = page_offers(request, batch, undo_state)
     context: dict[str, Any] = {
         "batch": batch,
         "team": batch.team,
@@ -497,7 +496,7 @@ def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
     """Stream the batch's results as readable CSV, errors first, grouped by workout (flat memory)."""
     batch = _get_batch(request, batch_id)
     writer = csv.writer(_Echo())
-    offers = batch_offers(request, batch, _undo_state(batch))
+    offers = page_offers(request, batch, _undo_state(batch))
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_HEADER)
@@ -545,7 +544,10 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     team = team_for_user(user=request.user, slug=request.GET.get("team"))
     page = Paginator(batches_for_team(team=team), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    rows = [{"batch": b, "outcome": batch_outcome(b), **_undo_state(b)} for b in page.object_list]
+    offers = batch_offers(page.object_list)
+    rows = [
+        {"batch": b, "outcome": batch_outcome(b), **_undo_state(b, offers[b.pk])} for b in page.object_list
+    ]
     return _render(
         request, "batch/list.html", "history", {"team": team, "page": page, "rows": rows, "now": now}
     )

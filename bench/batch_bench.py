@@ -54,8 +54,8 @@ from django.utils import timezone  # noqa: E402
 
 from batch.models import Batch  # noqa: E402
 from batch.operations import REGISTRY  # noqa: E402
+from batch.queueing import queue  # noqa: E402
 from batch.services import batch_submit  # noqa: E402
-from batch.tasks import queue  # noqa: E402
 from workouts.models import Exercise, Facility, Membership, Player, Team, Workout  # noqa: E402
 
 

@@ -14,6 +14,7 @@ class AuditEvent(models.Model):
         BATCH_CANCELLED = "batch.cancelled", "Batch cancelled"
         BATCH_UNDONE = "batch.undone", "Batch undo requested"
         BATCH_RETRIED = "batch.retried", "Batch retry-failed requested"
+        BATCH_RESUMED = "batch.resumed", "Batch resume requested"
         BATCH_ROLLED_BACK = "batch.rolled_back", "Batch rolled back"
         BATCH_MEDICAL_CHECK_DISABLED = "batch.medical_check_disabled", "Medical check turned off"
         BATCH_QUOTA_REFUSED = "batch.quota_refused", "Batch refused by a quota"

@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from batch.models import Batch
+from batch.retry import batch_retry_failed
 from batch.services import batch_cancel
-from batch.undo import batch_retry_failed, batch_undo
+from batch.undo import batch_undo
 from hockeyhub.models import AuditEvent
 from tests.batch.conftest import rq_queue, run_worker, submit  # noqa: F401  (fixtures)
 

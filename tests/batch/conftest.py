@@ -17,8 +17,8 @@ from django.db import connection
 from rq import SimpleWorker
 
 from batch.models import Batch
+from batch.queueing import queue
 from batch.services import batch_submit
-from batch.tasks import queue
 
 ROOT = Path(__file__).resolve().parents[2]
 

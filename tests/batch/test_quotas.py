@@ -15,8 +15,9 @@ from django.utils import timezone
 import hockeyhub.settings as project_settings
 from batch.models import Batch
 from batch.quotas import Quota, QuotaExceeded
+from batch.retry import batch_retry_failed
 from batch.services import batch_submit
-from batch.undo import batch_retry_failed, batch_undo
+from batch.undo import batch_undo
 from hockeyhub.models import AuditEvent
 from tests.factories import MembershipFactory, TeamFactory, WorkoutFactory
 from workouts.models import Membership

@@ -9,14 +9,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from batch.actions import RetryNotAllowed, UndoNotAllowed, UndoWindowClosed
 from batch.models import Batch, BatchChange, BatchItem
-from batch.undo import (
-    RetryNotAllowed,
-    UndoNotAllowed,
-    UndoWindowClosed,
-    batch_retry_failed,
-    batch_undo,
-)
+from batch.retry import batch_retry_failed
+from batch.undo import batch_undo
 from batch.validation import batch_validate
 from tests.factories import (
     AssignmentFactory,

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from batch.actions import UndoWindowClosed
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
-from batch.undo import UndoWindowClosed, batch_undo
+from batch.undo import batch_undo
 from tests.factories import WorkoutFactory
 from workouts.models import Workout
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from batch.undo import batch_purge
+from batch.purge import batch_purge
 
 
 class Command(BaseCommand):

@@ -5,9 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from batch.actions import BatchActionRefused
 from batch.management.commands._common import EXIT_QUOTA, get_batch, wait_for
 from batch.quotas import QuotaExceeded
-from batch.undo import BatchActionRefused, batch_retry_failed
+from batch.retry import batch_retry_failed
 
 
 class Command(BaseCommand):

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from batch.actions import BatchActionRefused
 from batch.management.commands._common import get_batch, wait_for
-from batch.undo import BatchActionRefused, batch_undo
+from batch.undo import batch_undo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,84 @@
+"""Retry failed: a new batch (kind "retry", retry_of=original) of the items that failed.
+
+Items skipped because an item they depend on failed come too; items that never ran because the batch
+was cancelled or stopped are what `batch/resume.py` runs. Dependencies among retried items are kept; a
+`$ref` to an item that succeeded is replaced by its result id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from batch.actions import (
+    FAILED_HERE,
+    RetryNotAllowed,
+    acting_user,
+    check_may_act,
+    follow_up_operations,
+    locked_batch,
+    record_quota_refusal,
+    retry_refusal,
+)
+from batch.models import Batch
+from batch.quotas import QuotaExceeded
+from batch.request import BatchRequest, default_options
+from batch.store import create_batch
+from hockeyhub.audit import audit_record
+from hockeyhub.models import AuditEvent
+
+
+def batch_retry_failed(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
+    """Start a new batch of the original's failed items (same data, fresh attempt); return it.
+
+    An item depending on one that is neither retried nor succeeded is left out. A retry still running
+    for the batch is returned instead of a second one. Raises RetryNotAllowed, BatchActionDenied,
+    and QuotaExceeded (audited): it is new work and counts against quotas.
+    """
+    try:
+        return _retry_failed(batch_id=batch_id, user=user, channel=channel)
+    except QuotaExceeded as exc:
+        record_quota_refusal(exc, batch_id=batch_id, user=user, channel=channel, kind=Batch.Kind.RETRY)
+        raise
+
+
+def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
+    with transaction.atomic(durable=True):
+        original = locked_batch(batch_id, "retry")
+        check_may_act(user, original, "retry", member=True)
+        running = original.retries.filter(status__in=Batch.ACTIVE_STATUSES).order_by("-pk").first()
+        if running is not None:
+            return running
+        refused = retry_refusal(original)
+        if refused is not None:
+            raise refused
+        operations, left_out = follow_up_operations(original, FAILED_HERE)
+        if not operations:
+            raise RetryNotAllowed(f"Batch {original.pk} has no failed items to retry.")
+        actor = acting_user(user)
+        metadata = {
+            "description": f"Retry of failed items of batch {original.pk}",
+            "source": "retry",
+            "retryOf": original.pk,
+            "leftOut": left_out,
+        }
+        retry = create_batch(
+            user=actor or original.created_by,
+            team=original.team,
+            request=BatchRequest(operations, {**default_options(), **original.options}, metadata),
+            source="retry",
+            channel=channel,
+            kind=Batch.Kind.RETRY,
+            retry_of=original,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.BATCH_RETRIED,
+            obj=original,
+            team=original.team,
+            channel=channel,
+            purpose="retry failed items",
+            details={"retryBatchId": retry.pk, "operations": len(operations)},
+        )
+        return retry
