@@ -30,6 +30,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from batch.models import Batch
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
@@ -99,8 +100,6 @@ class Limits:
 
 def counted_batches() -> Any:
     """Batches that count against quotas: everything but undo and rollback batches."""
-    from batch.models import Batch
-
     return Batch.objects.exclude(kind=Batch.Kind.UNDO)
 
 
@@ -109,8 +108,6 @@ def quota_check(*, user: Any, team: Any, operations: int, now: dt.datetime | Non
 
     Up to four small indexed queries. Without the locks of quota_lock this is only a pre-check.
     """
-    from batch.models import Batch
-
     limits = Limits.from_settings()
     now = now or timezone.now()
     user_id = getattr(user, "pk", None)

@@ -1,4 +1,10 @@
-"""Fixtures to run batches through real RQ workers: in-process burst workers and worker processes."""
+"""Fixtures to run batches: in this process (the runner itself, no Redis), through an in-process burst
+RQ worker, or through real worker processes.
+
+Most engine tests want `run_batches`: the runner as a worker runs it, inside the test's transaction, so
+they need neither a committed database nor Redis. Real workers stay for what only they show: the queue,
+locking across connections, crashes, cancels from another process, the browser.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from rq import SimpleWorker
 
 from batch.models import Batch
 from batch.queueing import queue
+from batch.runner import run_batch
 from batch.services import batch_submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +47,35 @@ def burst() -> None:
 @pytest.fixture
 def run_worker(rq_queue) -> Callable[[], None]:
     return burst
+
+
+MAX_PASSES = 20
+
+
+def run_unfinished() -> None:
+    """Run every unfinished batch in this process, every runner slot, until all are final.
+
+    A batch may start another one as it ends (rollbackOnError starts its undo), so this loops, at most
+    MAX_PASSES times. Runners the engine enqueues on commit never reach Redis here: the test's
+    transaction never commits (capture them with django_capture_on_commit_callbacks to assert them).
+    """
+    for _ in range(MAX_PASSES):
+        unfinished = list(
+            Batch.objects.exclude(status__in=Batch.FINAL_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "runner_slots")
+        )
+        if not unfinished:
+            return
+        for batch_id, slots in unfinished:
+            for slot in range(slots):
+                run_batch(batch_id=batch_id, slot=slot)
+    raise AssertionError(f"batches still unfinished after {MAX_PASSES} passes: {unfinished}")
+
+
+@pytest.fixture
+def run_batches(db) -> Callable[[], None]:
+    return run_unfinished
 
 
 @pytest.fixture

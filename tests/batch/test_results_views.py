@@ -12,9 +12,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from batch.actions import BatchActionDenied
 from batch.models import Batch, BatchItem
 from batch.selectors import batch_summary, force_undo_preview, item_targets
-from batch.undo import BatchActionDenied, batch_undo
+from batch.undo import batch_undo
 from batch.views import bar_widths
 from batch.wording import batch_outcome, plain
 from tests.factories import AssignmentFactory, PlayerFactory, RestrictionFactory, WorkoutFactory

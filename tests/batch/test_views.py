@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from batch.actions import BatchActionDenied
 from batch.models import Batch
 from batch.services import batch_cancel
-from batch.undo import BatchActionDenied
 from hockeyhub.models import AuditEvent
 from medical.models import MedicalRestriction
 from tests.factories import (
