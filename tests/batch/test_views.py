@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from batch.actions import BatchActionDenied
-from batch.models import Batch
+from batch.models import Batch, BatchChange
 from batch.services import batch_cancel
 from hockeyhub.models import AuditEvent
 from medical.models import MedicalRestriction
@@ -359,7 +359,11 @@ def test_final_page_shows_results_tabs_undo_and_export(trainer_client, team, tra
         undo_deadline=timezone.now() + dt.timedelta(hours=23),
     )
     w = WorkoutFactory(team=team)
-    batch.items.create(seq=0, op_id="a", type="UPDATE", data={"workoutId": w.pk}, status="SUCCEEDED")
+    done = batch.items.create(seq=0, op_id="a", type="UPDATE", data={"workoutId": w.pk}, status="SUCCEEDED")
+    # Undo is offered only where it can work: here one logged, undoable change.
+    BatchChange.objects.create(
+        batch=batch, item=done, model="workouts.workout", object_id=w.pk, action="updated", version_after=2
+    )
     batch.items.create(
         seq=1,
         op_id="b",
