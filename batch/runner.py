@@ -30,6 +30,8 @@ from batch.operations.base import Context
 from batch.request import resolve_refs
 from batch.sql import copy_insert, values_update
 from batch.undo import batch_rollback_start, batch_undo_finished
+from hockeyhub.logs import bound
+from hockeyhub.metrics import observe_chunk_duration
 
 log = logging.getLogger("batch")
 
@@ -73,7 +75,7 @@ def slot_is_free(batch_id: int, slot: int) -> bool:
 
 def run_batch(*, batch_id: int, slot: int = 0) -> str:
     """Work the batch until nothing is left for this runner; return why it stopped."""
-    with runner_slot(batch_id, slot) as acquired:
+    with bound(batch_id=batch_id, slot=slot), runner_slot(batch_id, slot) as acquired:
         if not acquired:
             return "slot-busy"
         attempts: dict[int, int] = {}
@@ -101,6 +103,7 @@ def must_stop(batch: Batch) -> bool:
 def run_next_chunk(*, batch_id: int, attempts: dict[int, int]) -> str:
     """Claim and execute one ready chunk. Return "ran", "wait" (all ready chunks held) or "empty"."""
     claimed: list[int] = []
+    started = time.monotonic()
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -113,8 +116,10 @@ def run_next_chunk(*, batch_id: int, attempts: dict[int, int]) -> str:
             if chunk is None:
                 return "wait"
             claimed.append(chunk.pk)
-            execute_chunk(batch_id=batch_id, chunk=chunk, attempt=attempts.get(chunk.pk, 0) + 1)
+            with bound(chunk_id=chunk.pk, chunk_seq=chunk.seq):
+                execute_chunk(batch_id=batch_id, chunk=chunk, attempt=attempts.get(chunk.pk, 0) + 1)
         attempts.pop(chunk.pk, None)
+        observe_chunk_duration(time.monotonic() - started)  # committed: claim to commit, across workers
         return "ran"
     except DatabaseError as exc:
         if not claimed or not is_transient(exc):

@@ -10,6 +10,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+import structlog
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -76,6 +77,7 @@ def _visible_batches(request: HttpRequest) -> Any:
 
 
 def _get_batch(request: HttpRequest, batch_id: int) -> Batch:
+    structlog.contextvars.bind_contextvars(batch_id=batch_id)  # on this request's log lines
     return get_object_or_404(_visible_batches(request).select_related("team", "created_by"), pk=batch_id)
 
 
@@ -348,6 +350,7 @@ def batch_progress_view(request: HttpRequest, batch_id: int) -> HttpResponse:
 
     One query for the batch row (plus the session and user lookups).
     """
+    structlog.contextvars.bind_contextvars(batch_id=batch_id)
     try:
         progress = batch_progress(batch_id=batch_id, team_ids=teams_for_user(user=request.user).values("pk"))
     except Batch.DoesNotExist as exc:

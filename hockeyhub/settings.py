@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from hockeyhub.logs import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}.") from exc
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}.")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from exc
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {value}.")
     return value
 
 
@@ -77,6 +92,7 @@ INSTALLED_APPS = [
     "django_rq",
     "template_partials",
     "csp",
+    "axes",
     "hockeyhub",
     "workouts",
     "medical",
@@ -86,6 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hockeyhub.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +111,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "hockeyhub.urls"
@@ -146,11 +170,44 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it for production; WhiteNoise serves it
 WHITENOISE_USE_FINDERS = DEBUG
+# Compressed (gzip/brotli) copies at collectstatic time. Not the manifest storage: it needs a fresh
+# collectstatic before every test run and would 500 on any file added since.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (docs/operations.md).
+# One switch turns on everything `check --deploy` asks for.
+HOCKEYHUB_HTTPS = env_bool("HOCKEYHUB_HTTPS", False)
+if HOCKEYHUB_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Monitoring may talk plain HTTP to the app from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Trusted proxies in front of the app: the client address is taken from X-Forwarded-For accordingly
+# (logs, login throttling). 0 trusts no header.
+HOCKEYHUB_PROXY_COUNT = env_int("HOCKEYHUB_PROXY_COUNT", 1 if HOCKEYHUB_HTTPS else 0, minimum=0)
+
+# Login throttling (django-axes): a username is locked for LOGIN_LOCKOUT_MINUTES from the address that
+# failed LOGIN_FAILURE_LIMIT times in a row; other addresses and other users are not affected.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "hockeyhub.middleware.axes_client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 # Content-Security-Policy: no inline scripts or styles, no eval. htmx is configured through a
 # <meta name="htmx-config"> tag with includeIndicatorStyles=false and allowEval=false.
@@ -187,13 +244,28 @@ BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = env_int(
     "BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE", 10, minimum=0
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {
-        "batch": {"handlers": ["console"], "level": os.environ.get("BATCH_LOG_LEVEL", "INFO")},
-    },
-}
+# Structured JSON logs on stderr (hockeyhub/logs.py); LOG_FORMAT=console for a terminal.
+LOGGING = logging_config(
+    level=env_str("LOG_LEVEL", "INFO").upper(), batch_level=env_str("BATCH_LOG_LEVEL", "INFO").upper()
+)
+configure_structlog()
+
+# /metrics (Prometheus text): with METRICS_TOKEN set, scrapers must send `Authorization: Bearer <token>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_REDIS_PREFIX = env_str("METRICS_REDIS_PREFIX", f"hockeyhub:{RQ_QUEUE_NAME}:metrics")
+# /healthz answers 503 below this many live RQ workers (0: report them, never fail on them).
+HEALTHZ_MIN_WORKERS = env_int("HEALTHZ_MIN_WORKERS", 1, minimum=0)
+
+# Error reporting: only when SENTRY_DSN is set; events are scrubbed of secrets (hockeyhub/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from hockeyhub.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
+        release=env_str("SENTRY_RELEASE", "") or None,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, maximum=1.0),
+    )
 BATCH_LOCK_TIMEOUT_MS = env_int("BATCH_LOCK_TIMEOUT_MS", 2000, minimum=1)
 BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 30, minimum=1)

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from hockeyhub import views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workouts:list", permanent=False)),
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
+    # Browsers and crawlers ask for it whatever the pages link to.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/rq/", include("django_rq.urls")),
@@ -15,3 +22,5 @@ urlpatterns = [
     path("batches/", include("batch.urls")),
     path("medical/", include("medical.urls")),
 ]
+
+handler500 = "hockeyhub.views.server_error"

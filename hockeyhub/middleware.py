@@ -1,0 +1,75 @@
+"""Request context: a request id on every log line and response, and one access log line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+log = structlog.get_logger("hockeyhub.request")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+QUIET_PATHS = ("/healthz", "/metrics")  # scraped every few seconds; their failures show in their output
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or with HOCKEYHUB_PROXY_COUNT trusted proxies in front, the
+    address the outermost trusted proxy saw (counted from the right of X-Forwarded-For, which a client
+    can prepend to but not append to)."""
+    proxies = settings.HOCKEYHUB_PROXY_COUNT
+    remote = request.META.get("REMOTE_ADDR", "")
+    if proxies <= 0:
+        return remote
+    forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+    if len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return forwarded[0] if forwarded else remote
+
+
+def axes_client_ip(request: HttpRequest) -> str:
+    """AXES_CLIENT_IP_CALLABLE: login throttling by the real client address behind the proxy."""
+    return client_ip(request)
+
+
+class RequestContextMiddleware:
+    """Take X-Request-ID from the proxy when it is well formed, else make one; bind it for the logs,
+    echo it on the response, and log the request when it ends."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        _tag_sentry(request_id)
+        started = time.monotonic()
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        if not request.path.startswith(QUIET_PATHS):
+            user = getattr(request, "user", None)
+            log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                ms=round((time.monotonic() - started) * 1000, 1),
+                user_id=user.pk if user is not None and user.is_authenticated else None,
+                ip=client_ip(request),
+            )
+        structlog.contextvars.clear_contextvars()
+        return response
+
+
+def _tag_sentry(request_id: str) -> None:
+    if not settings.SENTRY_DSN:
+        return
+    import sentry_sdk
+
+    sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)
