@@ -2,8 +2,8 @@
 
 "Successful" means completed or scheduled, and not archived. The template takes the union of the
 workouts' exercises in order of first appearance (the first workout's prescription wins for an
-exercise several of them share) — the same rule as `workouts.services.template_from_workouts` —
-their mean intensity and mean scheduled duration. Logged CREATED (model workouts.workouttemplate).
+exercise several of them share), their mean intensity and mean scheduled duration (`workouts.rules`).
+Logged CREATED (model workouts.workouttemplate).
 """
 
 from __future__ import annotations

@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from batch.validation import batch_validate
 from tests.factories import MembershipFactory, TemplateExerciseFactory, UserFactory, WorkoutTemplateFactory
-from workouts import services
-from workouts.errors import InvalidField
-from workouts.models import Membership, Workout, WorkoutTemplate
+from workouts.models import Membership, WorkoutTemplate
 from workouts.selectors import templates_for_team
 
 pytestmark = pytest.mark.django_db
@@ -87,14 +85,3 @@ def test_engine_treats_anothers_private_template_as_unknown(trainer, colleague, 
     errors = batch_validate(user=trainer, team=team, raw=raw).items["c1"].errors
     assert [e["code"] for e in errors] == ["NOT_FOUND"]
     assert batch_validate(user=colleague, team=team, raw=raw).items["c1"].errors == []
-
-
-def test_service_refuses_to_create_from_anothers_private_template(trainer, colleague, team, private):
-    with pytest.raises(InvalidField, match="private"):
-        services.workout_create(
-            team=team, user=trainer, name="Copy", type=Workout.Type.STRENGTH, template=private
-        )
-    workout = services.workout_create(
-        team=team, user=colleague, name="Mine", type=Workout.Type.STRENGTH, template=private
-    )
-    assert workout.template == private

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import AssignmentFactory, FacilityFactory, WorkoutExerciseFactory, WorkoutFactory
-from workouts import services
 from workouts.models import Workout
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +54,7 @@ def test_filters_by_type_status_and_text(trainer_client, team):
 
 
 def test_archived_workouts_hidden_unless_asked_for(trainer_client, team):
-    services.workout_archive(workout=WorkoutFactory(team=team, name="Old"))
+    WorkoutFactory(team=team, name="Old", status=Workout.Status.ARCHIVED, archived_at=timezone.now())
     WorkoutFactory(team=team, name="Current")
     assert _names(trainer_client.get(LIST)) == ["Current"]
     assert _names(trainer_client.get(LIST, {"status": "archived"})) == ["Old"]
