@@ -151,7 +151,10 @@ class BatchChunk(models.Model):
     level = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     item_count = models.PositiveIntegerField(default=0)
+    # Tries started, committed before each try: a try that neither commits nor ends in a recorded
+    # transient failure died with its runner (attempts - transient_failures - done counts those).
     attempts = models.PositiveSmallIntegerField(default=0)
+    transient_failures = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, F, Min, Value, When
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,7 +36,10 @@ from hockeyhub.metrics import observe_chunk_duration
 
 log = logging.getLogger("batch")
 
-ADVISORY_NAMESPACE = 0x4842  # "HB"
+ADVISORY_NAMESPACE = 0x4842  # "HB": (namespace, batch_id * 64 + slot) is a runner slot
+CHUNK_NAMESPACE = 0x4843  # (namespace, chunk id) is a claimed chunk
+# How many ready chunks a claim looks at: enough to get past those other runners of the batch hold.
+CLAIM_WINDOW = 32
 IDLE_SLEEP_SECONDS = 0.05
 # SQLSTATEs worth another attempt: serialization failure, deadlock, lock timeout, connection trouble.
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "08000", "08003", "08006", "57P01"}
@@ -78,7 +82,6 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
     with bound(batch_id=batch_id, slot=slot), runner_slot(batch_id, slot) as acquired:
         if not acquired:
             return "slot-busy"
-        attempts: dict[int, int] = {}
         while True:
             batch = Batch.objects.only("status", "options", "failed", "kind").get(pk=batch_id)
             if batch.is_final:
@@ -86,7 +89,7 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
             if batch.status == Batch.Status.CANCELLING or must_stop(batch):
                 batch_finalize(batch_id=batch_id)
                 return "stopped"
-            outcome = run_next_chunk(batch_id=batch_id, attempts=attempts)
+            outcome = run_next_chunk(batch_id=batch_id)
             if outcome == "empty":
                 batch_finalize(batch_id=batch_id)
                 return "done"
@@ -100,57 +103,167 @@ def must_stop(batch: Batch) -> bool:
     return bool(batch.failed and (options.get("stop_on_error") or options.get("rollback_on_error")))
 
 
-def run_next_chunk(*, batch_id: int, attempts: dict[int, int]) -> str:
-    """Claim and execute one ready chunk. Return "ran", "wait" (all ready chunks held) or "empty"."""
-    claimed: list[int] = []
-    started = time.monotonic()
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BATCH_LOCK_TIMEOUT_MS}ms"])
-            pending = BatchChunk.objects.filter(batch_id=batch_id, status=BatchChunk.Status.PENDING)
-            level = pending.aggregate(level=Min("level"))["level"]
-            if level is None:
-                return "empty"
-            chunk = pending.filter(level=level).order_by("seq").select_for_update(skip_locked=True).first()
-            if chunk is None:
-                return "wait"
-            claimed.append(chunk.pk)
-            with bound(chunk_id=chunk.pk, chunk_seq=chunk.seq):
-                execute_chunk(batch_id=batch_id, chunk=chunk, attempt=attempts.get(chunk.pk, 0) + 1)
-        attempts.pop(chunk.pk, None)
-        observe_chunk_duration(time.monotonic() - started)  # committed: claim to commit, across workers
-        return "ran"
-    except DatabaseError as exc:
-        if not claimed or not is_transient(exc):
-            raise
-        chunk_id = claimed[0]
-        attempts[chunk_id] = attempts.get(chunk_id, 0) + 1
-        batch = Batch.objects.only("options").get(pk=batch_id)
-        allowed = (
-            batch.options.get("retry_attempts", 3) if batch.options.get("retry_failed_operations") else 0
+@dataclass(frozen=True)
+class Claim:
+    chunk_id: int
+    attempt: int  # this try's number, counting every earlier try (crashed or transient)
+    transient_failures: int
+
+    @property
+    def crashes(self) -> int:
+        """Earlier tries that neither committed nor recorded a transient failure: their runner died."""
+        return self.attempt - 1 - self.transient_failures
+
+
+def claim_chunk(batch_id: int) -> Claim | str:
+    """Claim the first free ready chunk and record the try; return a Claim, "wait" or "empty".
+
+    The claim is a session advisory lock on the chunk (it dies with the runner's connection), so the
+    try can be counted in its own committed statement before the work starts; the work transaction
+    then row-locks the chunk and re-checks it is still pending. Queries: 3 (+1 per held chunk skipped).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM batch_batchchunk WHERE batch_id = %s AND status = 'PENDING' AND level = "
+            "(SELECT min(level) FROM batch_batchchunk WHERE batch_id = %s AND status = 'PENDING') "
+            "ORDER BY seq LIMIT %s",
+            [batch_id, batch_id, CLAIM_WINDOW],
         )
-        if attempts[chunk_id] > allowed:
-            log.warning(
-                "batch %s chunk %s: giving up after %s attempts: %s",
-                batch_id,
-                chunk_id,
-                attempts[chunk_id],
-                exc,
+        candidates = [row[0] for row in cursor.fetchall()]
+        if not candidates:
+            return "empty"
+        for chunk_id in candidates:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CHUNK_NAMESPACE, chunk_key(chunk_id)])
+            if not cursor.fetchone()[0]:
+                continue
+            cursor.execute(
+                "UPDATE batch_batchchunk SET attempts = attempts + 1 WHERE id = %s AND status = 'PENDING' "
+                "RETURNING attempts, transient_failures",
+                [chunk_id],
             )
-            fail_chunk(batch_id=batch_id, chunk_id=chunk_id, exc=exc, attempts=attempts.pop(chunk_id))
+            row = cursor.fetchone()
+            if row is None:  # finished between the look-up and the lock
+                release_chunk(chunk_id)
+                continue
+            return Claim(chunk_id=chunk_id, attempt=row[0], transient_failures=row[1])
+    return "wait"
+
+
+def release_chunk(chunk_id: int) -> None:
+    if connection.connection is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHUNK_NAMESPACE, chunk_key(chunk_id)])
+
+
+def chunk_key(chunk_id: int) -> int:
+    """The lock key must fit an int4; a rare collision only makes a free chunk look held for a moment."""
+    return chunk_id % 2**31
+
+
+def run_next_chunk(*, batch_id: int) -> str:
+    """Claim and execute one ready chunk. Return "ran", "wait" (all ready chunks held) or "empty"."""
+    claim = claim_chunk(batch_id)
+    if isinstance(claim, str):
+        return claim
+    try:
+        if claim.crashes >= settings.BATCH_CHUNK_MAX_CRASHES:
+            log.error(
+                "batch %s chunk %s: its runner died %s times; failing its items as RUNNER_CRASHED",
+                batch_id,
+                claim.chunk_id,
+                claim.crashes,
+            )
+            fail_chunk(
+                batch_id=batch_id, chunk_id=claim.chunk_id, error=crashed_error(claim), attempts=claim.attempt
+            )
             return "ran"
-        delay = backoff_seconds(attempts[chunk_id])
-        log.info(
-            "batch %s chunk %s: transient %s, retry %s in %.2fs",
-            batch_id,
-            chunk_id,
-            getattr(exc.__cause__, "sqlstate", ""),
-            attempts[chunk_id],
-            delay,
+        started = time.monotonic()
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BATCH_LOCK_TIMEOUT_MS}ms"])
+                chunk = (
+                    BatchChunk.objects.select_for_update()
+                    .filter(pk=claim.chunk_id, status=BatchChunk.Status.PENDING)
+                    .first()
+                )
+                if chunk is None:  # a cancel or stop closed it since the claim
+                    return "ran"
+                with bound(chunk_id=chunk.pk, chunk_seq=chunk.seq):
+                    execute_chunk(batch_id=batch_id, chunk=chunk, attempt=claim.attempt)
+            observe_chunk_duration(time.monotonic() - started)  # committed: claim to commit, across workers
+            return "ran"
+        except DatabaseError as exc:
+            if not is_transient(exc):
+                raise
+            retry_transient(batch_id=batch_id, claim=claim, exc=exc)
+            return "ran"
+    except Exception as exc:  # noqa: BLE001 - a bug in one chunk must not take the runner down
+        ref = error_reference()
+        log.exception("batch %s chunk %s: internal error [ref %s]", batch_id, claim.chunk_id, ref)
+        fail_chunk(
+            batch_id=batch_id, chunk_id=claim.chunk_id, error=internal_error(exc, ref), attempts=claim.attempt
         )
-        time.sleep(delay)
         return "ran"
+    finally:
+        release_chunk(claim.chunk_id)
+
+
+def retry_transient(*, batch_id: int, claim: Claim, exc: DatabaseError) -> None:
+    """Record the transient failure; past the batch's retry budget fail the chunk, else back off."""
+    failures = claim.transient_failures + 1
+    BatchChunk.objects.filter(pk=claim.chunk_id).update(transient_failures=failures)
+    batch = Batch.objects.only("options").get(pk=batch_id)
+    allowed = batch.options.get("retry_attempts", 3) if batch.options.get("retry_failed_operations") else 0
+    if failures > allowed:
+        log.warning(
+            "batch %s chunk %s: giving up after %s attempts: %s", batch_id, claim.chunk_id, failures, exc
+        )
+        error = ItemError(
+            code=ErrorCode.TRANSIENT_EXHAUSTED,
+            message=f"the database stayed busy after {failures} attempts: {str(exc).splitlines()[0]}",
+            details={"attempts": failures, "sqlstate": getattr(exc.__cause__, "sqlstate", None)},
+            recoverable=True,
+            suggested_action="Retry the failed items when the conflicting work has finished.",
+        ).as_dict()
+        fail_chunk(batch_id=batch_id, chunk_id=claim.chunk_id, error=error, attempts=claim.attempt)
+        return
+    delay = backoff_seconds(failures)
+    log.info(
+        "batch %s chunk %s: transient %s, retry %s in %.2fs",
+        batch_id,
+        claim.chunk_id,
+        getattr(exc.__cause__, "sqlstate", ""),
+        failures,
+        delay,
+    )
+    time.sleep(delay)
+
+
+def error_reference() -> str:
+    """A short id that appears both in the item's error and in the log line with the traceback."""
+    return uuid.uuid4().hex[:12]
+
+
+def internal_error(exc: BaseException, ref: str) -> dict[str, Any]:
+    return ItemError(
+        code=ErrorCode.INTERNAL,
+        message=f"an internal error stopped this item ({type(exc).__name__}; reference {ref})",
+        details={"reference": ref, "exception": type(exc).__name__},
+        recoverable=False,
+        suggested_action=f"Report reference {ref} to your administrator; the rest of the batch went on.",
+    ).as_dict()
+
+
+def crashed_error(claim: Claim) -> dict[str, Any]:
+    return ItemError(
+        code=ErrorCode.RUNNER_CRASHED,
+        message=f"the worker running this item's chunk died {claim.crashes} times (out of memory or killed)",
+        details={"crashes": claim.crashes, "chunk": claim.chunk_id},
+        recoverable=False,
+        suggested_action="Split the operation into smaller requests or report it to your administrator.",
+    ).as_dict()
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -294,27 +407,33 @@ def resolve_dependencies(items: list[BatchItem], outcomes: dict[int, Outcome]) -
 
 
 def run_group(executor: Any, group: list[BatchItem], ctx: Context, outcomes: dict[int, Outcome]) -> None:
-    """prepare → check each → apply the passing ones in bulk; on a bulk failure, one savepoint per item."""
-    ctx.cache = {}
-    executor.prepare(group, ctx)
-    passing = [item for item in group if check_item(executor, item, ctx, outcomes)]
-    if not passing:
-        return
+    """prepare → check each → apply the passing ones in bulk, in one savepoint.
+
+    If that fails for any reason but a transient database fault (a refused row, or a bug that raises),
+    the group falls back to one savepoint per item, so one bad item spares its neighbours.
+    """
     mark = len(ctx.changes)
     try:
         with transaction.atomic():
-            results = executor.apply(passing, ctx)
-    except DatabaseError as exc:
-        if is_transient(exc):
+            ctx.cache = {}
+            executor.prepare(group, ctx)
+            passing = [item for item in group if check_item(executor, item, ctx, outcomes)]
+            results = executor.apply(passing, ctx) if passing else {}
+    except Exception as exc:
+        if isinstance(exc, DatabaseError) and is_transient(exc):
             raise
         log.info(
-            "bulk apply of %s %s items failed (%s); falling back to one savepoint each",
-            len(passing),
+            "bulk run of %s %s items failed (%s: %s); falling back to one savepoint each",
+            len(group),
             executor.type,
+            type(exc).__name__,
             exc,
         )
         del ctx.changes[mark:]
-        for item in passing:
+        for item in group:
+            outcomes.pop(item.pk, None)
+            ctx.notes.pop(item.op_id, None)
+        for item in group:
             apply_one(executor, item, ctx, outcomes)
         return
     for item in passing:
@@ -331,7 +450,7 @@ def check_item(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int,
 
 
 def apply_one(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int, Outcome]) -> None:
-    """Re-run one item from scratch in its own savepoint, so one bad row spares its neighbours."""
+    """Re-run one item from scratch in its own savepoint; whatever it raises ends only this item."""
     mark = len(ctx.changes)
     try:
         with transaction.atomic():
@@ -342,7 +461,7 @@ def apply_one(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int, 
     except ItemError as error:
         del ctx.changes[mark:]
         outcomes[item.pk] = Outcome(status=error.status, error=error.as_dict())
-    except (IntegrityError, DatabaseError) as exc:
+    except DatabaseError as exc:
         if is_transient(exc):
             raise
         del ctx.changes[mark:]
@@ -354,19 +473,23 @@ def apply_one(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int, 
                 suggested_action="Check the operation's data against the current state of the workout.",
             ).as_dict(),
         )
+    except Exception as exc:  # noqa: BLE001 - an executor bug fails this item, not the runner
+        del ctx.changes[mark:]
+        ref = error_reference()
+        log.exception(
+            "batch %s item %s (%s): internal error [ref %s]",
+            getattr(ctx.batch, "pk", None),
+            item.op_id,
+            executor.type,
+            ref,
+        )
+        outcomes[item.pk] = Outcome(status=BatchItem.Status.FAILED, error=internal_error(exc, ref))
     else:
         outcomes[item.pk] = Outcome(status=BatchItem.Status.SUCCEEDED, result=result.get(item.op_id))
 
 
-def fail_chunk(*, batch_id: int, chunk_id: int, exc: BaseException, attempts: int) -> None:
-    """After the last retry: fail the chunk's pending items with a recoverable transient error."""
-    error = ItemError(
-        code=ErrorCode.TRANSIENT_EXHAUSTED,
-        message=f"the database stayed busy after {attempts} attempts: {str(exc).splitlines()[0]}",
-        details={"attempts": attempts, "sqlstate": getattr(exc.__cause__, "sqlstate", None)},
-        recoverable=True,
-        suggested_action="Retry the failed items when the conflicting work has finished.",
-    ).as_dict()
+def fail_chunk(*, batch_id: int, chunk_id: int, error: dict[str, Any], attempts: int) -> None:
+    """End a chunk that cannot run (retries exhausted, runner crashes, a bug): fail its pending items."""
     with transaction.atomic():
         chunk = BatchChunk.objects.select_for_update().get(pk=chunk_id)
         if chunk.status != BatchChunk.Status.PENDING:

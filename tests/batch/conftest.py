@@ -101,8 +101,10 @@ class WorkerProcesses:
     def __init__(self) -> None:
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, *, burst: bool = False, **env: str) -> subprocess.Popen:
-        args = [sys.executable, "manage.py", "batch_worker", "-v", "0"]
+    def start(self, *, burst: bool = False, faulty: bool = False, **env: str) -> subprocess.Popen:
+        """Start `batch_worker`; `faulty` also registers the test-only types of faulty_executors.py."""
+        entry = ["-m", "tests.batch.faulty_worker"] if faulty else ["manage.py", "batch_worker"]
+        args = [sys.executable, *entry, "-v", "0"]
         if burst:
             args.append("--burst")
         proc = subprocess.Popen(

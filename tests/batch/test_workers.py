@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -13,6 +15,7 @@ from django.db import connection
 
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.recovery import batch_recover
+from batch.runner import ADVISORY_NAMESPACE
 from batch.services import batch_cancel
 from tests.batch.conftest import wait_final, wait_until
 from tests.factories import WorkoutFactory
@@ -81,6 +84,63 @@ def test_kill_dash_nine_mid_chunk_loses_nothing_and_duplicates_nothing(submit, w
         workout.refresh_from_db()
         assert (workout.notes, workout.version) == (f"note {i}", 2)  # applied exactly once
     assert BatchChange.objects.filter(batch=batch).count() == 12
+
+
+def slot_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.granted "
+            "AND l.locktype = 'advisory' AND l.classid = %s AND d.datname = current_database()",
+            [ADVISORY_NAMESPACE],
+        )
+        return cursor.fetchone()[0]
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def is_gone(pid: int) -> bool:
+    """True when the process no longer runs (exited, or a zombie waiting for a reaper)."""
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def test_kill_dash_nine_of_the_worker_alone_stops_its_work_horse(submit, workers, team):
+    workout = WorkoutFactory(team=team)
+    batch = submit(
+        [{"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"notes": "x"}}}]
+    )
+    blocker = hold_row_lock(workout.pk)
+    try:
+        worker = workers.start(BATCH_LOCK_TIMEOUT_MS="60000")
+        wait_until(lambda: slot_locks() == 1, timeout=30)  # the work horse runs the batch, waiting
+        horses = children_of(worker.pid)
+        assert len(horses) == 1
+        os.kill(worker.pid, signal.SIGKILL)  # the worker only, as `kill -9 <pid>` would
+        worker.wait(timeout=10)
+        wait_until(lambda: is_gone(horses[0]), timeout=5)
+        wait_until(lambda: slot_locks() == 0, timeout=5)
+    finally:
+        blocker.close()
+    b = Batch.objects.get(pk=batch.pk)
+    assert b.succeeded == 0 and not b.is_final  # nothing half-done; a new worker picks it up
+    workers.start()
+    assert wait_final(batch.pk).status == Batch.Status.COMPLETED
+    workout.refresh_from_db()
+    assert (workout.notes, workout.version) == ("x", 2)
 
 
 def test_a_redis_flush_does_not_lose_the_batch(submit, workers, rq_queue, team):
@@ -156,7 +216,9 @@ def test_two_workers_share_a_batch_within_its_concurrency_cap(submit, workers, t
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s "
+                "AND d.datname = current_database()",
+                [ADVISORY_NAMESPACE],
             )
             peak = max(peak, cursor.fetchone()[0])
         time.sleep(0.02)

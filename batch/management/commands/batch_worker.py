@@ -26,6 +26,7 @@ class Command(BaseCommand):
             "rqworker",
             settings.RQ_QUEUE_NAME,
             burst=opts["burst"],
+            worker_class="batch.worker.BatchWorker",
             name=opts.get("name"),
             verbosity=opts.get("verbosity", 1),
         )
