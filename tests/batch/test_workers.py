@@ -96,7 +96,7 @@ def slot_locks() -> int:
         return cursor.fetchone()[0]
 
 
-def children_of(pid: int) -> list[int]:
+def live_children(pid: int) -> list[int]:
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -104,7 +104,8 @@ def children_of(pid: int) -> list[int]:
                 stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            state, parent = stat.rsplit(")", 1)[1].split()[:2]
+            if int(parent) == pid and state not in ("Z", "X"):
                 found.append(int(entry))
     return found
 
@@ -126,8 +127,10 @@ def test_kill_dash_nine_of_the_worker_alone_stops_its_work_horse(submit, workers
     blocker = hold_row_lock(workout.pk)
     try:
         worker = workers.start(BATCH_LOCK_TIMEOUT_MS="60000")
-        wait_until(lambda: slot_locks() == 1, timeout=30)  # the work horse runs the batch, waiting
-        horses = children_of(worker.pid)
+        # The work horse runs the batch, waiting on the row lock (the start-up reconciler also takes
+        # the slot lock for a moment, so wait for a live child as well).
+        wait_until(lambda: slot_locks() == 1 and live_children(worker.pid), timeout=30)
+        horses = live_children(worker.pid)
         assert len(horses) == 1
         os.kill(worker.pid, signal.SIGKILL)  # the worker only, as `kill -9 <pid>` would
         worker.wait(timeout=10)
