@@ -21,6 +21,9 @@ from typing import Any
 from django.db import connections
 from rq import Worker
 
+from batch.queueing import RUNNER_JOB
+from batch.recovery import batch_recover
+
 log = logging.getLogger("batch")
 
 PR_SET_PDEATHSIG = 1
@@ -40,9 +43,7 @@ def die_with_parent(parent_pid: int) -> None:
 
 def batch_of(job: Any) -> int | None:
     """Return the batch id a runner job works on, or None for any other job."""
-    from batch.tasks import run_batch_job
-
-    if getattr(job, "func_name", "") != f"{run_batch_job.__module__}.{run_batch_job.__name__}":
+    if getattr(job, "func_name", "") != RUNNER_JOB:
         return None
     return int(job.args[0])
 
@@ -61,8 +62,6 @@ class BatchWorker(Worker):
         batch_id = batch_of(job)
         if batch_id is None:
             return
-        from batch.recovery import batch_recover
-
         try:
             # The horse's session (and its slot lock) ends as PostgreSQL sees the socket close.
             deadline = time.monotonic() + SLOT_FREE_WAIT_SECONDS
