@@ -12,10 +12,21 @@ import uuid
 from typing import Any, ClassVar
 
 from django import forms
-from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-from batch.request import CONFLICT_STRATEGIES
+from batch.exchange import (
+    CONFLICT_STRATEGIES,
+    AssignmentEntry,
+    BatchOptions,
+    CreateWorkout,
+    DuplicateData,
+    Recurrence,
+    RequestMetadata,
+    TemplateData,
+    UpdateFields,
+    limits,
+)
 from workouts.models import Assignment, Workout, WorkoutTemplate
 from workouts.selectors import players_for_team, templates_for_team
 
@@ -30,6 +41,20 @@ WEEKDAYS = [
     ("SU", "Sun"),
 ]
 MAX_CREATED = 1000
+
+
+def bounds_from(field: forms.IntegerField, model: Any, name: str) -> None:
+    """Give a form field the exchange model's bounds (read now, so settings-driven ones are current)."""
+    found = limits(model, name)
+    field.min_value, field.max_value = found.minimum, found.maximum
+    field.validators = [
+        v for v in field.validators if not isinstance(v, MinValueValidator | MaxValueValidator)
+    ]
+    if found.minimum is not None:
+        field.validators.append(MinValueValidator(found.minimum))
+    if found.maximum is not None:
+        field.validators.append(MaxValueValidator(found.maximum))
+    field.widget.attrs.update(min=found.minimum, max=found.maximum)
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -52,18 +77,18 @@ class OptionsForm(forms.Form):
 
     prefix = "opt"
 
-    max_concurrency = forms.IntegerField(
-        label="Concurrency", min_value=1, max_value=settings.BATCH_MAX_CONCURRENCY, initial=5
-    )
-    chunk_size = forms.IntegerField(
-        label="Chunk size", min_value=1, max_value=settings.BATCH_MAX_CHUNK_SIZE, initial=10
-    )
+    # Bounds (and defaults) come from the exchange models; settings-driven ones are read per form.
+    max_concurrency = forms.IntegerField(label="Concurrency", initial=BatchOptions().max_concurrency)
+    chunk_size = forms.IntegerField(label="Chunk size", initial=BatchOptions().chunk_size)
     stop_on_error = forms.BooleanField(label="Stop on first error", required=False, initial=False)
     rollback_on_error = forms.BooleanField(
         label="Roll everything back on error", required=False, initial=False
     )
     retry_attempts = forms.IntegerField(
-        label="Retries (transient errors)", min_value=0, max_value=10, initial=3
+        label="Retries (transient errors)",
+        min_value=limits(BatchOptions, "retry_attempts").minimum,
+        max_value=limits(BatchOptions, "retry_attempts").maximum,
+        initial=BatchOptions().retry_attempts,
     )
     medical_check = forms.BooleanField(label="Medical compliance check", required=False, initial=True)
     conflict_resolution = forms.ChoiceField(
@@ -78,6 +103,11 @@ class OptionsForm(forms.Form):
         initial="SKIP",
     )
     notify_on_complete = forms.BooleanField(label="Notify me when it ends", required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("max_concurrency", "chunk_size"):
+            bounds_from(self.fields[name], BatchOptions, name)
 
     def clean_conflict_resolution(self) -> str:
         value = self.cleaned_data["conflict_resolution"]
@@ -107,7 +137,9 @@ class OperationForm(forms.Form):
     needs_selection: ClassVar[bool] = True
     picks_players: ClassVar[bool] = False
 
-    request_id = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    request_id = forms.CharField(
+        widget=forms.HiddenInput, max_length=limits(RequestMetadata, "request_id").max_length
+    )
 
     def __init__(self, *args: Any, team: Any, user: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("request_id", str(uuid.uuid4()))
@@ -147,7 +179,12 @@ class AssignForm(PlayersMixin, OperationForm):
     picks_players = True
 
     role = forms.ChoiceField(choices=Assignment.Role.choices, initial=Assignment.Role.PARTICIPANT)
-    load_percent = forms.IntegerField(label="Load %", min_value=0, max_value=200, initial=100)
+    load_percent = forms.IntegerField(
+        label="Load %",
+        min_value=limits(AssignmentEntry, "load_percent").minimum,
+        max_value=limits(AssignmentEntry, "load_percent").maximum,
+        initial=100,
+    )
     remove_existing = forms.BooleanField(label="Replace existing assignments", required=False)
 
     def clean_players(self) -> Any:
@@ -189,7 +226,12 @@ class ScheduleForm(OperationForm):
         choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
     )
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    count = forms.IntegerField(label="Occurrences", required=False, min_value=1, max_value=366)
+    count = forms.IntegerField(
+        label="Occurrences",
+        required=False,
+        min_value=limits(Recurrence, "count").minimum,
+        max_value=limits(Recurrence, "count").maximum,
+    )
     exceptions = forms.CharField(
         label="Skip dates", required=False, max_length=2000, help_text="YYYY-MM-DD, comma-separated."
     )
@@ -242,12 +284,23 @@ class DuplicateForm(OperationForm):
     op_type = "DUPLICATE"
     title = "Duplicate"
 
-    count = forms.IntegerField(label="Copies of each", min_value=1, max_value=52, initial=1)
+    count = forms.IntegerField(
+        label="Copies of each",
+        min_value=limits(DuplicateData, "count").minimum,
+        max_value=limits(DuplicateData, "count").maximum,
+        initial=1,
+    )
     name_pattern = forms.CharField(
-        max_length=200, initial="{original} - Copy {n}", help_text="{original} and {n} are replaced."
+        max_length=limits(DuplicateData, "name_pattern").max_length,
+        initial="{original} - Copy {n}",
+        help_text="{original} and {n} are replaced.",
     )
     date_shift_days = forms.IntegerField(
-        label="Shift each copy by (days)", required=False, min_value=-365, max_value=365, initial=7
+        label="Shift each copy by (days)",
+        required=False,
+        min_value=limits(DuplicateData, "date_shift_days").minimum,
+        max_value=limits(DuplicateData, "date_shift_days").maximum,
+        initial=7,
     )
     include_assignments = forms.BooleanField(required=False, initial=True)
 
@@ -268,14 +321,26 @@ class UpdateForm(OperationForm):
     op_type = "UPDATE"
     title = "Edit"
 
-    name = forms.CharField(required=False, max_length=200, help_text="Leave a field empty to keep it.")
+    name = forms.CharField(
+        required=False,
+        max_length=limits(UpdateFields, "name").max_length,
+        help_text="Leave a field empty to keep it.",
+    )
     type = forms.ChoiceField(required=False, choices=[("", "Keep"), *Workout.Type.choices])
     status = forms.ChoiceField(
         required=False,
         choices=[("", "Keep"), *[c for c in Workout.Status.choices if c[0] != Workout.Status.ARCHIVED]],
     )
-    intensity = forms.IntegerField(required=False, min_value=0, max_value=100)
-    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    intensity = forms.IntegerField(
+        required=False,
+        min_value=limits(UpdateFields, "intensity").minimum,
+        max_value=limits(UpdateFields, "intensity").maximum,
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=limits(UpdateFields, "notes").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     FIELD_MAP: ClassVar[dict[str, str]] = {
         "name": "name",
@@ -333,12 +398,16 @@ class TemplateForm(OperationForm):
     op_type = "TEMPLATE"
     title = "Save as template"
 
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=limits(TemplateData, "name").max_length)
     category = forms.ChoiceField(choices=Workout.Type.choices)
     visibility = forms.ChoiceField(
         choices=WorkoutTemplate.Visibility.choices, initial=WorkoutTemplate.Visibility.TEAM
     )
-    description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        required=False,
+        max_length=limits(TemplateData, "description").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def operations(self, targets: list[Target]) -> list[dict[str, Any]]:
         d = self.cleaned_data
@@ -373,7 +442,7 @@ class CreateFromTemplateForm(PlayersMixin, OperationForm):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"), initial=dt.time(9, 0)
     )
     name_pattern = forms.CharField(
-        max_length=200,
+        max_length=limits(CreateWorkout, "name").max_length,
         required=False,
         initial="{template} {date}",
         help_text="{template} and {date} are replaced.",

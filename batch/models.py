@@ -195,6 +195,12 @@ class BatchItem(models.Model):
     conflict_resolution = models.CharField(
         max_length=20, blank=True, help_text="Overrides the batch's strategy"
     )
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="The operation's own metadata, kept and returned in results"
+    )
+    retry_count = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times the operation was tried before (exchange retryCount)"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     result = models.JSONField(null=True, blank=True)

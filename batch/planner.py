@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from graphlib import TopologicalSorter
 
-from batch.request import Operation
+from batch.request import Operation, dependency_graph
 
 
 def dependency_levels(operations: list[Operation]) -> dict[str, int]:
@@ -12,22 +13,10 @@ def dependency_levels(operations: list[Operation]) -> dict[str, int]:
 
     The graph is known to be acyclic (checked at validation).
     """
-    by_id = {op.id: op for op in operations}
+    graph = dependency_graph(operations)
     levels: dict[str, int] = {}
-    for op in operations:
-        if op.id in levels:
-            continue
-        stack = [(op.id, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if node in levels:
-                continue
-            deps = by_id[node].dependencies
-            if expanded:
-                levels[node] = 1 + max((levels[d] for d in deps), default=-1)
-                continue
-            stack.append((node, True))
-            stack.extend((d, False) for d in deps if d not in levels)
+    for node in TopologicalSorter(graph).static_order():
+        levels[node] = 1 + max((levels[d] for d in graph[node]), default=-1)
     return levels
 
 

@@ -1,38 +1,40 @@
-"""The exchange format: parse and check a batch request's shape (operations, options, metadata).
+"""The exchange format: parse a batch request (operations, options, metadata) into a BatchRequest.
 
-The camelCase JSON shape is the import/export format; Python code works with `BatchRequest`.
-This module checks structure only; per-type data rules live with each operation's executor.
+The shape and every limit are declared once, as pydantic models in `batch.exchange`; this module
+validates with them, then checks what spans operations: duplicate ids, unknown dependencies, `$ref`s
+without a dependency, and cycles (graphlib), named like `a -> b -> a`. Python code works with
+`BatchRequest`; operation data stays in the camelCase exchange shape, normalised (ids as integers,
+`workout.templateId` moved to `templateId`, the default workout type filled in).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from django.conf import settings
+from pydantic import ValidationError
 
 from batch.errors import RequestProblem
-from batch.models import OperationType
+from batch.exchange import CONFLICT_STRATEGIES, PUBLIC_TYPES, BatchOptions, BatchRequestModel, problems_from
+from batch.exchange.envelope import RequestMetadata
 
-CONFLICT_STRATEGIES = ("SKIP", "OVERRIDE", "ADJUST_TIME", "FIND_ALTERNATIVE", "FAIL")
-PUBLIC_TYPES = tuple(t for t in OperationType.values if t != OperationType.REVERT)
-
-# camelCase option -> (snake_case name, type, default)
-OPTION_SPECS: dict[str, tuple[str, type, Any]] = {
-    "parallel": ("parallel", bool, True),
-    "maxConcurrency": ("max_concurrency", int, 5),
-    "chunkSize": ("chunk_size", int, 10),
-    "stopOnError": ("stop_on_error", bool, False),
-    "rollbackOnError": ("rollback_on_error", bool, False),
-    "validateBeforeExecute": ("validate_before_execute", bool, True),
-    "retryFailedOperations": ("retry_failed_operations", bool, True),
-    "retryAttempts": ("retry_attempts", int, 3),
-    "medicalComplianceCheck": ("medical_compliance_check", bool, True),
-    "conflictResolution": ("conflict_resolution", str, "SKIP"),
-    "notifyOnComplete": ("notify_on_complete", bool, True),
-}
-METADATA_SPECS: dict[str, type] = {"requestId": str, "description": str, "source": str, "tags": list}
-OPERATION_KEYS = {"id", "type", "data", "priority", "dependencies", "metadata", "conflictResolution"}
+__all__ = [
+    "CONFLICT_STRATEGIES",
+    "PUBLIC_TYPES",
+    "BatchRequest",
+    "Operation",
+    "check_graph",
+    "dependency_graph",
+    "default_options",
+    "find_cycle",
+    "find_refs",
+    "operation_to_exchange",
+    "options_to_exchange",
+    "parse_request",
+    "resolve_refs",
+]
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Operation:
     dependencies: list[str] = field(default_factory=list)
     conflict_resolution: str | None = None
     seq: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    retry_count: int = 0
 
 
 @dataclass
@@ -57,14 +61,29 @@ class BatchRequest:
         return self.metadata.get("requestId", "")
 
 
+def default_options() -> dict[str, Any]:
+    return BatchOptions().model_dump(by_alias=False)
+
+
 def options_to_exchange(options: dict[str, Any]) -> dict[str, Any]:
     """Return stored (snake_case) options in the camelCase exchange shape."""
-    reverse = {snake: camel for camel, (snake, _, _) in OPTION_SPECS.items()}
-    return {reverse[key]: value for key, value in options.items() if key in reverse}
+    fields = BatchOptions.model_fields
+    return {fields[key].alias: value for key, value in options.items() if key in fields}
+
+
+METADATA_KEYS = tuple(f.alias for f in RequestMetadata.model_fields.values())
 
 
 def operation_to_exchange(
-    *, op_id: str, op_type: str, data: Any, priority: int, dependencies: list[str], conflict_resolution: str
+    *,
+    op_id: str,
+    op_type: str,
+    data: Any,
+    priority: int,
+    dependencies: list[str],
+    conflict_resolution: str,
+    metadata: dict[str, Any] | None = None,
+    retry_count: int = 0,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": op_id, "type": op_type, "data": data}
     if priority:
@@ -73,91 +92,11 @@ def operation_to_exchange(
         entry["dependencies"] = dependencies
     if conflict_resolution:
         entry["conflictResolution"] = conflict_resolution
+    if metadata:
+        entry["metadata"] = metadata
+    if retry_count:
+        entry["retryCount"] = retry_count
     return entry
-
-
-def default_options() -> dict[str, Any]:
-    return {snake: default for snake, _, default in OPTION_SPECS.values()}
-
-
-def _type_name(kind: type) -> str:
-    return {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "an object"}[kind]
-
-
-def _is(value: Any, kind: type) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
-def parse_options(raw: Any, problems: list[RequestProblem]) -> dict[str, Any]:
-    options = default_options()
-    if raw is None:
-        return options
-    if not isinstance(raw, dict):
-        problems.append(RequestProblem("options must be an object", field="options"))
-        return options
-    for key, value in raw.items():
-        spec = OPTION_SPECS.get(key)
-        if spec is None:
-            problems.append(
-                RequestProblem(
-                    f"unknown option {key!r}; known: {', '.join(OPTION_SPECS)}", field=f"options.{key}"
-                )
-            )
-            continue
-        snake, kind, _ = spec
-        if not _is(value, kind):
-            problems.append(RequestProblem(f"must be {_type_name(kind)}", field=f"options.{key}"))
-            continue
-        options[snake] = value
-    limits = {
-        "max_concurrency": ("maxConcurrency", 1, settings.BATCH_MAX_CONCURRENCY),
-        "chunk_size": ("chunkSize", 1, settings.BATCH_MAX_CHUNK_SIZE),
-        "retry_attempts": ("retryAttempts", 0, 10),
-    }
-    for snake, (camel, low, high) in limits.items():
-        if not low <= options[snake] <= high:
-            problems.append(RequestProblem(f"must be between {low} and {high}", field=f"options.{camel}"))
-            options[snake] = min(max(options[snake], low), high)
-    if options["conflict_resolution"] not in CONFLICT_STRATEGIES:
-        problems.append(
-            RequestProblem(
-                f"must be one of {', '.join(CONFLICT_STRATEGIES)}", field="options.conflictResolution"
-            )
-        )
-        options["conflict_resolution"] = "SKIP"
-    return options
-
-
-def parse_metadata(raw: Any, problems: list[RequestProblem]) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append(RequestProblem("metadata must be an object", field="metadata"))
-        return {}
-    metadata: dict[str, Any] = {}
-    for key, value in raw.items():
-        kind = METADATA_SPECS.get(key)
-        if kind is None:
-            problems.append(
-                RequestProblem(
-                    f"unknown metadata key {key!r}; known: {', '.join(METADATA_SPECS)}",
-                    field=f"metadata.{key}",
-                )
-            )
-        elif not _is(value, kind) or (kind is list and not all(isinstance(t, str) for t in value)):
-            problems.append(
-                RequestProblem(
-                    f"must be {_type_name(kind)}" + (" of strings" if kind is list else ""),
-                    field=f"metadata.{key}",
-                )
-            )
-        elif kind is str and len(value) > (100 if key == "requestId" else 300):
-            problems.append(RequestProblem("is too long", field=f"metadata.{key}"))
-        else:
-            metadata[key] = value
-    return metadata
 
 
 def find_refs(value: Any, path: str = "data") -> list[tuple[str, Any]]:
@@ -185,69 +124,6 @@ def resolve_refs(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def parse_operation(raw: Any, index: int, problems: list[RequestProblem]) -> Operation | None:
-    label = f"operations[{index}]"
-    if not isinstance(raw, dict):
-        problems.append(RequestProblem("each operation must be an object", field=label))
-        return None
-    op_id = raw.get("id")
-    if not isinstance(op_id, str) or not op_id.strip() or len(op_id) > 100:
-        problems.append(
-            RequestProblem(
-                "id is required: a non-empty string of at most 100 characters", field=f"{label}.id"
-            )
-        )
-        return None
-    ok = True
-    for key in raw:
-        if key not in OPERATION_KEYS:
-            problems.append(RequestProblem(f"unknown key {key!r}", operation_id=op_id, field=key))
-            ok = False
-    op_type = raw.get("type")
-    if op_type not in PUBLIC_TYPES:
-        problems.append(
-            RequestProblem(f"type must be one of {', '.join(PUBLIC_TYPES)}", operation_id=op_id, field="type")
-        )
-        ok = False
-    data = raw.get("data", {})
-    if not isinstance(data, dict):
-        problems.append(RequestProblem("data must be an object", operation_id=op_id, field="data"))
-        ok = False
-    priority = raw.get("priority", 0)
-    if not _is(priority, int):
-        problems.append(RequestProblem("priority must be an integer", operation_id=op_id, field="priority"))
-        ok = False
-    deps = raw.get("dependencies", []) or []
-    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-        problems.append(
-            RequestProblem(
-                "dependencies must be a list of operation ids", operation_id=op_id, field="dependencies"
-            )
-        )
-        ok = False
-    strategy = raw.get("conflictResolution")
-    if strategy is not None and strategy not in CONFLICT_STRATEGIES:
-        problems.append(
-            RequestProblem(
-                f"conflictResolution must be one of {', '.join(CONFLICT_STRATEGIES)}",
-                operation_id=op_id,
-                field="conflictResolution",
-            )
-        )
-        ok = False
-    if not ok:
-        return None
-    return Operation(
-        id=op_id,
-        type=op_type,
-        data=data,
-        priority=priority,
-        dependencies=list(deps),
-        conflict_resolution=strategy,
-        seq=index,
-    )
-
-
 def check_graph(operations: list[Operation], problems: list[RequestProblem]) -> None:
     """Dependencies must name known operations, refs need a dependency, and there must be no cycle."""
     ids = {op.id for op in operations}
@@ -266,7 +142,7 @@ def check_graph(operations: list[Operation], problems: list[RequestProblem]) -> 
                     )
                 )
         for path, target in find_refs(op.data):
-            if not isinstance(target, str) or target not in ids:
+            if target not in ids:
                 problems.append(
                     RequestProblem(f"$ref to unknown operation {target!r}", operation_id=op.id, field=path)
                 )
@@ -291,74 +167,67 @@ def check_graph(operations: list[Operation], problems: list[RequestProblem]) -> 
         )
 
 
+def dependency_graph(operations: list[Operation]) -> dict[str, list[str]]:
+    ids = {op.id for op in operations}
+    return {op.id: [d for d in op.dependencies if d in ids and d != op.id] for op in operations}
+
+
 def find_cycle(operations: list[Operation]) -> list[str] | None:
     """Return one dependency cycle as a list of ids (first id repeated at the end), or None."""
-    graph = {op.id: [d for d in op.dependencies if d != op.id] for op in operations}
-    white, grey, black = 0, 1, 2
-    color = dict.fromkeys(graph, white)
-    for start in graph:
-        if color[start] != white:
-            continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        path: list[str] = []
-        while stack:
-            node, index = stack.pop()
-            if index == 0:
-                color[node] = grey
-                path.append(node)
-            deps = [d for d in graph[node] if d in graph]
-            if index < len(deps):
-                stack.append((node, index + 1))
-                nxt = deps[index]
-                if color[nxt] == grey:
-                    return path[path.index(nxt) :] + [nxt]
-                if color[nxt] == white:
-                    stack.append((nxt, 0))
-            else:
-                color[node] = black
-                path.pop()
+    try:
+        TopologicalSorter(dependency_graph(operations)).prepare()
+    except CycleError as error:
+        # graphlib lists each node before the one that depends on it; reversed, each depends on the next.
+        return list(reversed(error.args[1]))
     return None
 
 
 def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
-    """Return the parsed request and every structural problem found (empty when valid)."""
-    problems: list[RequestProblem] = []
+    """Return the parsed request and every problem found (empty when valid); never raises on input."""
+    empty = BatchRequest([], default_options(), {})
     if not isinstance(raw, dict):
-        problems.append(
-            RequestProblem("the request must be a JSON object with operations, options, metadata")
-        )
-        return BatchRequest([], default_options(), {}), problems
-    for key in raw:
-        if key not in {"operations", "options", "metadata"}:
-            problems.append(RequestProblem(f"unknown top-level key {key!r}", field=key))
+        return empty, [RequestProblem("the request must be a JSON object with operations, options, metadata")]
     raw_ops = raw.get("operations")
-    operations: list[Operation] = []
-    if not isinstance(raw_ops, list) or not raw_ops:
-        problems.append(RequestProblem("operations must be a non-empty list", field="operations"))
-        raw_ops = []
-    elif len(raw_ops) > settings.BATCH_MAX_OPERATIONS:
-        problems.append(
+    if isinstance(raw_ops, list) and len(raw_ops) > settings.BATCH_MAX_OPERATIONS:
+        return empty, [
             RequestProblem(
                 f"{len(raw_ops)} operations exceed the maximum of {settings.BATCH_MAX_OPERATIONS} per batch",
                 field="operations",
                 code="TOO_MANY_OPERATIONS",
             )
-        )
-        raw_ops = []
+        ]
+    try:
+        model = BatchRequestModel.model_validate(raw)
+    except ValidationError as error:
+        return empty, problems_from(error, raw, BatchRequestModel)
+    request = to_request(model)
+    problems: list[RequestProblem] = []
     seen: set[str] = set()
-    for index, raw_op in enumerate(raw_ops):
-        op = parse_operation(raw_op, index, problems)
-        if op is None:
-            continue
+    for op in request.operations:
         if op.id in seen:
             problems.append(
                 RequestProblem("duplicate operation id", operation_id=op.id, field="id", code="DUPLICATE_ID")
             )
-            continue
         seen.add(op.id)
-        operations.append(op)
-    options = parse_options(raw.get("options"), problems)
-    metadata = parse_metadata(raw.get("metadata"), problems)
     if not problems:
-        check_graph(operations, problems)
-    return BatchRequest(operations, options, metadata), problems
+        check_graph(request.operations, problems)
+    return request, problems
+
+
+def to_request(model: BatchRequestModel) -> BatchRequest:
+    """Return the engine's BatchRequest: options snake_case, data and metadata camelCase."""
+    operations = [
+        Operation(
+            id=op.id,
+            type=op.type,
+            data=op.data.exchange(),
+            priority=op.priority,
+            dependencies=list(op.dependencies),
+            conflict_resolution=op.conflict_resolution,
+            seq=index,
+            metadata=op.metadata or {},
+            retry_count=op.retry_count,
+        )
+        for index, op in enumerate(model.operations)
+    ]
+    return BatchRequest(operations, model.options.model_dump(by_alias=False), model.metadata.exchange())

@@ -17,7 +17,7 @@ from batch.queueing import enqueue_runners
 from batch.quotas import quota_enforce
 from batch.request import BatchRequest
 from batch.sql import allocate_ids, copy_insert
-from batch.validation import estimate, runner_slots
+from batch.validation import estimate, runner_slots, unchecked_operations
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
@@ -45,6 +45,7 @@ def create_batch(
     """
     options = request.options
     chunks = list(plan_chunks(request.operations, chunk_size=options["chunk_size"]))
+    unchecked = unchecked_operations(request)
     with transaction.atomic():
         if kind != Batch.Kind.UNDO:
             quota_enforce(user=user, team=team, operations=len(request.operations))
@@ -66,7 +67,7 @@ def create_batch(
             total_chunks=len(chunks),
             runner_slots=runner_slots(options, len(chunks)),
             queued_at=timezone.now(),
-            medical_check_disabled_by=None if options["medical_compliance_check"] else user,
+            medical_check_disabled_by=user if unchecked else None,
         )
         chunk_rows = BatchChunk.objects.bulk_create(
             [
@@ -95,6 +96,8 @@ def create_batch(
                 "dependencies": op.dependencies,
                 "depends_on": [ids[d] for d in op.dependencies],
                 "conflict_resolution": op.conflict_resolution or "",
+                "metadata": op.metadata,
+                "retry_count": op.retry_count,
                 "status": BatchItem.Status.PENDING,
                 "attempts": 0,
                 "warnings": [],
@@ -112,7 +115,7 @@ def create_batch(
             channel=channel,
             details={"operations": batch.total_items, "kind": kind, "source": batch.source},
         )
-        if not options["medical_compliance_check"]:
+        if unchecked:
             audit_record(
                 actor=user,
                 action=AuditEvent.Action.BATCH_MEDICAL_CHECK_DISABLED,
@@ -120,6 +123,11 @@ def create_batch(
                 team=team,
                 channel=channel,
                 purpose="medicalComplianceCheck: false",
+                details={
+                    "batchOption": not options["medical_compliance_check"],
+                    "operations": len(unchecked),
+                    "operationIds": unchecked[:100],
+                },
             )
         if enqueue:
             batch_id = batch.pk

@@ -89,19 +89,48 @@ class ValidationReport:
         }
 
 
-def check_access(*, user: Any, team: Any, options: dict[str, Any]) -> list[RequestProblem]:
+def unchecked_operations(request: BatchRequest) -> list[str]:
+    """Return the ids of operations that run without the medical gate (batch option or their own)."""
+    default = request.options["medical_compliance_check"]
+    return [
+        op.id
+        for op in request.operations
+        if not (
+            default if op.data.get("checkMedicalCompliance") is None else op.data["checkMedicalCompliance"]
+        )
+    ]
+
+
+def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[RequestProblem]:
+    """The caller must be a member; turning the medical gate off needs medical or club staff."""
     role = role_in_team(user=user, team=team)
     if role not in SUBMIT_ROLES:
         return [RequestProblem(f"you are not a member of team {team.slug}", code=ErrorCode.PERMISSION)]
-    if not options["medical_compliance_check"] and role not in MEDICAL_ROLES:
-        return [
+    problems = []
+    claimed = request.metadata.get("userId")
+    if claimed is not None and str(claimed) not in (str(user.pk), user.get_username()):
+        problems.append(
             RequestProblem(
-                "only medical staff or club staff may turn the medical compliance check off",
+                f"names user {claimed!r}, but you are {user.get_username()!r}: "
+                "a request is always sent as its caller",
                 code=ErrorCode.PERMISSION,
-                field="options.medicalComplianceCheck",
+                field="metadata.userId",
             )
-        ]
-    return []
+        )
+    if role not in MEDICAL_ROLES:
+        message = "only medical staff or club staff may turn the medical compliance check off"
+        if not request.options["medical_compliance_check"]:
+            problems.append(
+                RequestProblem(message, code=ErrorCode.PERMISSION, field="options.medicalComplianceCheck")
+            )
+        problems.extend(
+            RequestProblem(
+                message, code=ErrorCode.PERMISSION, operation_id=op.id, field="data.checkMedicalCompliance"
+            )
+            for op in request.operations
+            if op.data.get("checkMedicalCompliance") is False
+        )
+    return problems
 
 
 @dataclass
@@ -143,10 +172,7 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     report = ValidationReport(request=request, problems=problems)
     if problems:
         return report
-    report.problems.extend(check_access(user=user, team=team, options=request.options))
-    for op in request.operations:
-        for path, message in executor_for(op.type).validate_data(op.data):
-            report.problems.append(RequestProblem(message, operation_id=op.id, field=path))
+    report.problems.extend(check_access(user=user, team=team, request=request))
     if report.problems:
         return report
     for group in slices(request):

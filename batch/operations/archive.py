@@ -12,7 +12,7 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, F, register, snapshot
+from batch.operations.base import Context, Executor, register, snapshot
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.sql import values_update_versions
 from workouts.models import Workout
@@ -88,7 +88,6 @@ def write_archive(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[st
 @register
 class ArchiveExecutor(Executor):
     type = OperationType.ARCHIVE
-    fields = {"workoutId": F("id", required=True), "restore": F("bool")}
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         chunk_workouts(items, ctx)

@@ -18,7 +18,7 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
+from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
 from batch.operations.calendar import (
     ASSIGNMENT_IMAGE,
     Calendar,
@@ -33,11 +33,6 @@ from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 
-ASSIGNMENT_FIELDS = {
-    "playerId": F("id", required=True),
-    "role": F("str", choices=Assignment.Role.values),
-    "loadPercent": F("int", min=0, max=150),
-}
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
 
@@ -75,17 +70,6 @@ def medical_fields(verdict: Any, load: int) -> tuple[int, dict[str, Any]]:
 @register
 class AssignExecutor(Executor):
     type = OperationType.ASSIGN
-    fields = {
-        "workoutId": F("id", required=True),
-        "assignments": F("list", required=True, max=200, item=F("dict", fields=ASSIGNMENT_FIELDS)),
-        "removeExisting": F("bool"),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        if data.get("assignments") == [] and not data.get("removeExisting"):
-            problems.append(("data.assignments", "must name at least one player (or set removeExisting)"))
-        return problems
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         return max(1, len(data.get("assignments") or []))

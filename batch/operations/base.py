@@ -14,9 +14,13 @@ from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from batch.errors import ErrorCode, ItemError
+from batch.exchange import DATA_MODELS, ExchangeModel
+
+# Date parsing is the exchange format's (one definition); executors import it from here.
+from batch.exchange import parse_date_safe as parse_date_safe
+from batch.exchange import parse_dt as parse_dt
 from batch.models import Batch, BatchChange, BatchItem
 
 
@@ -44,6 +48,11 @@ class Context:
     @property
     def medical_check(self) -> bool:
         return bool(self.options.get("medical_compliance_check", True))
+
+    def medical_check_for(self, item: BatchItem) -> bool:
+        """The operation's own checkMedicalCompliance when given, else the batch option."""
+        own = item.data.get("checkMedicalCompliance") if isinstance(item.data, dict) else None
+        return self.medical_check if own is None else bool(own)
 
     def strategy_for(self, item: BatchItem) -> str:
         return item.conflict_resolution or self.options.get("conflict_resolution", "SKIP")
@@ -114,122 +123,6 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return image
 
 
-# --- data checks -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class F:
-    """One field of an operation's data: its kind and limits."""
-
-    kind: str  # str, int, bool, datetime, date, time, id, ids, list, dict
-    required: bool = False
-    choices: Sequence[str] | None = None
-    min: int | None = None
-    max: int | None = None
-    max_length: int | None = None
-    item: F | None = None  # for list
-    fields: dict[str, F] | None = None  # for dict
-
-
-def _is_ref(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"$ref"} or isinstance(value, PendingRef)
-
-
-def check_fields(data: Any, spec: dict[str, F], prefix: str = "data") -> list[tuple[str, str]]:
-    """Return (field path, message) for every way `data` breaks `spec`; unknown keys included."""
-    problems: list[tuple[str, str]] = []
-    if not isinstance(data, dict):
-        return [(prefix, "must be an object")]
-    for key in data:
-        if key not in spec:
-            problems.append((f"{prefix}.{key}", f"unknown field; allowed: {', '.join(spec)}"))
-    for key, rule in spec.items():
-        path = f"{prefix}.{key}"
-        if key not in data or data[key] is None:
-            if rule.required:
-                problems.append((path, "is required"))
-            continue
-        problems.extend(_check_value(data[key], rule, path))
-    return problems
-
-
-def _check_value(value: Any, rule: F, path: str) -> list[tuple[str, str]]:
-    kind = rule.kind
-    if kind == "str":
-        if not isinstance(value, str):
-            return [(path, "must be a string")]
-        if rule.required and not value.strip():
-            return [(path, "must not be empty")]
-        if rule.max_length and len(value) > rule.max_length:
-            return [(path, f"must be at most {rule.max_length} characters")]
-        if rule.choices and value not in rule.choices:
-            return [(path, f"must be one of {', '.join(rule.choices)}")]
-    elif kind in ("int", "id"):
-        if kind == "id" and _is_ref(value):
-            return []
-        if not isinstance(value, int) or isinstance(value, bool):
-            return [(path, "must be an integer" if kind == "int" else "must be an id (integer) or a $ref")]
-        low = 1 if kind == "id" and rule.min is None else rule.min
-        if low is not None and value < low:
-            return [(path, f"must be >= {low}")]
-        if rule.max is not None and value > rule.max:
-            return [(path, f"must be <= {rule.max}")]
-    elif kind == "ids":
-        if not isinstance(value, list) or not value:
-            return [(path, "must be a non-empty list of ids")]
-        out: list[tuple[str, str]] = []
-        for i, v in enumerate(value):
-            out.extend(_check_value(v, F("id"), f"{path}[{i}]"))
-        return out
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            return [(path, "must be true or false")]
-    elif kind == "datetime":
-        if not isinstance(value, str) or parse_dt(value) is None:
-            return [(path, "must be an ISO 8601 date-time, e.g. 2026-12-01T09:00:00+01:00")]
-    elif kind == "date":
-        if not isinstance(value, str) or parse_date_safe(value) is None:
-            return [(path, "must be an ISO date, e.g. 2026-12-01")]
-    elif kind == "list":
-        if not isinstance(value, list):
-            return [(path, "must be a list")]
-        if rule.max is not None and len(value) > rule.max:
-            return [(path, f"must have at most {rule.max} entries")]
-        out = []
-        for i, v in enumerate(value):
-            if rule.item is not None:
-                out.extend(_check_value(v, rule.item, f"{path}[{i}]"))
-        return out
-    elif kind == "dict":
-        if rule.fields is not None:
-            return check_fields(value, rule.fields, path)
-        if not isinstance(value, dict):
-            return [(path, "must be an object")]
-    return []
-
-
-def parse_dt(value: str) -> dt.datetime | None:
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        return None
-    if parsed is None:
-        day = parse_date_safe(value)
-        if day is None:
-            return None
-        parsed = dt.datetime.combine(day, dt.time(0, 0))
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
-def parse_date_safe(value: str) -> dt.date | None:
-    try:
-        return parse_date(value)
-    except ValueError:
-        return None
-
-
 def not_found(what: str, ident: Any, *, field_name: str) -> ItemError:
     return ItemError(
         code=ErrorCode.NOT_FOUND,
@@ -248,16 +141,20 @@ def invalid(
 
 
 class Executor:
-    """Base for an operation type. Subclasses set `type`, `fields` and implement the three steps."""
+    """Base for an operation type. Subclasses set `type` and implement the three steps.
+
+    The type's data (fields, limits, single-operation rules) is declared in batch.exchange.DATA_MODELS
+    and checked when the request is parsed; executors read the normalised camelCase dict.
+    """
 
     type: ClassVar[str]
-    fields: ClassVar[dict[str, F]] = {}
     # Rows written per operation, for the estimate.
     rows_per_op: ClassVar[int] = 1
     undoable: ClassVar[bool] = True
 
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        return check_fields(data, self.fields)
+    @property
+    def data_model(self) -> type[ExchangeModel]:
+        return DATA_MODELS[self.type]
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         return self.rows_per_op

@@ -12,7 +12,6 @@ from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
-    F,
     invalid,
     not_found,
     parse_dt,
@@ -33,29 +32,6 @@ from workouts.models import (
 )
 from workouts.selectors import templates_for_team
 
-WORKOUT_FIELDS = {
-    "name": F("str", max_length=200),
-    "type": F("str", choices=Workout.Type.values),
-    "status": F("str", choices=[Workout.Status.DRAFT, Workout.Status.SCHEDULED]),
-    "scheduledStart": F("datetime"),
-    "scheduledEnd": F("datetime"),
-    "facilityId": F("id"),
-    "notes": F("str", max_length=5000),
-    "intensity": F("int", min=0, max=100),
-}
-EXERCISE_FIELDS = {
-    "exerciseId": F("id", required=True),
-    "sets": F("int", min=1, max=30),
-    "reps": F("int", min=0, max=500),
-    "durationSeconds": F("int", min=0, max=36_000),
-    "loadPercent": F("int", min=0, max=150),
-    "restSeconds": F("int", min=0, max=3600),
-}
-ASSIGNMENT_FIELDS = {
-    "playerId": F("id", required=True),
-    "role": F("str", choices=Assignment.Role.values),
-    "loadPercent": F("int", min=0, max=150),
-}
 SNAPSHOT_FIELDS = (
     "name",
     "type",
@@ -78,25 +54,6 @@ def item_has_start(item: BatchItem) -> bool:
 @register
 class CreateExecutor(Executor):
     type = OperationType.CREATE
-    fields = {
-        "workout": F("dict", required=True, fields=WORKOUT_FIELDS),
-        "exercises": F("list", max=100, item=F("dict", fields=EXERCISE_FIELDS)),
-        "assignments": F("list", max=200, item=F("dict", fields=ASSIGNMENT_FIELDS)),
-        "schedule": F(
-            "dict",
-            fields={"start": F("datetime", required=True), "end": F("datetime"), "facilityId": F("id")},
-        ),
-        "templateId": F("id"),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        workout = data.get("workout") if isinstance(data.get("workout"), dict) else {}
-        if not data.get("templateId"):
-            for key in ("name", "type"):
-                if not workout.get(key):
-                    problems.append((f"data.workout.{key}", "is required (unless templateId is given)"))
-        return problems
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         return 1 + len(data.get("exercises") or []) + len(data.get("assignments") or [])

@@ -13,7 +13,7 @@ from typing import Any
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.archive import plan_archive, write_archive
-from batch.operations.base import Context, Executor, F, register, snapshot
+from batch.operations.base import Context, Executor, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE
 from batch.operations.loading import chunk_workouts, workout_of
 from workouts.models import Assignment, Workout, WorkoutExercise
@@ -27,7 +27,6 @@ EXERCISE_IMAGE = ("exercise", "order", "sets", "reps", "duration_seconds", "load
 @register
 class DeleteExecutor(Executor):
     type = OperationType.DELETE
-    fields = {"workoutId": F("id", required=True), "permanent": F("bool")}
 
     def is_undoable(self, data: dict[str, Any]) -> bool:
         return not data.get("permanent")

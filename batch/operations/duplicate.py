@@ -17,14 +17,13 @@ from typing import Any
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.assign import medical_fields
-from batch.operations.base import Context, Executor, F, invalid, not_found, register, snapshot
+from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
 from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 
-MAX_COPIES = 100
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
 
@@ -133,37 +132,6 @@ def copy_name(pattern: str, original: Workout, n: int) -> str:
 @register
 class DuplicateExecutor(Executor):
     type = OperationType.DUPLICATE
-    fields = {
-        "workoutId": F("id", required=True),
-        "count": F("int", required=True, min=1, max=MAX_COPIES),
-        "namePattern": F("str", max_length=200),
-        "dateShiftDays": F("int", min=-365, max=365),
-        "includeAssignments": F("bool"),
-        "modifications": F(
-            "dict",
-            fields={
-                "name": F("str", max_length=200),
-                "type": F("str", choices=Workout.Type.values),
-                "intensity": F("int", min=0, max=100),
-                "notes": F("str", max_length=5000),
-                "facilityId": F("id"),
-            },
-        ),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        for path, pattern in (
-            ("data.namePattern", data.get("namePattern")),
-            ("data.modifications.name", (data.get("modifications") or {}).get("name")),
-        ):
-            if isinstance(pattern, str):
-                rest = pattern.replace("{original}", "").replace("{n}", "")
-                if "{" in rest or "}" in rest:
-                    problems.append((path, "may use only the placeholders {original} and {n}"))
-                elif not pattern.strip():
-                    problems.append((path, "must not be empty"))
-        return problems
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         count = data.get("count")

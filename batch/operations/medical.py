@@ -40,7 +40,7 @@ def gate_players(
     for verdict in verdicts.values():
         ctx.note(item, "medical", verdict.as_dict())
     blocked = [v for v in verdicts.values() if v.verdict == "blocked"]
-    if blocked and ctx.medical_check:
+    if blocked and ctx.medical_check_for(item):
         alternatives = []
         for verdict in blocked:
             exercise_names = {f.exercise_id: f.exercise_name for f in verdict.findings if f.exercise_id}

@@ -32,7 +32,7 @@ from django.db.models.functions import Greatest
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, F, jsonable, register
+from batch.operations.base import Context, Executor, jsonable, register
 from batch.sql import values_update, values_update_versions
 
 A = BatchChange.Action
@@ -105,7 +105,6 @@ def conflict(
 @register
 class RevertExecutor(Executor):
     type = OperationType.REVERT
-    fields = {"changeId": F("id", required=True), "force": F("bool")}
     undoable = False  # an undo is not undone; redo is a new batch
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:

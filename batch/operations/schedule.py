@@ -1,12 +1,8 @@
 """SCHEDULE: move a workout to a time (and facility), or lay out a recurring series.
 
 Without `recurrence` the workout moves. With it, the first occurrence moves the workout and each
-further one creates a copy (exercises and assignments, logged CREATED). Recurrence: `frequency` daily,
-weekly, biweekly or monthly; `weekdays` (0-6 from Monday, or "MO".."SU") filter days (daily) or pick
-days in each week (weekly, biweekly; default the start's weekday); monthly repeats the start's day of
-month (months without it are passed over). `until` (inclusive date) and/or `count` end the series;
-as in RFC 5545, `count` counts generated occurrences and `exceptions` are removed afterwards. A
-series may not generate more than MAX_OCCURRENCES. Local wall-clock time is kept across DST changes.
+further one creates a copy (exercises and assignments, logged CREATED). The series' days come from
+workouts.recurrence (dateutil.rrule, bounded). Local wall-clock time is kept across DST changes.
 
 Every occurrence goes through the calendar (facility double booking and hours; the assigned players'
 double bookings and daily load) and the conflict strategy, and through the medical check on its date.
@@ -26,10 +22,8 @@ from batch.operations.assign import medical_fields
 from batch.operations.base import (
     Context,
     Executor,
-    F,
     invalid,
     not_found,
-    parse_date_safe,
     parse_dt,
     register,
     snapshot,
@@ -40,123 +34,20 @@ from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine
 from batch.sql import values_update_versions
 from workouts.models import Workout
+from workouts.recurrence import RecurrenceError, occurrence_days
 
-MAX_OCCURRENCES = 366
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
-RECURRENCE_FIELDS = {
-    "frequency": F("str", required=True, choices=["daily", "weekly", "biweekly", "monthly"]),
-    "weekdays": F("list", max=7),
-    "until": F("date"),
-    "count": F("int", min=1, max=MAX_OCCURRENCES),
-    "exceptions": F("list", max=MAX_OCCURRENCES, item=F("date")),
-}
-
-
-class TooManyOccurrences(ValueError):
-    pass
-
-
-def weekday_numbers(values: Sequence[Any]) -> set[int]:
-    return {WEEKDAYS.index(v) if isinstance(v, str) else v for v in values}
-
-
-def occurrence_days(first: dt.date, recurrence: dict[str, Any] | None) -> list[dt.date]:
-    """Return the local dates of the series starting on `first`; raise TooManyOccurrences past the cap."""
-    if not recurrence:
-        return [first]
-    frequency = recurrence["frequency"]
-    until = parse_date_safe(recurrence["until"]) if recurrence.get("until") else None
-    count = recurrence.get("count")
-    weekdays = weekday_numbers(recurrence.get("weekdays") or [])
-    days: list[dt.date] = []
-
-    def done(day: dt.date) -> bool:
-        return (until is not None and day > until) or (count is not None and len(days) >= count)
-
-    if frequency == "monthly":
-        month = 0
-        while True:
-            year, index = divmod(first.month - 1 + month, 12)
-            month += 1
-            try:
-                day = dt.date(first.year + year, index + 1, first.day)
-            except ValueError:
-                continue
-            if done(day):
-                break
-            days.append(day)
-            if len(days) > MAX_OCCURRENCES:
-                raise TooManyOccurrences
-    else:
-        interval = {"daily": 0, "weekly": 1, "biweekly": 2}[frequency]
-        picked = weekdays or ({first.weekday()} if interval else set(range(7)))
-        week_start = first - dt.timedelta(days=first.weekday())
-        day = first
-        while not done(day):
-            if day.weekday() in picked and (not interval or ((day - week_start).days // 7) % interval == 0):
-                days.append(day)
-                if len(days) > MAX_OCCURRENCES:
-                    raise TooManyOccurrences
-            day += dt.timedelta(days=1)
-    skipped = {parse_date_safe(d) for d in recurrence.get("exceptions") or []}
-    return [d for d in days if d not in skipped]
 
 
 @register
 class ScheduleExecutor(Executor):
     type = OperationType.SCHEDULE
-    fields = {
-        "workoutId": F("id", required=True),
-        "start": F("datetime", required=True),
-        "end": F("datetime"),
-        "facilityId": F("id"),
-        "recurrence": F("dict", fields=RECURRENCE_FIELDS),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        if problems:
-            return problems
-        start = parse_dt(data["start"])
-        if data.get("end") and parse_dt(data["end"]) <= start:
-            problems.append(("data.end", "must be after the start"))
-        recurrence = data.get("recurrence")
-        if recurrence:
-            for index, value in enumerate(recurrence.get("weekdays") or []):
-                if not (
-                    value in WEEKDAYS
-                    or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6)
-                ):
-                    problems.append(
-                        (
-                            f"data.recurrence.weekdays[{index}]",
-                            "must be 0-6 (Monday = 0) or MO, TU, WE, TH, FR, SA, SU",
-                        )
-                    )
-            if not recurrence.get("until") and not recurrence.get("count"):
-                problems.append(("data.recurrence", "needs until or count"))
-            if problems:
-                return problems
-            try:
-                days = occurrence_days(local_day(start), recurrence)
-            except TooManyOccurrences:
-                problems.append(
-                    (
-                        "data.recurrence",
-                        f"produces more than {MAX_OCCURRENCES} occurrences; shorten until or lower count",
-                    )
-                )
-            else:
-                if not days:
-                    problems.append(("data.recurrence", "produces no occurrence"))
-        return problems
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         try:
             start = parse_dt(data["start"])
             return len(occurrence_days(local_day(start), data.get("recurrence")))
-        except (TooManyOccurrences, KeyError, TypeError):
+        except (RecurrenceError, KeyError, TypeError):
             return 1
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:

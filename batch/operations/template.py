@@ -13,7 +13,7 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, F, PendingRef, not_found, register, snapshot
+from batch.operations.base import Context, Executor, PendingRef, not_found, register, snapshot
 from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
 
 SUCCESSFUL = (Workout.Status.COMPLETED, Workout.Status.SCHEDULED)
@@ -34,21 +34,6 @@ EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percen
 @register
 class TemplateExecutor(Executor):
     type = OperationType.TEMPLATE
-    fields = {
-        "workoutIds": F("ids", required=True),
-        "name": F("str", required=True, max_length=200),
-        "category": F("str", required=True, choices=Workout.Type.values),
-        "description": F("str", max_length=5000),
-        "tags": F("list", max=20, item=F("str", max_length=40)),
-        "visibility": F("str", required=True, choices=WorkoutTemplate.Visibility.values),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        ids = data.get("workoutIds")
-        if isinstance(ids, list) and len(ids) > 50:
-            problems.append(("data.workoutIds", "must name at most 50 workouts"))
-        return problems
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         return 1 + 8 * len(data.get("workoutIds") or [])

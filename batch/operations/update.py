@@ -20,7 +20,6 @@ from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
-    F,
     invalid,
     not_found,
     parse_dt,
@@ -55,16 +54,6 @@ MOVE_KEYS = frozenset({"scheduledStart", "scheduledEnd", "facilityId"})
 GATE_KEYS = MOVE_KEYS | {"intensity"}
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility")
 UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
-UPDATE_FIELDS = {
-    "name": F("str", max_length=200),
-    "type": F("str", choices=Workout.Type.values),
-    "status": F("str", choices=[s for s in Workout.Status.values if s != Workout.Status.ARCHIVED]),
-    "scheduledStart": F("datetime"),
-    "scheduledEnd": F("datetime"),
-    "facilityId": F("id"),
-    "notes": F("str", max_length=5000),
-    "intensity": F("int", min=0, max=100),
-}
 
 
 def version_conflict(item: BatchItem, ctx: Context, workout: Workout, expected: int) -> ItemError | None:
@@ -96,17 +85,6 @@ def version_conflict(item: BatchItem, ctx: Context, workout: Workout, expected: 
 @register
 class UpdateExecutor(Executor):
     type = OperationType.UPDATE
-    fields = {
-        "workoutId": F("id", required=True),
-        "updates": F("dict", required=True, fields=UPDATE_FIELDS),
-        "expectedVersion": F("int", min=1),
-    }
-
-    def validate_data(self, data: dict[str, Any]) -> list[tuple[str, str]]:
-        problems = super().validate_data(data)
-        if isinstance(data.get("updates"), dict) and not data["updates"]:
-            problems.append(("data.updates", "must change at least one field"))
-        return problems
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}

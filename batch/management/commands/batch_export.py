@@ -9,7 +9,10 @@ from django.core.management.base import BaseCommand
 
 from batch.management.commands._common import get_batch
 from batch.models import OperationType
-from batch.request import METADATA_SPECS, operation_to_exchange, options_to_exchange
+from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
+
+# Who sent it and when belong to the original submit; a re-run is sent anew by its own caller.
+NOT_EXPORTED = {"requestId", "userId", "timestamp"}
 
 
 class Command(BaseCommand):
@@ -24,16 +27,23 @@ class Command(BaseCommand):
         items = batch.items.exclude(type=OperationType.REVERT).order_by("seq")
         if opts["failed_only"]:
             items = items.filter(status="FAILED")
-        metadata = {k: v for k, v in batch.metadata.items() if k in METADATA_SPECS and k != "requestId"}
+        metadata = {k: v for k, v in batch.metadata.items() if k in METADATA_KEYS and k not in NOT_EXPORTED}
         # Streamed item by item, so a 100,000-operation batch never sits in memory as objects.
         out = self.stdout
         out.write('{"operations": [', ending="")
         for index, item in enumerate(
             items.values_list(
-                "op_id", "type", "data", "priority", "dependencies", "conflict_resolution"
+                "op_id",
+                "type",
+                "data",
+                "priority",
+                "dependencies",
+                "conflict_resolution",
+                "metadata",
+                "retry_count",
             ).iterator(chunk_size=2000)
         ):
-            op_id, op_type, data, priority, deps, strategy = item
+            op_id, op_type, data, priority, deps, strategy, op_metadata, retry_count = item
             entry = operation_to_exchange(
                 op_id=op_id,
                 op_type=op_type,
@@ -41,6 +51,8 @@ class Command(BaseCommand):
                 priority=priority,
                 dependencies=deps,
                 conflict_resolution=strategy,
+                metadata=op_metadata,
+                retry_count=retry_count,
             )
             out.write(("," if index else "") + "\n  " + json.dumps(entry), ending="")
         out.write(
