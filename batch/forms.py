@@ -78,31 +78,47 @@ class OptionsForm(forms.Form):
     prefix = "opt"
 
     # Bounds (and defaults) come from the exchange models; settings-driven ones are read per form.
-    max_concurrency = forms.IntegerField(label="Concurrency", initial=BatchOptions().max_concurrency)
-    chunk_size = forms.IntegerField(label="Chunk size", initial=BatchOptions().chunk_size)
-    stop_on_error = forms.BooleanField(label="Stop on first error", required=False, initial=False)
+    max_concurrency = forms.IntegerField(
+        label="Work in parallel (up to)",
+        initial=BatchOptions().max_concurrency,
+        help_text="How many workers share the batch.",
+    )
+    chunk_size = forms.IntegerField(
+        label="Workouts per step",
+        initial=BatchOptions().chunk_size,
+        help_text="Each step is saved on its own; a cancel takes effect between steps.",
+    )
+    stop_on_error = forms.BooleanField(label="Stop at the first error", required=False, initial=False)
     rollback_on_error = forms.BooleanField(
-        label="Roll everything back on error", required=False, initial=False
+        label="Undo everything if anything fails", required=False, initial=False
     )
     retry_attempts = forms.IntegerField(
-        label="Retries (transient errors)",
+        label="Tries again when the database is busy",
         min_value=limits(BatchOptions, "retry_attempts").minimum,
         max_value=limits(BatchOptions, "retry_attempts").maximum,
         initial=BatchOptions().retry_attempts,
     )
-    medical_check = forms.BooleanField(label="Medical compliance check", required=False, initial=True)
+    medical_check = forms.BooleanField(
+        label="Check medical restrictions",
+        required=False,
+        initial=True,
+        help_text="Only a medic or staff member may switch this off.",
+    )
     conflict_resolution = forms.ChoiceField(
-        label="On conflict",
+        label="If it clashes with another booking",
         choices=[
-            ("SKIP", "Skip the item"),
-            ("OVERRIDE", "Override the other booking"),
+            ("SKIP", "Skip it"),
+            ("OVERRIDE", "Take over the other booking"),
             ("ADJUST_TIME", "Move to the next free time"),
             ("FIND_ALTERNATIVE", "Find another facility or day"),
-            ("FAIL", "Fail the item"),
+            ("FAIL", "Count it as failed"),
         ],
         initial="SKIP",
     )
     notify_on_complete = forms.BooleanField(label="Notify me when it ends", required=False, initial=True)
+
+    # Shown with the operation; the rest sit under "Advanced".
+    everyday_fields = ("conflict_resolution", "notify_on_complete")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,6 +152,8 @@ class OperationForm(forms.Form):
     title: ClassVar[str] = ""
     needs_selection: ClassVar[bool] = True
     picks_players: ClassVar[bool] = False
+    # Fields shown only for a repeating schedule (grouped and hidden until "Repeat" is picked).
+    recurrence_fields: ClassVar[tuple[str, ...]] = ()
 
     request_id = forms.CharField(
         widget=forms.HiddenInput, max_length=limits(RequestMetadata, "request_id").max_length
@@ -207,6 +225,7 @@ class AssignForm(PlayersMixin, OperationForm):
 class ScheduleForm(OperationForm):
     op_type = "SCHEDULE"
     title = "Schedule"
+    recurrence_fields = ("weekdays", "until", "count", "exceptions")
 
     start = forms.DateTimeField(widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"])
     end = forms.DateTimeField(required=False, widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"])

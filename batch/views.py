@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import structlog
@@ -53,10 +54,17 @@ from batch.selectors import (
     item_names,
     named_items,
 )
-from batch.services import batch_cancel, batch_notices_seen, batch_submit
+from batch.services import batch_cancel, batch_notices_seen, batch_submit, existing_for_request
 from batch.undo import batch_undo
 from batch.validation import batch_validate
-from batch.wording import ITEM_STATUS_LABELS, batch_outcome, headline, plain, suggestion
+from batch.wording import (
+    ITEM_STATUS_LABELS,
+    STRATEGY_LABELS,
+    batch_outcome,
+    headline,
+    plain,
+    suggestion,
+)
 from medical.selectors import player_medical_status
 from workouts.selectors import (
     Selection,
@@ -129,29 +137,41 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     team = team_for_user(user=request.user, slug=params.get("team"))
     selection = Selection.from_session(request.session, team)
-    selected = selected_workouts(team=team, selection=selection)
+    view = params.get("view")
+    # Opened from a list showing another filter than the selection's: it does not apply here.
+    stale = view is not None and not selection.belongs_to(view)
+    selected = selected_workouts(team=team, selection=Selection() if stale else selection)
     count = selected.count() if form_class.needs_selection else 0
     form = form_class(request.POST or None, team=team, user=request.user)
     options = OptionsForm(request.POST or None)
-    context: dict[str, Any] = {"team": team, "form": form, "options": options, "op": op, "count": count}
+    context: dict[str, Any] = {
+        "team": team,
+        "form": form,
+        "options": options,
+        "op": op,
+        "count": count,
+        "view": view,
+        "stale": stale,
+        "targets": target_preview(selected, count) if form_class.needs_selection else None,
+    }
     status = 200
     action = request.POST.get("action", "validate")
     if request.method == "POST":
         if action not in ("validate", "run"):
             return HttpResponseBadRequest("Unknown action.", content_type="text/plain")
+        if action == "run" and (
+            done := existing_for_request(user=request.user, request_id=request.POST.get("request_id", ""))
+        ):
+            # A second click on Run (the first one used up the selection): the same batch.
+            url = reverse("batch:detail", args=[done.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         if form_class.needs_selection and not count:
             form.add_error(None, "Select at least one workout on the list first.")
         if form.is_valid() and options.is_valid():
             targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
             raw = _build_request(form, options, targets)
             if action == "validate":
-                report = batch_validate(user=request.user, team=team, raw=raw)
-                context["report"] = report.as_dict()
-                context["items_with_news"] = [
-                    i
-                    for i in context["report"]["items"]
-                    if i["errors"] or i["warnings"] or i["medical"] or i["conflicts"]
-                ][:200]
+                context.update(dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team))
             else:
                 try:
                     batch = batch_submit(
@@ -165,23 +185,78 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                 except InvalidRequest as exc:
                     for problem in exc.problems[:20]:
                         if problem.code == ErrorCode.WARNINGS_NOT_ACKNOWLEDGED:
-                            form.add_error(
-                                None,
-                                "The dry run had warnings: tick “I have read the warnings” to run anyway.",
-                            )
+                            context["ack_error"] = ACK_NEEDED
                         else:
-                            form.add_error(None, str(problem))
+                            form.add_error(None, plain(str(problem)))
+                    # Keep the dry run (and its acknowledgement box) on screen next to the refusal.
+                    context.update(
+                        dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team)
+                    )
                     status = FORM_ERROR_STATUS
                 except QuotaExceeded as exc:
                     form.add_error(None, exc.message)
                     status = FORM_ERROR_STATUS
                 else:
+                    if form_class.needs_selection:
+                        Selection().save(request.session, team)  # a run uses up the selection
                     url = reverse("batch:detail", args=[batch.pk])
                     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         else:
             status = FORM_ERROR_STATUS
     context["players"] = _player_rows(form, team)
     return _render(request, "batch/operation.html", "modal", context, status=status)
+
+
+TARGET_PREVIEW = 20
+
+
+def target_preview(selected: Any, count: int) -> dict[str, Any]:
+    """The first TARGET_PREVIEW selected workouts by name and date, and how many more (one query)."""
+    rows = list(selected.values("pk", "name", "scheduled_start")[:TARGET_PREVIEW])
+    return {"rows": rows, "more": max(count - len(rows), 0)}
+
+
+def dry_run_context(report: Any, team: Any) -> dict[str, Any]:
+    """The dry run for the template: items with news, named, problems first and grouped by workout."""
+    data = report.as_dict()
+    ops = {op.id: op for op in report.request.operations}
+    news = [i for i in data["items"] if i["errors"] or i["warnings"] or i["medical"] or i["conflicts"]]
+    wanted = [i["id"] for i in news]
+    wanted += [p["operationId"] for p in data["problems"] if p.get("operationId") in ops]
+    drafts = [
+        SimpleNamespace(op_id=o, type=ops[o].type, data=ops[o].data, result=None)
+        for o in dict.fromkeys(wanted)
+    ]
+    names = item_names(drafts, team_id=team.pk) if drafts else {}
+    workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
+    for item in news:
+        item["target"] = names[item["id"]].target
+        for entry in (*item["errors"], *item["warnings"], *item["conflicts"]):
+            entry["plain"] = plain(entry.get("message", ""), workouts=workouts)
+            entry["headline"] = headline(entry)
+            entry["next"] = plain(entry.get("suggestedAction", ""), workouts=workouts)
+            if entry.get("resolution"):
+                entry["resolution_label"] = STRATEGY_LABELS.get(entry["resolution"], entry["resolution"])
+    news.sort(key=lambda i: (not i["errors"], str(i["target"].start or ""), i["target"].name))
+    for problem in data["problems"]:
+        named = names.get(problem.get("operationId") or "")
+        problem["target"] = named.target if named else None
+        problem["plain"] = plain(problem.get("message", ""), workouts=workouts)
+    summary = data["summary"]
+    problems, ops_n, warns = len(data["problems"]), summary["operations"], summary["warnings"]
+    if problems:
+        said = f"Dry run: {problems} problem{pluralize(problems)} to fix before running."
+    elif not data["valid"]:
+        said = f"Dry run: {summary['withErrors']} of {ops_n} have errors; Run stays off."
+    else:
+        said = f"Dry run: ready to run, {ops_n} operation{pluralize(ops_n)}"
+        said += f", {warns} warning{pluralize(warns)} to read." if warns else "."
+    return {
+        "report": data,
+        "items_with_news": news[:200],
+        "more_news": max(len(news) - 200, 0),
+        "report_announcement": said,
+    }
 
 
 # Progress and results ----------------------------------------------------------------------------
@@ -608,7 +683,12 @@ def batch_notifications(request: HttpRequest) -> HttpResponse:
         )
     )
     batches = list(pending.order_by("-finished_at")[:5])
+    # Idle (nothing of the user's still running that will notify): stop the poll with HTTP 286.
+    running = Batch.objects.filter(
+        Q(options__notify_on_complete=True), created_by=request.user, status__in=Batch.ACTIVE_STATUSES
+    ).exists()
     if not batches:
-        return HttpResponse(status=204)
+        return HttpResponse(status=204) if running else HttpResponseStopPolling("")
     notices = [{"batch": b, "outcome": batch_outcome(b)} for b in batches]
-    return render(request, "batch/notifications.html", {"notices": notices})
+    response = render(request, "batch/notifications.html", {"notices": notices})
+    return response if running else HttpResponseStopPolling(response.content)

@@ -13,7 +13,7 @@ from typing import Any
 
 from batch.models import Batch, BatchItem
 
-# The labels of the modal's "On conflict" choice (batch/forms.py OptionsForm).
+# The labels of the modal's "If it clashes with another booking" choice (batch/forms.py OptionsForm).
 STRATEGY_LABELS = {
     "SKIP": "Skip it",
     "OVERRIDE": "Take over the other booking",
@@ -88,7 +88,7 @@ def _strategies(match: re.Match[str]) -> str:
     names = re.findall(r"[A-Z_]+", match.group(1))
     labels = [f"“{STRATEGY_LABELS.get(n, n.lower())}”" for n in names]
     joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-    return f"“On conflict” set to {joined} (Advanced options)"
+    return f"“If it clashes with another booking” set to {joined}"
 
 
 def plain(text: str, *, workouts: dict[int, str] | None = None, players: dict[int, str] | None = None) -> str:

@@ -3,6 +3,8 @@
   "use strict";
 
   var TOAST_MS = 8000;
+  // Styles that only make sense with this script (e.g. folding the repeat fields) hang off html.js.
+  document.documentElement.classList.add("js");
 
   function toast(message, kind) {
     var area = document.getElementById("toasts");
@@ -181,6 +183,24 @@
       if (row) row.classList.toggle("is-selected", el.checked);
     });
   }
+
+  // Schedule: the repeat fields show only once "Repeat" is something other than "Does not repeat".
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (!el || !el.matches || !el.matches("select[name=frequency]") || !el.form) return;
+    var group = el.form.querySelector("[data-recurrence]");
+    if (group) group.toggleAttribute("data-off", !el.value);
+  });
+
+  // A new dry run scrolls into view inside the dialog (focus stays where it was; the summary is
+  // announced by the dialog's live region, filled out of band by the same response).
+  document.addEventListener("htmx:afterSettle", function () {
+    var dry = document.querySelector("#op-form [data-testid=dry-run]");
+    if (!dry || dry.hhShown) return;
+    dry.hhShown = true;
+    var calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    dry.scrollIntoView({block: "start", behavior: calm ? "auto" : "smooth"});
+  });
 
   // The notices poll names the notices already on the page (shown=…): seeing one does not mark it
   // seen on the server, so without this the next poll would add it again.

@@ -84,7 +84,7 @@ def test_results_page_names_workouts_and_puts_problems_first(trainer_client, sub
     assert body.index("Zzz edited") < body.index("Aaa fine"), "the failure comes first"
     assert "Completed with errors" in body and "alert--warn" in body
     assert "expected 99" not in body and "version 99" not in body and "conflictResolution" not in body
-    assert "“On conflict” set to" in body  # the engine's option name, as the modal labels it
+    assert "“If it clashes with another booking” set to" in body  # the option, as the modal labels it
     assert f"#{stale.pk}" not in body and ">stale<" not in body
 
 
