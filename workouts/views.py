@@ -32,9 +32,13 @@ from workouts.selectors import (
 PAGE_SIZE = 50
 
 
+FILTER_KEYS = tuple(name for name in WorkoutFilterForm.base_fields if name != "sort")
+
+
 def _filter_key(params: QueryDict) -> str:
-    """Return the querystring that names a filtered set (page, team and sort don't change it)."""
-    return urlencode(sorted((k, v) for k, v in params.items() if v and k not in ("page", "team", "sort")))
+    """Return the querystring that names a filtered set: the filter fields only (page, team, sort and
+    anything else a link carries along, like htmx's inherited action=sync, don't change it)."""
+    return urlencode(sorted((k, v) for k, v in params.items() if v and k in FILTER_KEYS))
 
 
 def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[str, Any]:
