@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:batch_id>/undo/", views.batch_undo_view, name="undo"),
     path("<int:batch_id>/retry/", views.batch_retry_view, name="retry"),
     path("<int:batch_id>/force-undo/", views.batch_force_undo, name="force_undo"),
+    path("<int:batch_id>/resume/", views.batch_resume_view, name="resume"),
     path("<int:batch_id>/results.csv", views.batch_export, name="export"),
 ]

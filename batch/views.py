@@ -44,6 +44,7 @@ from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabF
 from batch.models import Batch, BatchItem, OperationType
 from batch.quotas import QuotaExceeded
 from batch.recovery import batch_nudge
+from batch.resume import batch_resume
 from batch.retry import batch_retry_failed
 from batch.selectors import (
     Progress,
@@ -416,6 +417,9 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     context["retries"] = list(
         batch.retries.order_by("-created_at").only("id", "status", "created_at", "retry_of_id")[:5]
     )
+    context["resumes"] = list(
+        batch.resumes.order_by("-created_at").only("id", "status", "created_at", "resume_of_id")[:5]
+    )
     return _render(request, "batch/detail.html", "results", context)
 
 
@@ -499,6 +503,21 @@ def batch_retry_view(request: HttpRequest, batch_id: int) -> HttpResponse:
         return redirect("batch:detail", batch.pk)
     messages.success(request, f"Retrying the failed items of batch {batch.pk}.")
     return redirect("batch:detail", retry.pk)
+
+
+@login_required
+def batch_resume_view(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Run what a cancelled or stopped batch never ran, as a new linked batch."""
+    if response := _post_only(request):
+        return response
+    batch = _get_batch(request, batch_id)
+    try:
+        resumed = batch_resume(batch_id=batch.pk, user=request.user, channel="web")
+    except (BatchActionRefused, QuotaExceeded) as exc:
+        messages.error(request, f"Cannot resume batch {batch.pk}: {exc.message}")
+        return redirect("batch:detail", batch.pk)
+    messages.success(request, f"Running the {resumed.total_items} remaining item(s) of batch {batch.pk}.")
+    return redirect("batch:detail", resumed.pk)
 
 
 @login_required

@@ -211,3 +211,29 @@ def test_force_undo_touching_a_restricted_player_needs_a_medic_or_staff(
     client.force_login(staff)
     client.post(reverse("batch:force_undo", args=[batch.pk]))
     assert Batch.objects.filter(undo_of=batch).count() == 2
+
+
+def test_a_cancelled_batch_offers_to_resume_what_never_ran(trainer_client, submit, run_worker, trainer, team):
+    from batch.services import batch_cancel
+
+    workouts = WorkoutFactory.create_batch(3, team=team, intensity=40)
+    batch = submit([update(f"u{w.pk}", w, intensity=70) for w in workouts])
+    batch_cancel(batch_id=batch.pk, user=trainer, channel="test")
+    run_worker()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.CANCELLED and batch.cancelled == 3
+
+    page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert "Resume the remaining 3" in page and "Cancelled — nothing changed" in page
+    assert "Cancelled <span" in page  # its own tab
+    assert "Use “Resume” to run what did not run." in page
+
+    response = trainer_client.post(reverse("batch:resume", args=[batch.pk]))
+    resumed = Batch.objects.get(resume_of=batch)
+    assert response["Location"] == reverse("batch:detail", args=[resumed.pk])
+    run_worker()
+    assert set(Workout.objects.filter(team=team).values_list("intensity", flat=True)) == {70}
+    assert (
+        "Resume the remaining"
+        not in trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    )
