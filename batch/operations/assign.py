@@ -19,18 +19,11 @@ from typing import Any
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
-from batch.operations.calendar import (
-    ASSIGNMENT_IMAGE,
-    Calendar,
-    Slot,
-    apply_overrides,
-    local_day,
-    remove_assignments,
-    resolve,
-)
+from batch.operations.calendar import ASSIGNMENT_IMAGE, apply_overrides, remove_assignments, resolve
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
+from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
@@ -96,7 +89,7 @@ class AssignExecutor(Executor):
                 ctx, player_ids=player_ids, dates={workout_day(w, ctx) for w in workouts.values()}
             )
         days = {local_day(w.scheduled_start) for w in workouts.values() if w.scheduled_start}
-        ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=ctx.cache["players"])
+        ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=ctx.cache["players"])
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data

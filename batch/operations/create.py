@@ -18,8 +18,9 @@ from batch.operations.base import (
     register,
     snapshot,
 )
-from batch.operations.calendar import Calendar, Slot, apply_overrides, local_day, resolve
+from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.medical import compliance_engine, gate_players
+from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import (
     Assignment,
     Exercise,
@@ -103,7 +104,7 @@ class CreateExecutor(Executor):
             compliance_engine(ctx, player_ids=player_ids, dates=dates)
         scheduled = [d for item, d in zip(items, dates_in_order, strict=True) if item_has_start(item)]
         ctx.cache["calendar"] = (
-            Calendar.load(ctx, days=scheduled, players=ctx.cache["players"]) if scheduled else None
+            Calendar.load(team=ctx.team, days=scheduled, players=ctx.cache["players"]) if scheduled else None
         )
 
     def plan(self, item: BatchItem, ctx: Context) -> dict[str, Any]:

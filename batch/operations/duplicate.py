@@ -18,10 +18,11 @@ from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.assign import medical_fields
 from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
-from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
+from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
+from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
@@ -152,7 +153,7 @@ class DuplicateExecutor(Executor):
         players = ctx.cache["players"]
         if players and days:
             compliance_engine(ctx, player_ids=players, dates=days)
-        ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=players) if days else None
+        ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=players) if days else None
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data

@@ -28,11 +28,12 @@ from batch.operations.base import (
     register,
     snapshot,
 )
-from batch.operations.calendar import Calendar, Slot, apply_overrides, at, local_day, resolve
+from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.duplicate import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine
 from batch.sql import values_update_versions
+from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
 from workouts.recurrence import RecurrenceError, occurrence_days
 
@@ -62,7 +63,7 @@ class ScheduleExecutor(Executor):
         players = ctx.cache["players"]
         if players:
             compliance_engine(ctx, player_ids=players, dates=all_days)
-        calendar = Calendar.load(ctx, days=all_days, players=players)
+        calendar = Calendar.load(team=ctx.team, days=all_days, players=players)
         ctx.cache["calendar"] = calendar
 
     def check(self, item: BatchItem, ctx: Context) -> None:

@@ -26,17 +26,11 @@ from batch.operations.base import (
     register,
     snapshot,
 )
-from batch.operations.calendar import (
-    DEFAULT_DURATION,
-    Calendar,
-    Slot,
-    apply_overrides,
-    local_day,
-    resolve,
-)
+from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.loading import load_parts, lock_workouts
 from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
+from workouts.calendar import DEFAULT_DURATION, Calendar, Slot, local_day
 from workouts.models import Facility, Workout
 
 # camelCase key -> model field
@@ -120,7 +114,7 @@ class UpdateExecutor(Executor):
             for workout_id, rows in ctx.cache["assignments"].items()
         }
         ctx.cache["loads"] = loads
-        calendar = ctx.cache["calendar"] = Calendar.load(ctx, days=days, players=players)
+        calendar = ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=players)
         ctx.cache["facilities"] = calendar.facilities
 
     def check(self, item: BatchItem, ctx: Context) -> None:

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from batch.models import Batch, BatchChange, BatchItem
-from batch.operations.calendar import Calendar
 from batch.undo import batch_undo
 from batch.validation import batch_validate
 from tests.factories import AssignmentFactory, FacilityFactory, PlayerFactory, WorkoutFactory
+from workouts.calendar import Calendar
 from workouts.models import Workout
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -245,8 +245,8 @@ def test_override_fails_when_the_workout_changed_after_the_calendar_read_it(
 ):
     original_load = Calendar.load.__func__
 
-    def load_then_edit(cls, ctx, **kwargs):
-        calendar = original_load(cls, ctx, **kwargs)
+    def load_then_edit(cls, **kwargs):
+        calendar = original_load(cls, **kwargs)
         # Someone edits the booked workout between the calendar read and the apply.
         Workout.objects.filter(pk=busy_gym.pk).update(version=F("version") + 1, notes="edited meanwhile")
         return calendar
