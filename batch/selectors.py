@@ -258,7 +258,9 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
         summary["error"] = batch.error
     if include_results:
         results = []
-        items = batch_items(batch=batch).only("op_id", "type", "status", "data", "error", "result")
+        items = batch_items(batch=batch).only(
+            "op_id", "type", "status", "data", "error", "result", "metadata", "retry_count"
+        )
         for item, named in named_items(items, team_id=batch.team_id):
             entry: dict[str, Any] = {
                 "id": item.op_id,
@@ -270,6 +272,11 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
                 entry["error"] = item.error
             if item.result is not None:
                 entry["result"] = item.result
+            # The operation's own metadata comes back as it was sent (the exchange format's promise).
+            if item.metadata:
+                entry["metadata"] = item.metadata
+            if item.retry_count:
+                entry["retryCount"] = item.retry_count
             results.append(entry)
         summary["results"] = results
     return summary

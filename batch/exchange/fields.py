@@ -118,7 +118,9 @@ class AtMostSetting:
 # --- ids and references ------------------------------------------------------------------------------
 
 ID_MESSAGE = "must be an id: a positive integer, or its digits as a string"
-REF_MESSAGE = 'must be an id (a positive integer or its digits as a string) or {"$ref": "<operation id>"}'
+REF_MESSAGE = (
+    'must be an id (a positive integer or its digits as a string) or exactly {"$ref": "<operation id>"}'
+)
 
 
 def to_id(value: Any, message: str = ID_MESSAGE) -> int:
@@ -145,9 +147,7 @@ def to_id_or_ref(value: Any) -> int | dict[str, str]:
     if isinstance(value, dict):
         target = value.get("$ref")
         if not is_ref(value) or not isinstance(target, str) or not 0 < len(target) <= OP_ID_MAX_LENGTH:
-            raise PydanticCustomError(
-                "ref", 'a reference must be exactly {"$ref": "<operation id>"} (at most 100 characters)'
-            )
+            raise PydanticCustomError("ref", REF_MESSAGE)
         clean_text(target)
         return {"$ref": target}
     return to_id(value, REF_MESSAGE)
@@ -275,13 +275,13 @@ def free_json(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise PydanticCustomError("dict_type", "must be an object")
     if len(value) > FREE_JSON_MAX_KEYS:
-        raise PydanticCustomError("too_long", f"must have at most {FREE_JSON_MAX_KEYS} keys")
+        raise PydanticCustomError("json_keys", f"must have at most {FREE_JSON_MAX_KEYS} keys")
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         raise PydanticCustomError("json", "must be plain JSON (objects, lists, strings, numbers)") from None
     if len(text) > FREE_JSON_MAX_CHARS:
-        raise PydanticCustomError("too_long", f"must be at most {FREE_JSON_MAX_CHARS} characters as JSON")
+        raise PydanticCustomError("json_size", f"must be at most {FREE_JSON_MAX_CHARS} characters as JSON")
     clean_text(text)
     return value
 
