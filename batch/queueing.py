@@ -22,8 +22,14 @@ def queue() -> django_rq.queues.DjangoRQ:
     return django_rq.get_queue(settings.RQ_QUEUE_NAME)
 
 
-def enqueue_runner(*, batch_id: int, slot: int) -> str:
-    """Put one runner job for the batch's slot on the queue; return its job id."""
+def enqueue_runner(*, batch_id: int, slot: int, urgent: bool | None = None) -> str:
+    """Put one runner job for the batch's slot on the queue; return its job id.
+
+    Undo and rollback runners are urgent: they go to the front of the queue, everything else to the
+    back (`urgent=None` looks the batch's kind up).
+    """
+    if urgent is None:
+        urgent = Batch.objects.filter(pk=batch_id, kind=Batch.Kind.UNDO).exists()
     job_id = JOB_PREFIX.format(batch_id=batch_id, slot=slot) + uuid.uuid4().hex[:8]
     queue().enqueue(
         RUNNER_JOB,
@@ -34,14 +40,28 @@ def enqueue_runner(*, batch_id: int, slot: int) -> str:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
         description=f"batch {batch_id} runner {slot}",
+        at_front=urgent,
     )
     return job_id
 
 
 def enqueue_runners(*, batch_id: int, slots: list[int] | None = None) -> list[str]:
     """Put one runner job per slot on the queue; a slot's advisory lock keeps duplicates harmless."""
-    batch = Batch.objects.only("runner_slots").get(pk=batch_id)
-    return [enqueue_runner(batch_id=batch_id, slot=slot) for slot in (slots or range(batch.runner_slots))]
+    batch = Batch.objects.only("runner_slots", "kind").get(pk=batch_id)
+    urgent = batch.kind == Batch.Kind.UNDO
+    return [
+        enqueue_runner(batch_id=batch_id, slot=slot, urgent=urgent)
+        for slot in (slots or range(batch.runner_slots))
+    ]
+
+
+def waiting_batches() -> list[int]:
+    """Return the batch ids of the runner jobs waiting in the queue, in queue order (one Redis read)."""
+    ids = []
+    for job_id in queue().get_job_ids():
+        if job_id.startswith("batch-"):
+            ids.append(int(job_id.split("-", 2)[1]))
+    return ids
 
 
 def queued_slots(batch_id: int) -> set[int]:

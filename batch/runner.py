@@ -28,6 +28,7 @@ from batch.errors import ErrorCode, ItemError
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.operations import executor_for
 from batch.operations.base import Context
+from batch.queueing import enqueue_runner, queue, waiting_batches
 from batch.request import resolve_refs
 from batch.sql import copy_insert, values_update
 from batch.undo import batch_rollback_start, batch_undo_finished
@@ -81,11 +82,31 @@ def slot_is_free(batch_id: int, slot: int) -> bool:
     return free
 
 
-def run_batch(*, batch_id: int, slot: int = 0) -> str:
-    """Work the batch until nothing is left for this runner; return why it stopped."""
+def run_turn(*, batch_id: int, slot: int) -> str:
+    """One runner job: give way if the team has more than its share, else run a slice; re-enqueue after.
+
+    The job re-enqueues its slot only after `run_batch` released the slot's lock, so the next job for
+    the slot never finds it busy.
+    """
+    if over_team_share(batch_id):
+        enqueue_runner(batch_id=batch_id, slot=slot)
+        return "deferred"
+    outcome = run_batch(batch_id=batch_id, slot=slot, slice_seconds=settings.BATCH_TIME_SLICE_MS / 1000)
+    if outcome == "yielded":
+        enqueue_runner(batch_id=batch_id, slot=slot)
+    return outcome
+
+
+def run_batch(*, batch_id: int, slot: int = 0, slice_seconds: float | None = None) -> str:
+    """Work the batch until nothing is left for this runner; return why it stopped.
+
+    With `slice_seconds`, stop with "yielded" after the first chunk that ends past the slice if
+    another job waits in the queue (with nobody waiting, the runner goes on for another slice).
+    """
     with bound(batch_id=batch_id, slot=slot), runner_slot(batch_id, slot) as acquired:
         if not acquired:
             return "slot-busy"
+        deadline = None if slice_seconds is None else time.monotonic() + slice_seconds
         while True:
             batch = Batch.objects.only("status", "options", "failed", "kind").get(pk=batch_id)
             if batch.is_final:
@@ -99,6 +120,47 @@ def run_batch(*, batch_id: int, slot: int = 0) -> str:
                 return "done"
             if outcome == "wait":
                 time.sleep(IDLE_SLEEP_SECONDS)
+            if deadline is not None and time.monotonic() >= deadline:
+                if queue().count:
+                    return "yielded"
+                deadline = time.monotonic() + slice_seconds
+
+
+def over_team_share(batch_id: int) -> bool:
+    """True when another team's runner waits in the queue while this team runs more runners than it.
+
+    Undo and rollback runners never give way. Queries: 3 and one Redis read, only when jobs wait.
+    """
+    waiting = set(waiting_batches()) - {batch_id}
+    if not waiting:
+        return False
+    batch = Batch.objects.only("team_id", "kind").get(pk=batch_id)
+    if batch.kind == Batch.Kind.UNDO:
+        return False
+    running = running_per_team()
+    mine = running.get(batch.team_id, 0)
+    if mine == 0:
+        return False
+    teams = set(
+        Batch.objects.filter(pk__in=waiting, status__in=Batch.ACTIVE_STATUSES)
+        .exclude(team_id=batch.team_id)
+        .values_list("team_id", flat=True)
+    )
+    return any(running.get(team, 0) < mine for team in teams)
+
+
+def running_per_team() -> dict[int, int]:
+    """Return live runners per team, read from the slot locks PostgreSQL holds (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.team_id, count(*) FROM pg_locks l "
+            "JOIN batch_batch b ON b.id = l.objid::bigint / 64 "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "GROUP BY b.team_id",
+            [ADVISORY_NAMESPACE],
+        )
+        return dict(cursor.fetchall())
 
 
 def must_stop(batch: Batch) -> bool:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from rq import get_current_job
 
-from batch.runner import run_batch
+from batch.runner import run_turn
 from hockeyhub.logs import bound
 
 
 def run_batch_job(batch_id: int, slot: int) -> str:
-    """One runner of one batch; loops over chunks until the batch has nothing left for it."""
+    """One turn of one runner of one batch: chunks for a time slice, then back in the queue if others wait."""
     job = get_current_job()
     with bound(job_id=job.id if job else None):
-        return run_batch(batch_id=batch_id, slot=slot)
+        return run_turn(batch_id=batch_id, slot=slot)

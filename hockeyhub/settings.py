@@ -271,3 +271,5 @@ BATCH_LOCK_TIMEOUT_MS = env_int("BATCH_LOCK_TIMEOUT_MS", 2000, minimum=1)
 BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 30, minimum=1)
 # A chunk whose runner died this many times (OOM, segfault, kill -9) fails its items as RUNNER_CRASHED.
 BATCH_CHUNK_MAX_CRASHES = env_int("BATCH_CHUNK_MAX_CRASHES", 3, minimum=1)
+# A runner works this long, then hands its worker to whatever waits in the queue (fair scheduling).
+BATCH_TIME_SLICE_MS = env_int("BATCH_TIME_SLICE_MS", 1000, minimum=50)
