@@ -346,17 +346,28 @@ def can_resume(batch: Batch) -> bool:
 
 
 def follow_up_operations(
-    original: Batch, wanted: Q, *, keep_results: bool = True
+    original: Batch, wanted: Q, *, keep_results: bool = True, retry: bool = False
 ) -> tuple[list[Operation], list[str]]:
     """Return the operations of the original's `wanted` items, and the op ids left out.
 
     Dependencies among the picked items are kept; a `$ref` to an item that succeeded is replaced by its
     result id (not when `keep_results` is False: an undone batch's results are gone). An item whose
     dependency is neither picked nor usable is left out, transitively. Streams the picked items.
+    Each operation keeps its metadata; with `retry` its retryCount goes up by one.
     """
     items = (
         BatchItem.objects.filter(wanted, batch=original)
-        .only("op_id", "seq", "type", "data", "priority", "dependencies", "conflict_resolution")
+        .only(
+            "op_id",
+            "seq",
+            "type",
+            "data",
+            "priority",
+            "dependencies",
+            "conflict_resolution",
+            "metadata",
+            "retry_count",
+        )
         .order_by("seq")
     )
     picked = {item.op_id: item for item in items.iterator(chunk_size=2000)}
@@ -382,6 +393,8 @@ def follow_up_operations(
                 dependencies=[d for d in item.dependencies if d in keep],
                 conflict_resolution=item.conflict_resolution or None,
                 seq=seq,
+                metadata=item.metadata,
+                retry_count=item.retry_count + 1 if retry else item.retry_count,
             )
         )
     return operations, [op_id for op_id in picked if op_id not in keep]

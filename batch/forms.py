@@ -28,6 +28,7 @@ from batch.exchange import (
     limits,
 )
 from workouts.models import Assignment, Workout, WorkoutTemplate
+from workouts.rules import DATE_MAX, DATE_MIN, date_in_range
 from workouts.selectors import players_for_team, templates_for_team
 
 Target = tuple[int, int]  # (workout id, version)
@@ -41,6 +42,11 @@ WEEKDAYS = [
     ("SU", "Sun"),
 ]
 MAX_CREATED = 1000
+
+
+def validate_date_in_range(value: dt.date | dt.datetime) -> None:
+    if not date_in_range(value):
+        raise forms.ValidationError(f"Pick a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}.")
 
 
 def bounds_from(field: forms.IntegerField, model: Any, name: str) -> None:
@@ -165,6 +171,10 @@ class OperationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = team
         self.user = user
+        # Every date the request will carry is bounded as the exchange format bounds it.
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField | forms.DateTimeField):
+                field.validators.append(validate_date_in_range)
 
     def data_for(self, workout_id: int, version: int) -> dict[str, Any]:
         raise NotImplementedError
@@ -258,9 +268,12 @@ class ScheduleForm(OperationForm):
     def clean_exceptions(self) -> list[str]:
         parts = [p.strip() for p in (self.cleaned_data.get("exceptions") or "").split(",") if p.strip()]
         try:
-            return [dt.date.fromisoformat(p).isoformat() for p in parts]
+            days = [dt.date.fromisoformat(p) for p in parts]
         except ValueError as exc:
             raise forms.ValidationError("Use dates like 2026-12-24, separated by commas.") from exc
+        for day in days:
+            validate_date_in_range(day)
+        return [day.isoformat() for day in days]
 
     def __init__(self, *args: Any, team: Any, **kwargs: Any) -> None:
         from workouts.models import Facility

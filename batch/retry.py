@@ -53,7 +53,7 @@ def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
         refused = retry_refusal(original)
         if refused is not None:
             raise refused
-        operations, left_out = follow_up_operations(original, FAILED_HERE)
+        operations, left_out = follow_up_operations(original, FAILED_HERE, retry=True)
         if not operations:
             raise RetryNotAllowed(f"Batch {original.pk} has no failed items to retry.")
         actor = acting_user(user)

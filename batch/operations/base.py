@@ -16,7 +16,6 @@ from django.db import models
 from django.utils import timezone
 
 from batch.errors import ErrorCode, ItemError
-from batch.exchange import DATA_MODELS, ExchangeModel
 
 # Date parsing is the exchange format's (one definition); executors import it from here.
 from batch.exchange import parse_date_safe as parse_date_safe
@@ -151,10 +150,6 @@ class Executor:
     # Rows written per operation, for the estimate.
     rows_per_op: ClassVar[int] = 1
     undoable: ClassVar[bool] = True
-
-    @property
-    def data_model(self) -> type[ExchangeModel]:
-        return DATA_MODELS[self.type]
 
     def estimate_rows(self, data: dict[str, Any]) -> int:
         return self.rows_per_op

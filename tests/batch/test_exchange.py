@@ -470,3 +470,53 @@ def test_dates_in_range_keep_the_callers_spelling():
         {"operations": [{"id": "s", "type": "SCHEDULE", "data": {"workoutId": 1, "start": when}}]}
     )
     assert problems == [] and request.operations[0].data["start"] == when
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_failed_counts_the_retry_and_keeps_the_operations_metadata(submit, run_worker, trainer):
+    from batch.retry import batch_retry_failed
+
+    bad = {
+        "id": "bad",
+        "type": "UPDATE",
+        "data": {"workoutId": 999999, "updates": {"name": "x"}},
+        "metadata": {"ticket": "HH-7"},
+        "retryCount": 1,
+    }
+    batch = submit([bad], validateBeforeExecute=False)
+    run_worker()
+    retry = batch_retry_failed(batch_id=batch.pk, user=trainer)
+    item = BatchItem.objects.get(batch=retry, op_id="bad")
+    assert (item.retry_count, item.metadata) == (2, {"ticket": "HH-7"})
+
+
+def test_modal_dates_far_out_are_form_errors_not_500s(trainer_client, team):
+    from django.urls import reverse
+
+    template = WorkoutTemplateFactory(team=team)
+    options = {
+        "opt-max_concurrency": 2,
+        "opt-chunk_size": 10,
+        "opt-retry_attempts": 1,
+        "opt-conflict_resolution": "SKIP",
+    }
+    response = trainer_client.post(
+        reverse("batch:operation", args=["create"]),
+        {
+            "team": team.slug,
+            "action": "validate",
+            "request_id": "far",
+            "template": template.pk,
+            "date_from": "9999-12-30",
+            "date_to": "9999-12-31",
+            "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+            "time": "09:00",
+            **options,
+        },
+    )
+    assert response.status_code == 422
+    assert "Pick a date between 2000-01-01 and 2100-12-31." in response.content.decode()
+    form = ScheduleForm(
+        {"start": "2030-01-01T09:00", "exceptions": "2030-01-02, 2200-01-01", "request_id": "r"}, team=team
+    )
+    assert not form.is_valid() and "exceptions" in form.errors
