@@ -23,7 +23,9 @@ from django.utils import timezone
 from batch.errors import ErrorCode
 from batch.models import Batch, BatchChange, BatchItem
 from batch.quotas import QuotaExceeded, quota_refusal_record
-from batch.request import Operation
+from batch.request import BatchRequest, Operation, default_options
+from batch.store import create_batch
+from hockeyhub.audit import audit_record
 from workouts.selectors import role_in_team
 
 # Items that never ran because the batch was cancelled or stopped: what a resume runs.
@@ -398,6 +400,47 @@ def follow_up_operations(
             )
         )
     return operations, [op_id for op_id in picked if op_id not in keep]
+
+
+def start_follow_up(
+    original: Batch,
+    *,
+    user: Any,
+    channel: str,
+    kind: str,
+    operations: list[Operation],
+    left_out: list[str],
+    description: str,
+    audit_action: str,
+    purpose: str,
+) -> Batch:
+    """Write a retry or resume batch of `operations`, linked to the original, with its audit row.
+
+    Same options as the original; the new batch belongs to the acting user (the original's owner when
+    the operator acts from a command line).
+    """
+    actor = acting_user(user)
+    link = {Batch.Kind.RETRY: "retry", Batch.Kind.RESUME: "resume"}[kind]
+    metadata = {"description": description, "source": link, f"{link}Of": original.pk, "leftOut": left_out}
+    follow_up = create_batch(
+        user=actor or original.created_by,
+        team=original.team,
+        request=BatchRequest(operations, {**default_options(), **original.options}, metadata),
+        source=link,
+        channel=channel,
+        kind=kind,
+        **{f"{link}_of": original},
+    )
+    audit_record(
+        actor=actor,
+        action=audit_action,
+        obj=original,
+        team=original.team,
+        channel=channel,
+        purpose=purpose,
+        details={f"{link}BatchId": follow_up.pk, "operations": len(operations), "leftOut": len(left_out)},
+    )
+    return follow_up
 
 
 def drop_unreachable(picked: dict[str, BatchItem], succeeded: dict[str, Any]) -> dict[str, BatchItem]:

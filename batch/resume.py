@@ -16,18 +16,15 @@ from django.db import transaction
 from batch.actions import (
     NEVER_RAN,
     ResumeNotAllowed,
-    acting_user,
     check_may_act,
     follow_up_operations,
     locked_batch,
     record_quota_refusal,
     resume_refusal,
+    start_follow_up,
 )
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
-from batch.request import BatchRequest, default_options
-from batch.store import create_batch
-from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
 
@@ -62,30 +59,15 @@ def _resume(*, batch_id: int, user: Any, channel: str) -> Batch:
                 f"Batch {original.pk} has nothing left that can run: every remaining item depends on work "
                 "that was undone."
             )
-        actor = acting_user(user)
-        metadata = {
-            "description": f"Resume of batch {original.pk}"
-            + (f": {original.description}" if original.description else ""),
-            "source": "resume",
-            "resumeOf": original.pk,
-            "leftOut": left_out,
-        }
-        resume = create_batch(
-            user=actor or original.created_by,
-            team=original.team,
-            request=BatchRequest(operations, {**default_options(), **original.options}, metadata),
-            source="resume",
+        return start_follow_up(
+            original,
+            user=user,
             channel=channel,
             kind=Batch.Kind.RESUME,
-            resume_of=original,
-        )
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.BATCH_RESUMED,
-            obj=original,
-            team=original.team,
-            channel=channel,
+            operations=operations,
+            left_out=left_out,
+            description=f"Resume of batch {original.pk}"
+            + (f": {original.description}" if original.description else ""),
+            audit_action=AuditEvent.Action.BATCH_RESUMED,
             purpose="resume the items that never ran",
-            details={"resumeBatchId": resume.pk, "operations": len(operations), "leftOut": len(left_out)},
         )
-        return resume

@@ -14,18 +14,15 @@ from django.db import transaction
 from batch.actions import (
     FAILED_HERE,
     RetryNotAllowed,
-    acting_user,
     check_may_act,
     follow_up_operations,
     locked_batch,
     record_quota_refusal,
     retry_refusal,
+    start_follow_up,
 )
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
-from batch.request import BatchRequest, default_options
-from batch.store import create_batch
-from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
 
@@ -56,29 +53,14 @@ def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
         operations, left_out = follow_up_operations(original, FAILED_HERE, retry=True)
         if not operations:
             raise RetryNotAllowed(f"Batch {original.pk} has no failed items to retry.")
-        actor = acting_user(user)
-        metadata = {
-            "description": f"Retry of failed items of batch {original.pk}",
-            "source": "retry",
-            "retryOf": original.pk,
-            "leftOut": left_out,
-        }
-        retry = create_batch(
-            user=actor or original.created_by,
-            team=original.team,
-            request=BatchRequest(operations, {**default_options(), **original.options}, metadata),
-            source="retry",
+        return start_follow_up(
+            original,
+            user=user,
             channel=channel,
             kind=Batch.Kind.RETRY,
-            retry_of=original,
-        )
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.BATCH_RETRIED,
-            obj=original,
-            team=original.team,
-            channel=channel,
+            operations=operations,
+            left_out=left_out,
+            description=f"Retry of failed items of batch {original.pk}",
+            audit_action=AuditEvent.Action.BATCH_RETRIED,
             purpose="retry failed items",
-            details={"retryBatchId": retry.pk, "operations": len(operations)},
         )
-        return retry

@@ -1,12 +1,18 @@
-"""Domain rules shared by the single-object services and the batch executors. Pure: no queries."""
+"""The workout rulebook: what a change may do, judged on rows the caller loaded. Pure: no queries.
+
+Every write path asks here: the batch executors (whole chunks at once), undo, the admin.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
-from workouts.models import Facility, Workout, WorkoutTemplate
+from workouts.models import Assignment, Facility, Workout, WorkoutExercise, WorkoutTemplate
 
 # Every date a request, a form, a filter or a query string may name lies in this range (documented in
 # docs/operations.md). It keeps recurrence, calendars and date arithmetic bounded and far from year 9999.
@@ -56,3 +62,155 @@ def mark_restored(workout: Workout) -> None:
     workout.status_before_archive = ""
     workout.archived_at = None
     workout.version += 1
+
+
+# --- what a workout's state allows ---------------------------------------------------------------------
+# Each rule judges one workout from rows the caller loaded (many at once, in a constant number of
+# queries) and returns a Refusal, or None when the change is allowed.
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rule said no: why, and what the user can do instead."""
+
+    message: str
+    suggestion: str
+
+
+def archive_refusal(workout: Workout, *, restore: bool) -> Refusal | None:
+    """Archive only what is not archived; restore only what is."""
+    if restore and workout.archived_at is None:
+        return Refusal(f"workout {workout.pk} is not archived", "Only archived workouts can be restored.")
+    if not restore and workout.archived_at is not None:
+        return Refusal(f"workout {workout.pk} is already archived", "Leave it out, or restore it first.")
+    return None
+
+
+def edit_refusal(workout: Workout) -> Refusal | None:
+    """An archived workout is not edited: it is restored first."""
+    if workout.archived_at is not None:
+        return Refusal(f"workout {workout.pk} is archived", "Restore it first (ARCHIVE with restore: true).")
+    return None
+
+
+def completed_sessions(workout: Workout, assignments: Iterable[Assignment]) -> list[int]:
+    """Return the ids of the workout's completed assignments."""
+    return [
+        a.pk for a in assignments if a.workout_id == workout.pk and a.status == Assignment.Status.COMPLETED
+    ]
+
+
+def permanent_delete_refusal(workout: Workout, assignments: Iterable[Assignment]) -> Refusal | None:
+    """No hard delete after completed sessions: the record of what players did stays."""
+    if workout.status == Workout.Status.COMPLETED or completed_sessions(workout, assignments):
+        return Refusal(
+            f"workout {workout.pk} has completed sessions and cannot be deleted permanently",
+            "Delete it softly (permanent: false) to archive it instead.",
+        )
+    return None
+
+
+def assign_refusal(workout: Workout) -> Refusal | None:
+    """No assigning to a cancelled or archived workout."""
+    if workout.archived_at is not None or workout.status == Workout.Status.CANCELLED:
+        return Refusal(
+            f"workout {workout.pk} is {workout.status}; players cannot be assigned to it",
+            "Restore or reschedule the workout first.",
+        )
+    return None
+
+
+HISTORY = (Workout.Status.COMPLETED, Workout.Status.CANCELLED)
+
+
+def schedule_refusal(workout: Workout) -> Refusal | None:
+    """A completed, cancelled or archived workout keeps its place in history; its copy is scheduled."""
+    if workout.archived_at is not None or workout.status in (
+        Workout.Status.COMPLETED,
+        Workout.Status.CANCELLED,
+    ):
+        return Refusal(
+            f"workout {workout.pk} is {workout.status} and cannot be scheduled",
+            "Duplicate it and schedule the copy instead.",
+        )
+    return None
+
+
+# --- templates and copies ----------------------------------------------------------------------------------
+
+TEMPLATE_SOURCES = (Workout.Status.COMPLETED, Workout.Status.SCHEDULED)
+
+
+def template_source_refusal(workout: Workout) -> Refusal | None:
+    """Templates come from successful workouts: completed or scheduled, not archived."""
+    if workout.archived_at is not None or workout.status not in TEMPLATE_SOURCES:
+        return Refusal(
+            f"workout {workout.pk} is {workout.status}; templates come from completed or scheduled workouts",
+            "Leave it out of workoutIds.",
+        )
+    return None
+
+
+def template_exercises(
+    workouts: Sequence[Workout], exercises: Mapping[int, Sequence[WorkoutExercise]]
+) -> list[WorkoutExercise]:
+    """Return the union of the workouts' exercises in order of first appearance (the first workout's
+    prescription wins for an exercise several share); `exercises` is by workout id, in order."""
+    seen: set[int] = set()
+    picked: list[WorkoutExercise] = []
+    for workout in workouts:
+        for row in exercises.get(workout.pk, []):
+            if row.exercise_id not in seen:
+                seen.add(row.exercise_id)
+                picked.append(row)
+    return picked
+
+
+def template_from(workouts: Sequence[Workout], **fields: Any) -> WorkoutTemplate:
+    """Return an unsaved template of the workouts: their mean intensity and mean scheduled duration."""
+    durations = [
+        int((w.scheduled_end - w.scheduled_start).total_seconds() // 60)
+        for w in workouts
+        if w.scheduled_start and w.scheduled_end
+    ]
+    return WorkoutTemplate(
+        team_id=workouts[0].team_id,
+        intensity=round(sum(w.intensity for w in workouts) / len(workouts)),
+        duration_minutes=round(sum(durations) / len(durations)) if durations else 60,
+        source_workout=workouts[0] if len(workouts) == 1 else None,
+        source_workout_ids=[w.pk for w in workouts],
+        **fields,
+    )
+
+
+def copy_name(pattern: str, original: Workout, n: int) -> str:
+    """Name copy n of the workout after a pattern with the placeholders {original} and {n}."""
+    return pattern.replace("{original}", original.name).replace("{n}", str(n))
+
+
+def copy_of(
+    original: Workout,
+    *,
+    name: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    facility_id: int | None,
+    created_by: Any,
+    changes: Mapping[str, Any] | None = None,
+) -> Workout:
+    """Return an unsaved copy of the workout: scheduled when it has a start, else a draft."""
+    changes = changes or {}
+    return Workout(
+        team_id=original.team_id,
+        name=name[:200],
+        type=changes.get("type", original.type),
+        status=Workout.Status.SCHEDULED if start else Workout.Status.DRAFT,
+        scheduled_start=start,
+        scheduled_end=end if start else None,
+        facility_id=facility_id,
+        notes=changes.get("notes", original.notes),
+        intensity=changes.get("intensity", original.intensity),
+        created_by=created_by,
+        template_id=original.template_id,
+        source_workout=original,
+    )

@@ -10,38 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, register, snapshot
+from batch.operations.base import Context, Executor, refused, register, snapshot
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.sql import values_update_versions
 from workouts.models import Workout
-from workouts.rules import mark_archived, mark_restored
+from workouts.rules import archive_refusal, mark_archived, mark_restored
 
 ARCHIVE_FIELDS = ("status", "status_before_archive", "archived_at")
-
-
-def ensure_archivable(workout: Workout, *, restore: bool) -> None:
-    if restore and workout.archived_at is None:
-        raise ItemError(
-            code=ErrorCode.VALIDATION,
-            message=f"workout {workout.pk} is not archived",
-            details={"workoutId": workout.pk, "field": "data.restore"},
-            suggested_action="Only archived workouts can be restored.",
-        )
-    if not restore and workout.archived_at is not None:
-        raise ItemError(
-            code=ErrorCode.VALIDATION,
-            message=f"workout {workout.pk} is already archived",
-            details={"workoutId": workout.pk, "field": "data.workoutId"},
-            suggested_action="Leave it out, or restore it first.",
-        )
 
 
 def plan_archive(item: BatchItem, ctx: Context, workout: Workout, *, restore: bool) -> None:
     """Archive or restore the chunk's copy of the workout now (after the state check) and keep the
     item's before/after images for `write_archive`."""
-    ensure_archivable(workout, restore=restore)
+    refusal = archive_refusal(workout, restore=restore)
+    if refusal is not None:
+        raise refused(
+            refusal, field_name="data.restore" if restore else "data.workoutId", workoutId=workout.pk
+        )
     before = snapshot(workout, ARCHIVE_FIELDS)
     if restore:
         mark_restored(workout)

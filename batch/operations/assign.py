@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
+from batch.operations.base import Context, Executor, invalid, not_found, refused, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE, apply_overrides, remove_assignments, resolve
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
+from workouts.rules import assign_refusal
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
@@ -109,13 +109,9 @@ class AssignExecutor(Executor):
         workout = workout_of(item, ctx)
         if workout is None:
             return
-        if workout.archived_at is not None or workout.status == Workout.Status.CANCELLED:
-            raise ItemError(
-                code=ErrorCode.VALIDATION,
-                message=f"workout {workout.pk} is {workout.status}; players cannot be assigned to it",
-                details={"workoutId": workout.pk, "field": "data.workoutId"},
-                suggested_action="Restore or reschedule the workout first.",
-            )
+        refusal = assign_refusal(workout)
+        if refusal is not None:
+            raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk)
         verdicts = gate_players(
             item,
             ctx,

@@ -21,6 +21,7 @@ from batch.errors import ErrorCode, ItemError
 from batch.exchange import parse_date_safe as parse_date_safe
 from batch.exchange import parse_dt as parse_dt
 from batch.models import Batch, BatchChange, BatchItem
+from workouts.rules import Refusal
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,16 @@ def invalid(
 ) -> ItemError:
     return ItemError(
         code=ErrorCode.VALIDATION, message=message, details={"field": field_name}, suggested_action=suggestion
+    )
+
+
+def refused(refusal: Refusal, *, field_name: str, **details: Any) -> ItemError:
+    """Turn a rulebook refusal (`workouts.rules`) into the item's VALIDATION error."""
+    return ItemError(
+        code=ErrorCode.VALIDATION,
+        message=refusal.message,
+        details={"field": field_name, **details},
+        suggested_action=refusal.suggestion,
     )
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from batch.errors import ErrorCode, ItemError
+from batch.errors import ErrorCode
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.archive import plan_archive, write_archive
-from batch.operations.base import Context, Executor, register, snapshot
+from batch.operations.base import Context, Executor, refused, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE
 from batch.operations.loading import chunk_workouts, workout_of
 from workouts.models import Assignment, Workout, WorkoutExercise
+from workouts.rules import completed_sessions, permanent_delete_refusal
 
 WORKOUT_IMAGE = tuple(
     f.name for f in Workout._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")
@@ -59,22 +60,15 @@ class DeleteExecutor(Executor):
         )
         if workout is None:
             return
-        completed = [
-            a.pk
-            for a in ctx.cache["assignments"].get(workout.pk, [])
-            if a.status == Assignment.Status.COMPLETED
-        ]
-        if workout.status == Workout.Status.COMPLETED or completed:
-            raise ItemError(
-                code=ErrorCode.VALIDATION,
-                message=f"workout {workout.pk} has completed sessions and cannot be deleted permanently",
-                details={
-                    "workoutId": workout.pk,
-                    "field": "data.permanent",
-                    "status": workout.status,
-                    "completedAssignments": len(completed),
-                },
-                suggested_action="Delete it softly (permanent: false) to archive it instead.",
+        assignments = ctx.cache["assignments"].get(workout.pk, [])
+        refusal = permanent_delete_refusal(workout, assignments)
+        if refusal is not None:
+            raise refused(
+                refusal,
+                field_name="data.permanent",
+                workoutId=workout.pk,
+                status=workout.status,
+                completedAssignments=len(completed_sessions(workout, assignments)),
             )
         # Later items of this chunk must not find it any more.
         ctx.cache.setdefault("deleted", set()).add(workout.pk)

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.assign import medical_fields
@@ -24,6 +26,7 @@ from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
+from workouts.rules import copy_name, copy_of
 
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
@@ -75,20 +78,14 @@ def plan_copy(
     include_assignments: bool,
     changes: dict[str, Any] | None = None,
 ) -> CopyPlan:
-    changes = changes or {}
-    workout = Workout(
-        team_id=original.team_id,
-        name=name[:200],
-        type=changes.get("type", original.type),
-        status=Workout.Status.SCHEDULED if start else Workout.Status.DRAFT,
-        scheduled_start=start,
-        scheduled_end=end if start else None,
+    workout = copy_of(
+        original,
+        name=name,
+        start=start,
+        end=end,
         facility_id=facility_id,
-        notes=changes.get("notes", original.notes),
-        intensity=changes.get("intensity", original.intensity),
         created_by=ctx.user,
-        template_id=original.template_id,
-        source_workout=original,
+        changes=changes,
     )
     rows = []
     if include_assignments:
@@ -124,10 +121,6 @@ def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]
     if assignment_rows:
         Assignment.objects.bulk_create(assignment_rows)
     return created
-
-
-def copy_name(pattern: str, original: Workout, n: int) -> str:
-    return pattern.replace("{original}", original.name).replace("{n}", str(n))
 
 
 @register
@@ -256,6 +249,4 @@ class DuplicateExecutor(Executor):
 
 
 def timezone_time(value: dt.datetime) -> dt.time:
-    from django.utils import timezone
-
     return timezone.localtime(value).time()

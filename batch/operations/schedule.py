@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from batch.errors import ErrorCode, ItemError
+from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.assign import medical_fields
 from batch.operations.base import (
@@ -25,6 +25,7 @@ from batch.operations.base import (
     invalid,
     not_found,
     parse_dt,
+    refused,
     register,
     snapshot,
 )
@@ -36,6 +37,7 @@ from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
 from workouts.recurrence import RecurrenceError, occurrence_days
+from workouts.rules import schedule_refusal
 
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
 
@@ -75,16 +77,9 @@ class ScheduleExecutor(Executor):
         workout = workout_of(item, ctx)
         if workout is None:
             return
-        if workout.archived_at is not None or workout.status in (
-            Workout.Status.COMPLETED,
-            Workout.Status.CANCELLED,
-        ):
-            raise ItemError(
-                code=ErrorCode.VALIDATION,
-                message=f"workout {workout.pk} is {workout.status} and cannot be scheduled",
-                details={"workoutId": workout.pk, "field": "data.workoutId", "status": workout.status},
-                suggested_action="Duplicate it and schedule the copy instead.",
-            )
+        refusal = schedule_refusal(workout)
+        if refusal is not None:
+            raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk, status=workout.status)
         start = parse_dt(data["start"])
         if data.get("end"):
             duration = parse_dt(data["end"]) - start

@@ -13,10 +13,10 @@ from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, PendingRef, not_found, register, snapshot
+from batch.operations.base import Context, Executor, PendingRef, not_found, refused, register, snapshot
 from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
+from workouts.rules import template_exercises, template_from, template_source_refusal
 
-SUCCESSFUL = (Workout.Status.COMPLETED, Workout.Status.SCHEDULED)
 TEMPLATE_IMAGE = (
     "name",
     "category",
@@ -58,28 +58,18 @@ class TemplateExecutor(Executor):
             workout = ctx.cache["workouts"].get(workout_id)
             if workout is None:
                 raise not_found("Workout", workout_id, field_name=f"data.workoutIds[{index}]")
-            if workout.archived_at is not None or workout.status not in SUCCESSFUL:
-                raise ItemError(
-                    code=ErrorCode.VALIDATION,
-                    message=f"workout {workout.pk} is {workout.status}; templates come from completed or "
-                    "scheduled workouts",
-                    details={
-                        "workoutId": workout.pk,
-                        "field": f"data.workoutIds[{index}]",
-                        "status": workout.status,
-                    },
-                    suggested_action="Leave it out of workoutIds.",
+            refusal = template_source_refusal(workout)
+            if refusal is not None:
+                raise refused(
+                    refusal,
+                    field_name=f"data.workoutIds[{index}]",
+                    workoutId=workout.pk,
+                    status=workout.status,
                 )
             workouts.append(workout)
         if not workouts:
             return  # all produced by dependencies; checked when the batch runs
-        seen: set[int] = set()
-        picked: list[WorkoutExercise] = []
-        for workout in workouts:
-            for row in ctx.cache["exercises"].get(workout.pk, []):
-                if row.exercise_id not in seen:
-                    seen.add(row.exercise_id)
-                    picked.append(row)
+        picked = template_exercises(workouts, ctx.cache["exercises"])
         if not picked:
             raise ItemError(
                 code=ErrorCode.VALIDATION,
@@ -87,22 +77,13 @@ class TemplateExecutor(Executor):
                 details={"field": "data.workoutIds"},
                 suggested_action="Pick workouts that have exercises.",
             )
-        durations = [
-            int((w.scheduled_end - w.scheduled_start).total_seconds() // 60)
-            for w in workouts
-            if w.scheduled_start and w.scheduled_end
-        ]
-        template = WorkoutTemplate(
-            team=ctx.team,
+        template = template_from(
+            workouts,
             name=data["name"].strip(),
             category=data["category"],
             description=data.get("description", ""),
             tags=list(data.get("tags") or []),
             visibility=data["visibility"],
-            intensity=round(sum(w.intensity for w in workouts) / len(workouts)),
-            duration_minutes=round(sum(durations) / len(durations)) if durations else 60,
-            source_workout=workouts[0] if len(workouts) == 1 else None,
-            source_workout_ids=[w.pk for w in workouts],
             created_by=ctx.user,
         )
         ctx.cache.setdefault("plans", {})[item.op_id] = (template, picked)

@@ -23,6 +23,7 @@ from batch.operations.base import (
     invalid,
     not_found,
     parse_dt,
+    refused,
     register,
     snapshot,
 )
@@ -32,6 +33,7 @@ from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
 from workouts.calendar import DEFAULT_DURATION, Calendar, Slot, local_day
 from workouts.models import Facility, Workout
+from workouts.rules import edit_refusal
 
 # camelCase key -> model field
 UPDATABLE = {
@@ -124,13 +126,9 @@ class UpdateExecutor(Executor):
             if ctx.dry_run and not isinstance(workout_id, int):
                 return  # produced by a dependency; checked when it runs
             raise not_found("Workout", workout_id, field_name="data.workoutId")
-        if workout.archived_at is not None:
-            raise ItemError(
-                code=ErrorCode.VALIDATION,
-                message=f"workout {workout.pk} is archived",
-                details={"workoutId": workout.pk},
-                suggested_action="Restore it first (ARCHIVE with restore: true).",
-            )
+        refusal = edit_refusal(workout)
+        if refusal is not None:
+            raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk)
         expected = item.data.get("expectedVersion")
         if expected is not None and expected != workout.version:
             error = version_conflict(item, ctx, workout, expected)

@@ -43,7 +43,7 @@ def cancelled_after(submit, trainer, operations: list[dict], *, chunks: int) -> 
     """Submit, run `chunks` chunks in this process, then cancel: the rest ends CANCELLED."""
     batch = submit(operations, chunkSize=2, parallel=False)
     for _ in range(chunks):
-        assert run_next_chunk(batch_id=batch.pk, attempts={}) == "ran"
+        assert run_next_chunk(batch_id=batch.pk) == "ran"
     return batch_cancel(batch_id=batch.pk, user=trainer)
 
 
@@ -117,7 +117,7 @@ def test_an_undone_batch_offers_no_retry_and_resumes_without_what_depended_on_un
         {"id": "bad", "type": "UPDATE", "data": {"workoutId": 999999, "updates": {"name": "x"}}},
     ]
     batch = submit(operations, chunkSize=4, parallel=False, validateBeforeExecute=False)
-    assert run_next_chunk(batch_id=batch.pk, attempts={}) == "ran"  # level 0: c0, c1, bad
+    assert run_next_chunk(batch_id=batch.pk) == "ran"  # level 0: c0, c1, bad
     batch = batch_cancel(batch_id=batch.pk, user=trainer)
     assert (batch.succeeded, batch.failed, batch.cancelled) == (2, 1, 1)
     batch_undo(batch_id=batch.pk, user=trainer)
