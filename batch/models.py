@@ -215,6 +215,9 @@ class BatchItem(models.Model):
         ordering = ["batch", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "op_id"], name="item_batch_op_unique"),
+            # A position in the request is unique. The index serves results pages and the admin, which
+            # list a batch's items in request order (a total order, so the admin adds no tiebreak).
+            models.UniqueConstraint(fields=["batch", "seq"], name="item_batch_seq_unique"),
         ]
         indexes = [
             models.Index(fields=["batch", "status"], name="item_batch_status_idx"),

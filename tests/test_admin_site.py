@@ -87,10 +87,13 @@ def test_audit_events_are_read_only(staff_client, club):
     assert b'name="_save"' not in page.content
 
 
-def test_batch_change_page_lists_items_with_error_code(staff_client, club):
-    page = staff_client.get(_url(Batch, "change", Batch.objects.get().pk))
-    assert b"op-1" in page.content
-    assert b"VERSION_CONFLICT" in page.content
+def test_batch_change_page_links_to_its_items_which_list_their_error_code(staff_client, club):
+    batch = Batch.objects.get()
+    page = staff_client.get(_url(Batch, "change", batch.pk)).content.decode()
+    items_url = f"{_url(BatchItem, 'changelist')}?batch={batch.pk}"
+    assert f'href="{items_url}">All 1 items</a>' in page and "op-1" not in page
+    items = staff_client.get(items_url).content.decode()
+    assert "op-1" in items and "VERSION_CONFLICT" in items
 
 
 def test_trainer_is_redirected_away_from_admin(trainer_client, club):
