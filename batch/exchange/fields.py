@@ -39,6 +39,8 @@ class ExchangeModel(BaseModel):
         validate_by_name=False,
         serialize_by_alias=True,
         hide_input_in_errors=True,
+        # Schema titles name fields as the exchange format does (workoutId, not "Workout Id").
+        field_title_generator=lambda name, info: info.alias or to_camel(name),
     )
 
     def exchange(self) -> dict[str, Any]:
