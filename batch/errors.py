@@ -82,3 +82,15 @@ class InvalidRequest(Exception):
     def __init__(self, problems: list[RequestProblem]):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems[:5]) + (" …" if len(problems) > 5 else ""))
+
+
+class IdempotencyConflict(Exception):
+    """An idempotency key was reused with a different payload; `batch` is the first one's batch."""
+
+    def __init__(self, *, batch: Any, request_id: str) -> None:
+        self.batch = batch
+        self.request_id = request_id
+        super().__init__(
+            f"requestId {request_id!r} was already used for batch {batch.pk} with a different request; "
+            "use a new key for a different request"
+        )

@@ -70,7 +70,10 @@ class Batch(models.Model):
     description = models.CharField(max_length=300, blank=True)
     source = models.CharField(max_length=40, blank=True, help_text="web, import, admin, command, undo…")
     request_id = models.CharField(
-        max_length=100, blank=True, help_text="Idempotency key (metadata.requestId)"
+        max_length=100, blank=True, help_text="Idempotency key (metadata.requestId or Idempotency-Key)"
+    )
+    payload_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the submitted request; a reused key must match it"
     )
     options = models.JSONField(default=dict)
     metadata = models.JSONField(default=dict, blank=True)

@@ -657,8 +657,16 @@ def on_finished(batch: Batch) -> None:
     rollbackOnError that ends with a failed item starts its rollback: it becomes ROLLING_BACK and an
     undo batch of its committed changes is enqueued on commit.
     """
+    from webhooks.services import webhook_batch_event
+
     if batch.kind == Batch.Kind.UNDO:
         if batch.undo_of_id:
             batch_undo_finished(batch)
-    elif batch.options.get("rollback_on_error") and batch.failed:
+            # The original's end (UNDONE, ROLLED_BACK) is the event; an undo batch has none of its own.
+            original = Batch.objects.select_related("team").filter(pk=batch.undo_of_id).first()
+            if original is not None and original.status in (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK):
+                webhook_batch_event(batch=original)
+        return
+    if batch.options.get("rollback_on_error") and batch.failed:
         batch_rollback_start(batch)
+    webhook_batch_event(batch=batch)  # none while ROLLING_BACK: the rollback's end sends batch.failed

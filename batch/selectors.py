@@ -167,6 +167,19 @@ class Progress:
         }
 
 
+def current_operation(*, batch: Batch) -> dict[str, str] | None:
+    """The next operation a runner will take (lowest pending position); one indexed query."""
+    if batch.is_final:
+        return None
+    row = (
+        BatchItem.objects.filter(batch_id=batch.pk, status=BatchItem.Status.PENDING)
+        .order_by("chunk__level", "chunk__seq", "seq")
+        .values("op_id", "type")
+        .first()
+    )
+    return {"id": row["op_id"], "type": row["type"]} if row else None
+
+
 def batch_progress(*, batch_id: int, team_ids: Any = None) -> Progress:
     """Return progress from the Batch row alone: one query, no joins."""
     qs = Batch.objects.only(*PROGRESS_FIELDS)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from batch.actions import check_may_act
-from batch.errors import ErrorCode, InvalidRequest, RequestProblem
+from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest, RequestProblem
 from batch.models import Batch
 from batch.quotas import QuotaExceeded, quota_check, quota_refusal_record
 from batch.runner import batch_finalize
@@ -18,10 +20,29 @@ from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
 
-def existing_for_request(*, user: Any, request_id: str) -> Batch | None:
+def payload_hash(raw: Any) -> str:
+    """Return the SHA-256 of a request's canonical JSON (key order and spacing do not matter)."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def existing_for_request(*, user: Any, request_id: str, raw: Any = None) -> Batch | None:
+    """Return the user's batch for this idempotency key, or None.
+
+    Raises IdempotencyConflict when `raw` is given and differs from the payload the key was first used
+    with (Stripe's rule: a key names one request).
+    """
     if not request_id:
         return None
-    return Batch.objects.filter(created_by=user, request_id=request_id).first()
+    batch = Batch.objects.filter(created_by=user, request_id=request_id).first()
+    if (
+        batch is not None
+        and raw is not None
+        and batch.payload_hash
+        and batch.payload_hash != payload_hash(raw)
+    ):
+        raise IdempotencyConflict(batch=batch, request_id=request_id)
+    return batch
 
 
 def batch_submit(
@@ -36,13 +57,18 @@ def batch_submit(
     """Validate and store a batch with all its items, then enqueue its runners on commit.
 
     Raises InvalidRequest, or QuotaExceeded (audited) when a quota (batch/quotas.py) refuses it. A
-    repeated metadata.requestId from the same user returns the first batch, quotas or not. Call it
-    outside a transaction: a refusal's audit row must survive.
+    repeated metadata.requestId from the same user with the same payload returns the first batch
+    (with `replayed` set to True), quotas or not; with a different payload it raises
+    IdempotencyConflict naming the first batch. Call it outside a transaction: a refusal's audit row
+    must survive.
     The web form passes whether the user ticked "I have read the warnings": the warnings are those of
     this validation, so a client cannot skip the acknowledgement by claiming there were none.
     """
     request_id = raw.get("metadata", {}).get("requestId", "") if isinstance(raw, dict) else ""
-    if isinstance(request_id, str) and (existing := existing_for_request(user=user, request_id=request_id)):
+    if isinstance(request_id, str) and (
+        existing := existing_for_request(user=user, request_id=request_id, raw=raw)
+    ):
+        existing.replayed = True
         return existing
     try:
         return _submit(
@@ -92,15 +118,24 @@ def _submit(
             ]
         )
     try:
-        return create_batch(
-            user=user, team=team, request=request, source=source, channel=channel, estimate_=report.estimate
+        batch = create_batch(
+            user=user,
+            team=team,
+            request=request,
+            source=source,
+            channel=channel,
+            estimate_=report.estimate,
+            payload_hash_=payload_hash(raw),
         )
     except IntegrityError:
         # Another submit with the same requestId won the race.
-        existing = existing_for_request(user=user, request_id=request.request_id)
+        existing = existing_for_request(user=user, request_id=request.request_id, raw=raw)
         if existing is None:
             raise
+        existing.replayed = True
         return existing
+    batch.replayed = False
+    return batch
 
 
 def batch_cancel(*, batch_id: int, user: Any, channel: str = "web") -> Batch:

@@ -37,6 +37,7 @@ def create_batch(
     retry_of: Batch | None = None,
     resume_of: Batch | None = None,
     enqueue: bool = True,
+    payload_hash_: str = "",
 ) -> Batch:
     """Write the Batch, its chunks and items in one transaction (items inserted in slices).
 
@@ -57,6 +58,7 @@ def create_batch(
             description=request.metadata.get("description", "")[:300],
             source=request.metadata.get("source", source)[:40],
             request_id=request.request_id,
+            payload_hash=payload_hash_,
             options=options,
             metadata=request.metadata,
             estimate=estimate_ if estimate_ is not None else estimate(request),

@@ -133,6 +133,23 @@ def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[Request
     return problems
 
 
+def check_callback(*, team: Any, metadata: dict[str, Any]) -> list[RequestProblem]:
+    """metadata.callbackUrl must be one of the team's registered webhook endpoints."""
+    from webhooks.selectors import callback_registered
+
+    url = metadata.get("callbackUrl")
+    if url and not callback_registered(team=team, url=url):
+        return [
+            RequestProblem(
+                f"callbackUrl {url!r} is not a registered webhook endpoint of team {team.slug}; "
+                "register it first (POST /api/v1/webhooks)",
+                code="CALLBACK_NOT_REGISTERED",
+                field="metadata.callbackUrl",
+            )
+        ]
+    return []
+
+
 @dataclass
 class DraftItem:
     """An operation as executors see it in the dry run (a BatchItem without a row: cheaper to build)."""
@@ -173,6 +190,10 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     if problems:
         return report
     report.problems.extend(check_access(user=user, team=team, request=request))
+    report.problems.extend(check_callback(team=team, metadata=request.metadata))
+    for op in request.operations:
+        for path, message in executor_for(op.type).validate_data(op.data):
+            report.problems.append(RequestProblem(message, operation_id=op.id, field=path))
     if report.problems:
         return report
     for group in slices(request):

@@ -39,7 +39,7 @@ from batch.actions import (
     may_act,
     window_refusal,
 )
-from batch.errors import ErrorCode, InvalidRequest
+from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
 from batch.forms import OPERATION_FORMS, OperationForm, OptionsForm, ResultsTabForm
 from batch.models import Batch, BatchItem, OperationType
 from batch.quotas import QuotaExceeded
@@ -196,6 +196,13 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                     status = FORM_ERROR_STATUS
                 except QuotaExceeded as exc:
                     form.add_error(None, exc.message)
+                    status = FORM_ERROR_STATUS
+                except IdempotencyConflict as exc:
+                    form.add_error(
+                        None,
+                        f"This form was already run as batch {exc.batch.pk} with different choices; "
+                        "open that batch, or reload the form to run a new one.",
+                    )
                     status = FORM_ERROR_STATUS
                 else:
                     if form_class.needs_selection:

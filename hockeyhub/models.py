@@ -21,6 +21,10 @@ class AuditEvent(models.Model):
         LOGIN_LOCKED_OUT = "auth.locked_out", "Login locked out after failed attempts"
         CLINICAL_NOTES_READ = "medical.notes_read", "Clinical notes read"
         RESTRICTION_CHANGED = "medical.restriction_changed", "Restriction changed"
+        API_TOKEN_CREATED = "api.token_created", "API token created"
+        API_TOKEN_REVOKED = "api.token_revoked", "API token revoked"
+        WEBHOOK_CREATED = "webhook.created", "Webhook endpoint created"
+        WEBHOOK_DELETED = "webhook.deleted", "Webhook endpoint deleted"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -93,10 +93,13 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "ninja",
     "hockeyhub",
     "workouts",
     "medical",
     "batch",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Under /api/: any non-JSON error (unknown URL, 405, crash) becomes problem+json.
+    "api.problems.ApiProblemMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -148,8 +153,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_QUEUE_NAME = env_str("RQ_QUEUE_NAME", "batch")
+# Webhook deliveries have their own queue so a long batch never delays them; batch_worker serves both.
+WEBHOOK_QUEUE_NAME = env_str("WEBHOOK_QUEUE_NAME", f"{RQ_QUEUE_NAME}-webhooks")
 RQ_QUEUES = {
     RQ_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("RQ_JOB_TIMEOUT", 3600, minimum=60)},
+    WEBHOOK_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
 }
 RQ_SHOW_ADMIN_LINK = True
 
@@ -273,3 +281,11 @@ BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 30, minimum=1)
 BATCH_CHUNK_MAX_CRASHES = env_int("BATCH_CHUNK_MAX_CRASHES", 3, minimum=1)
 # A runner works this long, then hands its worker to whatever waits in the queue (fair scheduling).
 BATCH_TIME_SLICE_MS = env_int("BATCH_TIME_SLICE_MS", 1000, minimum=50)
+
+# JSON API and webhooks (see docs/api.md).
+API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 200, minimum=1)
+# Hosts that webhooks may reach even when they resolve to private or loopback addresses (SSRF guard).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)

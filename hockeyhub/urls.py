@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.api import api
 from hockeyhub import views
 
 urlpatterns = [
@@ -21,6 +22,9 @@ urlpatterns = [
     path("workouts/", include("workouts.urls")),
     path("batches/", include("batch.urls")),
     path("medical/", include("medical.urls")),
+    path("api/v1/", api.urls),
+    path("settings/api-tokens/", include("api.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
 ]
 
 handler500 = "hockeyhub.views.server_error"

@@ -8,6 +8,7 @@ from django.db import transaction
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.models import MedicalRestriction
+from workouts.models import Team
 from workouts.selectors import User, is_medical_reader
 
 
@@ -30,3 +31,29 @@ def clinical_notes_read(*, user: User, restriction: MedicalRestriction, channel:
             details={"playerId": restriction.player_id},
         )
     return restriction.clinical_notes
+
+
+def clinical_notes_read_many(
+    *, user: User, team: Team, restriction_ids: list[int], channel: str, purpose: str
+) -> None:
+    """Audit a read of several restrictions' clinical notes (one row each); PermissionDenied for non-medics.
+
+    Call before the notes leave the server, inside the request's transaction.
+    """
+    if not is_medical_reader(user=user, team=team):
+        raise PermissionDenied("Only medical staff may read clinical notes.")
+    rows = MedicalRestriction.objects.filter(pk__in=restriction_ids, player__team=team).values_list(
+        "pk", "player_id"
+    )
+    with transaction.atomic():
+        for pk, player_id in rows:
+            audit_record(
+                actor=user,
+                action=AuditEvent.Action.CLINICAL_NOTES_READ,
+                object_type=MedicalRestriction._meta.label_lower,
+                object_id=pk,
+                team=team,
+                channel=channel,
+                purpose=purpose,
+                details={"playerId": player_id},
+            )

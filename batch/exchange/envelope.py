@@ -94,6 +94,10 @@ class RequestMetadata(ExchangeModel):
     tags: list[Text(TAG_MAX_LENGTH)] = Field(default=None, max_length=MAX_TAGS)
     user_id: UserRef = None
     timestamp: DateTimeText = Field(default=None, description="When the caller built the request.")
+    callback_url: Text(500) = Field(
+        default=None,
+        description="One of the team's registered webhook endpoints: it gets this batch's end event.",
+    )
 
 
 class OperationBase(ExchangeModel):

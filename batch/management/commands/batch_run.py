@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from batch.errors import InvalidRequest
+from batch.errors import IdempotencyConflict, InvalidRequest
 from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
@@ -67,6 +67,15 @@ class Command(BaseCommand):
             else:
                 self.stderr.write(f"Refused by a quota ({exc.quota}): {exc.message}")
             sys.exit(EXIT_QUOTA)
+        except IdempotencyConflict as exc:
+            if opts["json"]:
+                problem = {"code": "IDEMPOTENCY_CONFLICT", "message": str(exc), "batchId": exc.batch.pk}
+                self.stdout.write(json.dumps({"valid": False, "problems": [problem]}, indent=2))
+            else:
+                self.stderr.write(str(exc))
+            sys.exit(EXIT_INVALID)
+        if getattr(batch, "replayed", False) and not opts["json"]:
+            self.stdout.write(f"requestId already used with the same request: this is batch {batch.pk}.")
         if not opts["json"]:
             self.stdout.write(
                 f"Batch {batch.pk} submitted: {batch.total_items} operations in "

@@ -22,9 +22,12 @@ class Command(BaseCommand):
             for entry in batch_recover():
                 self.stdout.write(f"recover: batch {entry.batch_id}: {entry.action}")
         # rqworker closes the DB connections before forking work horses.
+        # Webhook deliveries share the worker; the scheduler moves their delayed retries onto the queue.
         call_command(
             "rqworker",
             settings.RQ_QUEUE_NAME,
+            settings.WEBHOOK_QUEUE_NAME,
+            with_scheduler=True,
             burst=opts["burst"],
             worker_class="batch.worker.BatchWorker",
             name=opts.get("name"),

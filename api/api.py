@@ -1,0 +1,45 @@
+"""The NinjaAPI instance: /api/v1/, its auth, its problem+json errors and its OpenAPI 3.1 document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI, Swagger
+
+from api.auth import BearerAuth, SessionAuth
+from api.problems import CONTENT_TYPE, install_handlers
+from api.routers import batches, catalog, meta, webhooks
+
+
+class HockeyHubAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Error answers are documented as application/problem+json, as they are sent."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status).startswith(("4", "5")) and "application/json" in content:
+                        response["content"] = {CONTENT_TYPE: content["application/json"]}
+        return schema
+
+
+api = HockeyHubAPI(
+    title="HockeyHub Batch API",
+    version="1",
+    description=(
+        "Batches of workout operations for a club's other systems. Authenticate with a personal API "
+        "token (`Authorization: Bearer hh_…`, created on the API tokens page) or a browser session "
+        "(writes need the X-CSRFToken header). Errors are RFC 9457 problem details. See docs/api.md."
+    ),
+    urls_namespace="api-v1",
+    auth=[BearerAuth(), SessionAuth()],
+    docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_handlers(api)
+api.add_router("/batches", batches.router)
+api.add_router("", catalog.router)
+api.add_router("", webhooks.router)
+api.add_router("", meta.router)

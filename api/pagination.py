@@ -1,0 +1,80 @@
+"""Cursor pagination: an opaque cursor names the last row seen; pages never skip or repeat rows
+when new batches arrive (keyset on a unique, ordered key)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+
+DEFAULT_LIMIT = 50
+
+
+def bad_cursor() -> Exception:
+    from api.problems import ApiProblem
+
+    return ApiProblem(400, "BAD_CURSOR", "The cursor is not one this API gave out; start again without it.")
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"k": value}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return data["k"]
+    except (ValueError, KeyError, TypeError):
+        raise bad_cursor() from None
+
+
+def keyset_page(
+    qs: QuerySet[Any],
+    *,
+    key: str,
+    descending: bool,
+    cursor: str | None,
+    limit: int,
+    present: Callable[[Sequence[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Return {data, hasMore, nextCursor} of rows after the cursor, ordered by a unique integer key."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise bad_cursor()
+        qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
+    rows = list(qs.order_by(f"-{key}" if descending else key)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "data": present(rows),
+        "hasMore": more,
+        "nextCursor": encode_cursor(getattr(rows[-1], key)) if more else None,
+    }
+
+
+def offset_page(
+    qs: QuerySet[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    present: Callable[[Sequence[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Cursor over an offset, for lists sorted by a user-chosen column (workouts, players, templates)."""
+    offset = decode_cursor(cursor) or 0
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise bad_cursor()
+    rows = list(qs[offset : offset + limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "data": present(rows),
+        "hasMore": more,
+        "nextCursor": encode_cursor(offset + limit) if more else None,
+    }

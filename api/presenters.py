@@ -1,0 +1,263 @@
+"""Model rows to API dicts (camelCase). Each presenter of a list costs a constant number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from batch.actions import Offers, batch_offers
+from batch.models import Batch, BatchItem
+from batch.request import options_to_exchange
+from batch.selectors import Progress, current_operation
+from medical.selectors import RestrictionSummary, player_medical_status
+from workouts.models import Player, Workout, WorkoutTemplate
+
+
+def batch_links(batch_id: int) -> dict[str, str]:
+    base = f"/api/v1/batches/{batch_id}"
+    return {
+        "self": base,
+        "results": f"{base}/results",
+        "export": f"{base}/export",
+        "web": reverse("batch:detail", args=[batch_id]),
+    }
+
+
+def progress_dict(batch: Batch, *, with_current: bool) -> dict[str, Any]:
+    progress = Progress(batch)
+    processed = batch.processed
+    remaining = progress.remaining
+    chunk_size = int((batch.options or {}).get("chunk_size", 10) or 10)
+    in_progress = (
+        min(remaining, chunk_size * max(batch.runner_slots, 1))
+        if batch.status in (Batch.Status.RUNNING, Batch.Status.CANCELLING, Batch.Status.ROLLING_BACK)
+        else 0
+    )
+    return {
+        "total": batch.total_items,
+        "completed": processed,
+        "successful": batch.succeeded,
+        "failed": batch.failed,
+        "skipped": batch.skipped,
+        "cancelled": batch.cancelled,
+        "conflicts": batch.conflicted,
+        "remaining": remaining,
+        "inProgress": in_progress,
+        "percentComplete": progress.percent,
+        "successRate": round(batch.succeeded / processed, 4) if processed else None,
+        "currentOperation": current_operation(batch=batch) if with_current else None,
+        "throughputPerSecond": progress.throughput,
+        "etaSeconds": progress.eta_seconds,
+        "chunks": {"done": batch.done_chunks, "total": batch.total_chunks},
+    }
+
+
+def batches_dicts(batches: Sequence[Batch]) -> list[dict[str, Any]]:
+    """A page of batches with what each offers (a constant number of queries)."""
+    offers = batch_offers(batches)
+    return [batch_dict(b, offers=offers[b.pk]) for b in batches]
+
+
+def batch_dict(batch: Batch, *, with_current: bool = False, offers: Offers | None = None) -> dict[str, Any]:
+    """Needs team and created_by selected."""
+    offers = offers or batch_offers([batch])[batch.pk]
+    return {
+        "id": batch.pk,
+        "team": batch.team.slug,
+        "kind": batch.kind,
+        "status": batch.status,
+        "description": batch.description,
+        "source": batch.source,
+        "requestId": batch.request_id or None,
+        "createdBy": batch.created_by.get_username(),
+        "createdAt": batch.created_at,
+        "queuedAt": batch.queued_at,
+        "startedAt": batch.started_at,
+        "finishedAt": batch.finished_at,
+        "undoDeadline": batch.undo_deadline,
+        "undoAvailable": offers.undo,
+        "offers": {
+            "undo": offers.undo,
+            "forceUndo": offers.force_undo,
+            "retry": offers.retry,
+            "resume": offers.resume,
+        },
+        "undoOf": batch.undo_of_id,
+        "retryOf": batch.retry_of_id,
+        "resumeOf": batch.resume_of_id,
+        "options": options_to_exchange(batch.options or {}),
+        "metadata": batch.metadata or {},
+        "estimate": batch.estimate or {},
+        "error": batch.error or None,
+        "progress": progress_dict(batch, with_current=with_current),
+        "links": batch_links(batch.pk),
+    }
+
+
+def _target_ids(item: BatchItem) -> tuple[str, int] | None:
+    result = item.result if isinstance(item.result, dict) else {}
+    if isinstance(result.get("templateId"), int):
+        return "template", result["templateId"]
+    for source in (result, item.data if isinstance(item.data, dict) else {}):
+        value = source.get("workoutId")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "workout", value
+        ids = source.get("workoutIds")
+        if isinstance(ids, list) and ids and isinstance(ids[0], int):
+            return "workout", ids[0]
+    return None
+
+
+def results_dicts(items: Sequence[BatchItem]) -> list[dict[str, Any]]:
+    """Items with their target {type, id, name, date}: two queries for the whole page."""
+    targets = {item.pk: _target_ids(item) for item in items}
+    workout_ids = {t[1] for t in targets.values() if t and t[0] == "workout"}
+    template_ids = {t[1] for t in targets.values() if t and t[0] == "template"}
+    workouts = {
+        w["id"]: w for w in Workout.objects.filter(pk__in=workout_ids).values("id", "name", "scheduled_start")
+    }
+    templates = {t["id"]: t for t in WorkoutTemplate.objects.filter(pk__in=template_ids).values("id", "name")}
+    out = []
+    for item in items:
+        target = None
+        found = targets[item.pk]
+        if found is not None:
+            kind, pk = found
+            row = (workouts if kind == "workout" else templates).get(pk)
+            start = row.get("scheduled_start") if row else None
+            target = {
+                "type": kind,
+                "id": pk,
+                "name": row["name"] if row else None,  # None: deleted since
+                "date": timezone.localtime(start).date() if start else None,
+            }
+        out.append(
+            {
+                "id": item.op_id,
+                "seq": item.seq,
+                "type": item.type,
+                "status": item.status,
+                "priority": item.priority,
+                "dependencies": list(item.dependencies or []),
+                "attempts": item.attempts,
+                "durationMs": item.duration_ms,
+                "finishedAt": item.finished_at,
+                "target": target,
+                "result": item.result if isinstance(item.result, dict) else None,
+                "error": item.error or None,
+                "warnings": list(item.warnings or []),
+                "metadata": getattr(item, "metadata", None) or None,
+            }
+        )
+    return out
+
+
+def workouts_dicts(rows: Sequence[Workout]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": w.pk,
+            "name": w.name,
+            "type": w.type,
+            "status": w.status,
+            "scheduledStart": w.scheduled_start,
+            "scheduledEnd": w.scheduled_end,
+            "facility": {"id": w.facility.pk, "name": w.facility.name} if w.facility_id else None,
+            "intensity": w.intensity,
+            "notes": w.notes,
+            "templateId": w.template_id,
+            "archived": w.archived_at is not None,
+            "version": w.version,
+        }
+        for w in rows
+    ]
+
+
+def players_dicts(rows: Sequence[Player]) -> list[dict[str, Any]]:
+    status = player_medical_status(list(rows))
+    return [
+        {
+            "id": p.pk,
+            "firstName": p.first_name,
+            "lastName": p.last_name,
+            "jerseyNumber": p.jersey_number,
+            "position": p.position,
+            "availability": p.availability,
+            "dailyLoadLimit": p.daily_load_limit,
+            "medicalStatus": status[p.pk],
+        }
+        for p in rows
+    ]
+
+
+def templates_dicts(rows: Sequence[WorkoutTemplate]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.pk,
+            "name": t.name,
+            "category": t.category,
+            "description": t.description,
+            "tags": list(t.tags or []),
+            "visibility": t.visibility,
+            "intensity": t.intensity,
+            "durationMinutes": t.duration_minutes,
+            "version": t.version,
+        }
+        for t in rows
+    ]
+
+
+def restriction_dict(r: RestrictionSummary, *, with_notes: bool) -> dict[str, Any]:
+    out = {
+        "id": r.id,
+        "playerId": r.player_id,
+        "playerName": r.player_name,
+        "jerseyNumber": r.jersey_number,
+        "title": r.title,
+        "severity": r.severity,
+        "status": r.status,
+        "bodyParts": list(r.body_parts),
+        "movementPatterns": list(r.movement_patterns),
+        "exerciseCategories": list(r.exercise_categories),
+        "maxExertion": r.max_exertion,
+        "noContact": r.no_contact,
+        "requiresSupervision": r.requires_supervision,
+        "effectiveDate": r.effective_date,
+        "expiryDate": r.expiry_date,
+        "inEffect": r.in_effect,
+    }
+    if with_notes:
+        out["clinicalNotes"] = r.clinical_notes
+    return out
+
+
+def webhook_dict(e: Any, *, secret: bool = False) -> dict[str, Any]:
+    out = {
+        "id": e.pk,
+        "team": e.team.slug,
+        "url": e.url,
+        "events": list(e.events),
+        "description": e.description,
+        "createdAt": e.created_at,
+    }
+    if secret:
+        out["secret"] = e.secret
+    return out
+
+
+def delivery_dict(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.pk,
+        "event": d.event,
+        "msgId": d.msg_id,
+        "batchId": d.batch_id,
+        "status": d.status,
+        "attempts": d.attempts,
+        "responseStatus": d.response_status,
+        "createdAt": d.created_at,
+        "deliveredAt": d.delivered_at,
+        "nextAttemptAt": d.next_attempt_at,
+        "log": list(d.log or []),
+    }

@@ -1,0 +1,255 @@
+"""/api/v1/batches: validate, submit, history, state, results, export, and the batch actions.
+
+Thin: parse, call one service or selector, present. Another team's batch is a 404, as on the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Header, Query, Router, Schema, Status
+from pydantic import Field
+
+from api.auth import principal
+from api.body import read_json, with_idempotency_key
+from api.exchange import REQUEST_BODY
+from api.pagination import DEFAULT_LIMIT, keyset_page
+from api.presenters import batch_dict, batches_dicts, results_dicts
+from api.problems import ApiProblem
+from api.schemas import BatchOut, BatchPage, Problem, ResultPage, ValidationOut
+from batch.export import definition_chunks, results_csv_chunks, results_json_chunks
+from batch.models import Batch, BatchItem, OperationType
+from batch.resume import batch_resume
+from batch.retry import batch_retry_failed
+from batch.selectors import batch_items
+from batch.services import batch_cancel, batch_submit
+from batch.undo import batch_undo
+from batch.validation import batch_validate
+
+router = Router(tags=["batches"])
+
+ERRORS = frozenset({400, 401, 403, 404, 422, 429})
+ACTION_ERRORS = frozenset({400, 401, 403, 404, 409, 429})
+BATCH_FIELDS = ("team", "created_by")
+
+
+def visible_batches(request: HttpRequest) -> QuerySet[Batch]:
+    return Batch.objects.filter(team__in=principal(request).teams()).select_related(*BATCH_FIELDS)
+
+
+def get_batch(request: HttpRequest, batch_id: int) -> Batch:
+    return get_object_or_404(visible_batches(request), pk=batch_id)
+
+
+@router.post(
+    "/validate",
+    response={200: ValidationOut, ERRORS: Problem},
+    openapi_extra=REQUEST_BODY,
+    summary="Dry run: validate a request without writing anything",
+)
+def validate(request: HttpRequest, team: str | None = None):
+    """Everything the engine checks before running (per operation: errors, warnings, conflicts with
+    what the strategy would do, medical verdicts) and an estimate. Always 200 with `valid`; a request
+    the caller may not submit for this team answers 403."""
+    who = principal(request)
+    target_team = who.team(team)
+    report = batch_validate(user=who.user, team=target_team, raw=read_json(request))
+    body = report.as_dict()
+    if any(p["code"] == "PERMISSION_DENIED" for p in body["problems"]):
+        from api.problems import invalid_request
+
+        return invalid_request(request, report.problems)
+    return body
+
+
+@router.post(
+    "",
+    response={202: BatchOut, ERRORS | {409}: Problem},
+    openapi_extra=REQUEST_BODY,
+    summary="Submit a batch (202 Accepted; poll it, or get a webhook when it ends)",
+)
+def submit(
+    request: HttpRequest,
+    response: HttpResponse,
+    team: str | None = None,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=100),
+):
+    """Validates, stores and queues the batch. The same Idempotency-Key (or metadata.requestId) with the
+    same body answers the same batch (`Idempotent-Replayed: true`); with a different body, 409."""
+    who = principal(request)
+    target_team = who.team(team)
+    raw = with_idempotency_key(read_json(request), idempotency_key)
+    batch = batch_submit(user=who.user, team=target_team, raw=raw, source="api", channel="api")
+    response["Location"] = f"/api/v1/batches/{batch.pk}"
+    if getattr(batch, "replayed", False):
+        response["Idempotent-Replayed"] = "true"
+    batch = Batch.objects.select_related(*BATCH_FIELDS).get(pk=batch.pk)
+    return Status(202, batch_dict(batch, with_current=True))
+
+
+class HistoryFilters(Schema):
+    status: Batch.Status | None = None
+    kind: Batch.Kind | None = None
+    type: OperationType | None = Field(None, description="Batches with at least one operation of this type")
+    createdBy: str | None = Field(None, max_length=150, description="Username, or `me`")
+    createdFrom: dt.date | None = Field(None, description="Created on or after this day (local)")
+    createdTo: dt.date | None = Field(None, description="Created on or before this day (local)")
+    team: str | None = Field(None, max_length=60)
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
+
+
+@router.get("", response={200: BatchPage, ERRORS: Problem}, summary="Batch history, newest first")
+def history(request: HttpRequest, filters: Query[HistoryFilters]):
+    who = principal(request)
+    qs = visible_batches(request)
+    if filters.team:
+        qs = qs.filter(team=who.team(filters.team))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.type:
+        qs = qs.filter(Exists(BatchItem.objects.filter(batch=OuterRef("pk"), type=filters.type)))
+    if filters.createdBy:
+        qs = (
+            qs.filter(created_by=who.user)
+            if filters.createdBy == "me"
+            else qs.filter(created_by__username=filters.createdBy)
+        )
+    if filters.createdFrom:
+        qs = qs.filter(created_at__date__gte=filters.createdFrom)
+    if filters.createdTo:
+        qs = qs.filter(created_at__date__lte=filters.createdTo)
+    return keyset_page(
+        qs,
+        key="id",
+        descending=True,
+        cursor=filters.cursor,
+        limit=filters.limit,
+        present=batches_dicts,
+    )
+
+
+@router.get("/{int:batch_id}", response={200: BatchOut, ERRORS: Problem}, summary="State and progress")
+def detail(request: HttpRequest, batch_id: int):
+    """Progress with the guide's fields (percentComplete, completed, inProgress, failed, successRate,
+    currentOperation), throughput and ETA. Poll it; it costs two small queries."""
+    return batch_dict(get_batch(request, batch_id), with_current=True)
+
+
+class ResultFilters(Schema):
+    status: BatchItem.Status | None = None
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
+
+
+@router.get(
+    "/{int:batch_id}/results",
+    response={200: ResultPage, ERRORS: Problem},
+    summary="Per-operation results, in request order",
+)
+def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
+    """Each with its target {type, id, name, date}, result, error (code, message, suggestedAction) and
+    the operation's metadata."""
+    batch = get_batch(request, batch_id)
+    qs = batch_items(batch=batch, status=filters.status).defer(None)
+    return keyset_page(
+        qs, key="seq", descending=False, cursor=filters.cursor, limit=filters.limit, present=results_dicts
+    )
+
+
+@router.get(
+    "/{int:batch_id}/export",
+    response={200: dict, ERRORS: Problem},
+    summary="The batch's definition (exchange format) or its results as CSV/JSON",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "definition: an exchange-format request; results: CSV or JSON",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    },
+)
+def export(
+    request: HttpRequest,
+    batch_id: int,
+    what: Literal["definition", "results"] = "definition",
+    failedOnly: bool = False,  # noqa: N803
+    format: Literal["json", "csv"] = "json",  # noqa: A002
+):
+    """`what=definition` is valid input for POST /batches; with `failedOnly=true` it holds what a retry
+    would run, refs to operations that succeeded replaced by their results. `what=results` streams the
+    results as JSON or CSV."""
+    batch = get_batch(request, batch_id)
+    if what == "definition":
+        if format != "json":
+            raise ApiProblem(400, "BAD_REQUEST", "A definition is exported as JSON only.")
+        response = StreamingHttpResponse(
+            definition_chunks(batch, failed_only=failedOnly), content_type="application/json"
+        )
+        name = f"batch-{batch.pk}{'-failed' if failedOnly else ''}.json"
+    elif format == "csv":
+        response = StreamingHttpResponse(results_csv_chunks(batch), content_type="text/csv")
+        name = f"batch-{batch.pk}-results.csv"
+    else:
+        response = StreamingHttpResponse(results_json_chunks(batch), content_type="application/json")
+        name = f"batch-{batch.pk}-results.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@router.post(
+    "/{int:batch_id}/cancel",
+    response={202: BatchOut, ACTION_ERRORS: Problem},
+    summary="Cancel: no new chunk starts; what has not run ends CANCELLED",
+)
+def cancel(request: HttpRequest, batch_id: int):
+    who = principal(request)
+    batch = get_batch(request, batch_id)
+    batch_cancel(batch_id=batch.pk, user=who.user, channel="api")
+    return Status(202, batch_dict(get_batch(request, batch_id), with_current=True))
+
+
+@router.post(
+    "/{int:batch_id}/undo",
+    response={202: BatchOut, ACTION_ERRORS: Problem},
+    summary="Undo within the undo window (owner or staff); answers the undo batch",
+)
+def undo(request: HttpRequest, batch_id: int, force: bool = False):
+    who = principal(request)
+    batch = get_batch(request, batch_id)
+    undo_batch = batch_undo(batch_id=batch.pk, user=who.user, force=force, channel="api")
+    return Status(202, batch_dict(get_batch(request, undo_batch.pk), with_current=True))
+
+
+@router.post(
+    "/{int:batch_id}/retry",
+    response={202: BatchOut, ACTION_ERRORS: Problem},
+    summary="Retry the failed operations as a new batch (owner or staff)",
+)
+def retry(request: HttpRequest, batch_id: int):
+    who = principal(request)
+    batch = get_batch(request, batch_id)
+    retry_batch = batch_retry_failed(batch_id=batch.pk, user=who.user, channel="api")
+    return Status(202, batch_dict(get_batch(request, retry_batch.pk), with_current=True))
+
+
+@router.post(
+    "/{int:batch_id}/resume",
+    response={202: BatchOut, ACTION_ERRORS: Problem},
+    summary="Resume what a cancelled or stopped batch never ran, as a new batch (owner or staff)",
+)
+def resume(request: HttpRequest, batch_id: int):
+    who = principal(request)
+    batch = get_batch(request, batch_id)
+    resumed = batch_resume(batch_id=batch.pk, user=who.user, channel="api")
+    return Status(202, batch_dict(get_batch(request, resumed.pk), with_current=True))

@@ -1,0 +1,139 @@
+"""A batch back out: its definition as an exchange-format request, and its results as CSV or JSON.
+
+Everything streams (2,000 rows per fetch), so a 100,000-operation batch never sits in memory.
+"Failed only" is valid input again: it holds what "retry failed" would run, with `$ref`s to operations
+that succeeded replaced by their results (the same rule as batch_retry_failed).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from batch.actions import FAILED_HERE, follow_up_operations
+from batch.models import Batch, BatchItem, OperationType
+from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
+from batch.selectors import batch_items
+
+NOT_EXPORTED = {"requestId", "userId", "timestamp"}
+RESULT_COLUMNS = ["id", "type", "status", "error_code", "message", "suggested_action", "result"]
+
+
+def _operations(batch: Batch, *, failed_only: bool) -> Iterator[dict[str, Any]]:
+    if failed_only:
+        operations, _ = follow_up_operations(batch, FAILED_HERE)
+        for op in operations:
+            yield operation_to_exchange(
+                op_id=op.id,
+                op_type=op.type,
+                data=op.data,
+                priority=op.priority,
+                dependencies=op.dependencies,
+                conflict_resolution=op.conflict_resolution or "",
+                metadata=op.metadata,
+                retry_count=op.retry_count,
+            )
+        return
+    rows = (
+        BatchItem.objects.filter(batch=batch)
+        .exclude(type=OperationType.REVERT)
+        .order_by("seq")
+        .values_list(
+            "op_id",
+            "type",
+            "data",
+            "priority",
+            "dependencies",
+            "conflict_resolution",
+            "metadata",
+            "retry_count",
+        )
+    )
+    for op_id, op_type, data, priority, deps, strategy, metadata, retry_count in rows.iterator(
+        chunk_size=2000
+    ):
+        yield operation_to_exchange(
+            op_id=op_id,
+            op_type=op_type,
+            data=data,
+            priority=priority,
+            dependencies=deps,
+            conflict_resolution=strategy,
+            metadata=metadata,
+            retry_count=retry_count,
+        )
+
+
+def definition_metadata(batch: Batch, *, failed_only: bool) -> dict[str, Any]:
+    """The batch's metadata minus who sent it and when, and its idempotency key (a re-run is a new
+    request, sent by its own caller)."""
+    metadata = {
+        k: v for k, v in (batch.metadata or {}).items() if k in METADATA_KEYS and k not in NOT_EXPORTED
+    }
+    if failed_only:
+        metadata["description"] = f"Failed operations of batch {batch.pk}"[:300]
+    return metadata
+
+
+def definition_chunks(batch: Batch, *, failed_only: bool = False) -> Iterator[str]:
+    """Yield the exchange-format JSON of the batch in pieces (batch_run and the import page read it)."""
+    yield '{"operations": ['
+    for index, entry in enumerate(_operations(batch, failed_only=failed_only)):
+        yield ("," if index else "") + "\n  " + json.dumps(entry)
+    yield (
+        "\n], "
+        + f'"options": {json.dumps(options_to_exchange(batch.options))}, '
+        + f'"metadata": {json.dumps(definition_metadata(batch, failed_only=failed_only))}}}\n'
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def results_csv_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(RESULT_COLUMNS)
+    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "error", "result")
+    for item in items.iterator(2000):
+        error = item.error or {}
+        yield writer.writerow(
+            [
+                item.op_id,
+                item.type,
+                item.status,
+                error.get("code", ""),
+                error.get("message", ""),
+                error.get("suggestedAction", ""),
+                json.dumps(item.result) if item.result is not None else "",
+            ]
+        )
+
+
+def results_json_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
+    """{id, status, summary, results[]} — the shape batch_run --json prints."""
+    head = {
+        "id": batch.pk,
+        "status": batch.status,
+        "summary": {
+            "total": batch.total_items,
+            "successful": batch.succeeded,
+            "failed": batch.failed,
+            "skipped": batch.skipped,
+            "cancelled": batch.cancelled,
+            "conflicts": batch.conflicted,
+        },
+    }
+    yield json.dumps(head)[:-1] + ', "results": ['
+    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "error", "result")
+    for index, item in enumerate(items.iterator(2000)):
+        entry: dict[str, Any] = {"id": item.op_id, "type": item.type, "status": item.status}
+        if item.error:
+            entry["error"] = item.error
+        if item.result is not None:
+            entry["result"] = item.result
+        yield ("," if index else "") + "\n  " + json.dumps(entry, default=str)
+    yield "\n]}\n"

@@ -1,0 +1,318 @@
+"""Writes for webhooks: endpoints, events on batch ends, signed deliveries with retries, redelivery."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import json
+import logging
+import secrets
+import socket
+import ssl
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from hockeyhub.audit import audit_record
+from hockeyhub.models import AuditEvent
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.ssrf import Target, UnsafeTarget, check_url
+from workouts.models import Membership, Team
+from workouts.selectors import role_in_team
+
+log = logging.getLogger("batch")
+
+MANAGE_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.STAFF}
+RESPONSE_EXCERPT = 300
+
+
+class WebhookRefused(Exception):
+    """An endpoint cannot be created as asked; `field` and `message` say why."""
+
+    def __init__(self, message: str, *, field: str = "url") -> None:
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def check_may_manage(*, user: Any, team: Team) -> None:
+    if role_in_team(user=user, team=team) not in MANAGE_ROLES:
+        raise PermissionDenied(f"You do not work in team {team.slug}.")
+
+
+def webhook_endpoint_create(
+    *, user: Any, team: Team, url: str, events: list[str], description: str = "", channel: str = "web"
+) -> WebhookEndpoint:
+    """Register an endpoint for the team's batch events; the returned object carries the secret.
+
+    Raises WebhookRefused (bad or internal URL, unknown event, URL already registered) and
+    PermissionDenied.
+    """
+    check_may_manage(user=user, team=team)
+    url = (url or "").strip()
+    if not url or len(url) > 500:
+        raise WebhookRefused("a URL of at most 500 characters is required")
+    try:
+        check_url(url)
+    except UnsafeTarget as exc:
+        raise WebhookRefused(exc.message) from None
+    unknown = [e for e in events if e not in Event.values]
+    if unknown or not events:
+        raise WebhookRefused(f"events must be a non-empty list of: {', '.join(Event.values)}", field="events")
+    with transaction.atomic(durable=True):
+        if WebhookEndpoint.objects.filter(team=team, url=url).exists():
+            raise WebhookRefused("this URL is already registered for the team")
+        endpoint = WebhookEndpoint.objects.create(
+            team=team,
+            url=url,
+            events=sorted(set(events)),
+            description=(description or "")[:200],
+            secret=new_secret(),
+            created_by=user,
+        )
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.WEBHOOK_CREATED,
+            obj=endpoint,
+            team=team,
+            channel=channel,
+            details={"url": url, "events": endpoint.events},
+        )
+    return endpoint
+
+
+def webhook_endpoint_delete(*, user: Any, endpoint: WebhookEndpoint, channel: str = "web") -> None:
+    check_may_manage(user=user, team=endpoint.team)
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.WEBHOOK_DELETED,
+            obj=endpoint,
+            team=endpoint.team,
+            channel=channel,
+            details={"url": endpoint.url},
+        )
+        endpoint.delete()
+
+
+# --- events ----------------------------------------------------------------------------------------
+
+STATUS_EVENTS = {
+    "COMPLETED": Event.BATCH_COMPLETED,
+    "COMPLETED_WITH_ERRORS": Event.BATCH_COMPLETED,
+    "FAILED": Event.BATCH_FAILED,
+    "ROLLED_BACK": Event.BATCH_FAILED,
+    "CANCELLED": Event.BATCH_CANCELLED,
+    "UNDONE": Event.BATCH_UNDONE,
+}
+
+
+def event_payload(batch: Any, event: str) -> dict[str, Any]:
+    """The Standard Webhooks body: {type, timestamp, data} with the batch's summary."""
+    return {
+        "type": event,
+        "timestamp": timezone.now().isoformat(),
+        "data": {
+            "id": batch.pk,
+            "team": batch.team.slug,
+            "status": batch.status,
+            "kind": batch.kind,
+            "description": batch.description,
+            "requestId": batch.request_id or None,
+            "summary": {
+                "total": batch.total_items,
+                "successful": batch.succeeded,
+                "failed": batch.failed,
+                "skipped": batch.skipped,
+                "cancelled": batch.cancelled,
+                "conflicts": batch.conflicted,
+            },
+            "finishedAt": batch.finished_at.isoformat() if batch.finished_at else None,
+            "undoDeadline": batch.undo_deadline.isoformat() if batch.undo_deadline else None,
+            "undoOf": batch.undo_of_id,
+            "retryOf": batch.retry_of_id,
+        },
+    }
+
+
+def webhook_batch_event(*, batch: Any) -> list[int]:
+    """Queue the event for a batch's final status to every endpoint that wants it.
+
+    Call inside the transaction that set the status: deliveries are rows written with it, and jobs go
+    to RQ on commit. Endpoints subscribed to the event get it; the endpoint named by the batch's
+    metadata.callbackUrl gets it whatever it subscribed to.
+    """
+    event = STATUS_EVENTS.get(batch.status)
+    if event is None:
+        return []
+    callback = (batch.metadata or {}).get("callbackUrl")
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(team_id=batch.team_id).only("id", "url", "events")
+        if event in e.events or (callback and e.url == callback)
+    ]
+    if not endpoints:
+        return []
+    payload = event_payload(batch, event)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                endpoint=e, batch=batch, event=event, msg_id=f"msg_{uuid.uuid4().hex}", payload=payload
+            )
+            for e in endpoints
+        ]
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in ids])
+    return ids
+
+
+def enqueue_delivery(*, delivery_id: int, delay: float = 0) -> None:
+    from webhooks.tasks import deliver_job, queue
+
+    if delay > 0:
+        queue().enqueue_in(dt.timedelta(seconds=delay), deliver_job, delivery_id, result_ttl=600)
+    else:
+        queue().enqueue(deliver_job, delivery_id, result_ttl=600)
+
+
+# --- delivery --------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: base × 4^(n-1) (5 s … ~6 h by default)."""
+    return settings.WEBHOOK_RETRY_BASE_SECONDS * 4 ** (attempts - 1)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def send_signed(*, url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str]:
+    """POST a signed body to the URL (no redirects followed); return (HTTP status or None, error)."""
+    try:
+        target = check_url(url)
+    except UnsafeTarget as exc:
+        return None, f"refused: {exc.message}"
+    now = dt.datetime.now(tz=dt.UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "HockeyHub-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+    }
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    conn = cls(target, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    try:
+        conn.request("POST", target.path, body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        excerpt = response.read(RESPONSE_EXCERPT).decode(errors="replace")
+        return response.status, "" if 200 <= response.status < 300 else excerpt
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:RESPONSE_EXCERPT]
+    finally:
+        conn.close()
+
+
+def webhook_deliver(*, delivery_id: int) -> str:
+    """Try one delivery once; on failure schedule the next try (exponential backoff) within 24 hours.
+
+    The HTTP call happens outside any transaction; the outcome is written after it.
+    """
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return "nothing to do"
+    body = json.dumps(delivery.payload, separators=(",", ":"))
+    started = time.monotonic()
+    status, error = send_signed(
+        url=delivery.endpoint.url, secret=delivery.endpoint.secret, msg_id=delivery.msg_id, body=body
+    )
+    now = timezone.now()
+    entry = {
+        "at": now.isoformat(),
+        "status": status,
+        "error": error,
+        "ms": round(1000 * (time.monotonic() - started)),
+    }
+    delivery.attempts += 1
+    delivery.log = [*delivery.log, entry][-50:]
+    delivery.response_status = status
+    if status is not None and 200 <= status < 300:
+        delivery.status = WebhookDelivery.Status.SUCCEEDED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+        outcome = "delivered"
+    else:
+        _count_failure(delivery.event)
+        delay = retry_delay(delivery.attempts)
+        deadline = delivery.created_at + dt.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
+        if now + dt.timedelta(seconds=delay) > deadline or error.startswith("refused:"):
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+            outcome = "gave up"
+        else:
+            delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+            outcome = f"retry in {delay:g}s"
+    delivery.save(
+        update_fields=["attempts", "log", "response_status", "status", "delivered_at", "next_attempt_at"]
+    )
+    if delivery.next_attempt_at is not None:
+        enqueue_delivery(delivery_id=delivery.pk, delay=(delivery.next_attempt_at - now).total_seconds())
+    log.info("webhook %s %s to %s: %s", delivery.msg_id, delivery.event, delivery.endpoint.url, outcome)
+    return outcome
+
+
+def _count_failure(event: str) -> None:
+    """Count a failed attempt in the metrics, where the metrics module provides the counter."""
+    try:
+        from hockeyhub import metrics  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    counter = getattr(metrics, "WEBHOOK_FAILURES", None) or getattr(metrics, "webhook_failures", None)
+    if counter is not None:
+        try:
+            counter.labels(event=event).inc()
+        except (ValueError, AttributeError):
+            counter.inc()
+
+
+def webhook_redeliver(*, delivery: WebhookDelivery, user: Any) -> WebhookDelivery:
+    """Send an event again as a new delivery with a new webhook-id (the old one keeps its log)."""
+    check_may_manage(user=user, team=delivery.endpoint.team)
+    with transaction.atomic(durable=True):
+        again = WebhookDelivery.objects.create(
+            endpoint=delivery.endpoint,
+            batch_id=delivery.batch_id,
+            event=delivery.event,
+            msg_id=f"msg_{uuid.uuid4().hex}",
+            payload={**delivery.payload, "timestamp": timezone.now().isoformat()},
+        )
+        transaction.on_commit(lambda: enqueue_delivery(delivery_id=again.pk))
+    return again

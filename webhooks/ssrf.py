@@ -1,0 +1,85 @@
+"""Refuse webhook targets inside the network (SSRF): every resolved address must be public.
+
+A host listed in WEBHOOK_ALLOWED_HOSTS may resolve anywhere (a receiver on the same machine in
+development and tests). Deliveries connect to the address that was checked, so a DNS answer that
+changes between check and connect (rebinding) cannot smuggle a private address in.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class UnsafeTarget(Exception):
+    """The URL may not be called; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str  # the vetted IP to connect to
+
+
+def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def check_url(url: str, *, resolve: bool = True) -> Target:
+    """Return the target of a webhook URL after checking scheme, host and every resolved address."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTarget(f"not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeTarget("the URL must start with https:// (or http://)")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise UnsafeTarget("the URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeTarget("the URL must not carry credentials")
+    port = port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    allowed = host in {h.lower() for h in settings.WEBHOOK_ALLOWED_HOSTS}
+    if not resolve:
+        return Target(parts.scheme, host, port, path, "")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeTarget(f"the host {host!r} does not resolve ({exc})") from None
+    addresses = []
+    for info in infos:
+        raw = info[4][0].split("%", 1)[0]  # drop an IPv6 zone id
+        addresses.append(ipaddress.ip_address(raw))
+    if not addresses:
+        raise UnsafeTarget(f"the host {host!r} does not resolve")
+    if not allowed:
+        for address in addresses:
+            if _is_internal(address):
+                raise UnsafeTarget(
+                    f"{host} resolves to {address}, a private, loopback or link-local address; "
+                    "webhooks only go to public addresses (or hosts in WEBHOOK_ALLOWED_HOSTS)"
+                )
+    return Target(parts.scheme, host, port, path, str(addresses[0]))
