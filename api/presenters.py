@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 
 from batch.actions import Offers, batch_offers
 from batch.models import Batch, BatchItem
 from batch.request import options_to_exchange
-from batch.selectors import Progress, current_operation
+from batch.selectors import Progress, current_operation, item_names
 from medical.selectors import RestrictionSummary, player_medical_status
 from workouts.models import Player, Workout, WorkoutTemplate
 
@@ -97,43 +96,12 @@ def batch_dict(batch: Batch, *, with_current: bool = False, offers: Offers | Non
     }
 
 
-def _target_ids(item: BatchItem) -> tuple[str, int] | None:
-    result = item.result if isinstance(item.result, dict) else {}
-    if isinstance(result.get("templateId"), int):
-        return "template", result["templateId"]
-    for source in (result, item.data if isinstance(item.data, dict) else {}):
-        value = source.get("workoutId")
-        if isinstance(value, int) and not isinstance(value, bool):
-            return "workout", value
-        ids = source.get("workoutIds")
-        if isinstance(ids, list) and ids and isinstance(ids[0], int):
-            return "workout", ids[0]
-    return None
-
-
-def results_dicts(items: Sequence[BatchItem]) -> list[dict[str, Any]]:
-    """Items with their target {type, id, name, date}: two queries for the whole page."""
-    targets = {item.pk: _target_ids(item) for item in items}
-    workout_ids = {t[1] for t in targets.values() if t and t[0] == "workout"}
-    template_ids = {t[1] for t in targets.values() if t and t[0] == "template"}
-    workouts = {
-        w["id"]: w for w in Workout.objects.filter(pk__in=workout_ids).values("id", "name", "scheduled_start")
-    }
-    templates = {t["id"]: t for t in WorkoutTemplate.objects.filter(pk__in=template_ids).values("id", "name")}
+def results_dicts(items: Sequence[BatchItem], *, team_id: int) -> list[dict[str, Any]]:
+    """Items with their target {type, id, name, date}: a constant number of queries per page."""
+    names = item_names(items, team_id=team_id)
     out = []
     for item in items:
-        target = None
-        found = targets[item.pk]
-        if found is not None:
-            kind, pk = found
-            row = (workouts if kind == "workout" else templates).get(pk)
-            start = row.get("scheduled_start") if row else None
-            target = {
-                "type": kind,
-                "id": pk,
-                "name": row["name"] if row else None,  # None: deleted since
-                "date": timezone.localtime(start).date() if start else None,
-            }
+        target = names[item.op_id].target
         out.append(
             {
                 "id": item.op_id,
@@ -145,7 +113,14 @@ def results_dicts(items: Sequence[BatchItem]) -> list[dict[str, Any]]:
                 "attempts": item.attempts,
                 "durationMs": item.duration_ms,
                 "finishedAt": item.finished_at,
-                "target": target,
+                "target": None
+                if target.kind == "none"
+                else {
+                    **target.as_dict(),
+                    "type": target.kind,
+                    "player": target.player or None,
+                    "gone": target.gone,
+                },
                 "result": item.result if isinstance(item.result, dict) else None,
                 "error": item.error or None,
                 "warnings": list(item.warnings or []),

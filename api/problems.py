@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from api.selectors import TokenRejected
 from batch.actions import BatchActionDenied, BatchActionRefused
 from batch.errors import IdempotencyConflict, InvalidRequest, RequestProblem
+from batch.quotas import QuotaExceeded
 
 log = logging.getLogger("batch")
 
@@ -161,13 +162,8 @@ def install_handlers(api: Any) -> None:
             detail=str(exc),
         ),
     )
+    add(QuotaExceeded, quota_exceeded)
     add(Exception, server_error)
-    try:  # quotas live with the service layer; map them when present
-        from batch.quotas import QuotaExceeded  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        add(QuotaExceeded, quota_exceeded)
 
 
 def invalid_request(request: HttpRequest, problems: list[RequestProblem]) -> HttpResponse:
@@ -186,15 +182,19 @@ def invalid_request(request: HttpRequest, problems: list[RequestProblem]) -> Htt
     )
 
 
-def quota_exceeded(request: HttpRequest, exc: Any) -> HttpResponse:
-    retry_after = max(1, math.ceil(float(getattr(exc, "retry_after", 1) or 1)))
+def quota_exceeded(request: HttpRequest, exc: QuotaExceeded) -> HttpResponse:
+    retry_after = max(1, math.ceil(exc.retry_after))
     return problem(
         request,
         429,
         code="QUOTA_EXCEEDED",
-        detail=str(getattr(exc, "message", "") or exc),
+        detail=exc.message,
         headers={"Retry-After": str(retry_after)},
         retryAfter=retry_after,
+        quota=exc.quota,
+        limit=exc.limit,
+        current=exc.current,
+        requested=exc.requested,
     )
 
 

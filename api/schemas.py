@@ -31,6 +31,10 @@ class Problem(Schema):
     batchId: int | None = Field(None, description="409 IDEMPOTENCY_CONFLICT: the batch the key belongs to")
     requestId: str | None = None
     retryAfter: int | None = Field(None, description="429: seconds to wait (also in Retry-After)")
+    quota: str | None = Field(None, description="429: which quota refused the request")
+    limit: int | None = None
+    current: int | None = None
+    requested: int | None = None
 
 
 class CurrentOperation(Schema):
@@ -113,9 +117,11 @@ class ValidationOut(Schema):
 
 class Target(Schema):
     type: str = Field(description="workout or template")
-    id: int
-    name: str | None
-    date: dt.date | None
+    id: int | None = Field(description="null when the operation created nothing")
+    name: str
+    date: dt.date | None = Field(description="The workout's local date")
+    player: str | None = Field(None, description="For an undo step on one player's assignment")
+    gone: bool = Field(False, description="The object no longer exists (named from the change log)")
 
 
 class ResultOut(Schema):

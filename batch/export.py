@@ -15,10 +15,22 @@ from typing import Any
 from batch.actions import FAILED_HERE, follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
-from batch.selectors import batch_items
+from batch.selectors import batch_items, named_items
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
-RESULT_COLUMNS = ["id", "type", "status", "error_code", "message", "suggested_action", "result"]
+RESULT_COLUMNS = [
+    "id",
+    "type",
+    "status",
+    "target_type",
+    "target_id",
+    "target_name",
+    "target_date",
+    "error_code",
+    "message",
+    "suggested_action",
+    "result",
+]
 
 
 def _operations(batch: Batch, *, failed_only: bool) -> Iterator[dict[str, Any]]:
@@ -97,14 +109,19 @@ class _Echo:
 def results_csv_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(RESULT_COLUMNS)
-    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "error", "result")
-    for item in items.iterator(2000):
+    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "data", "error", "result")
+    for item, named in named_items(items, team_id=batch.team_id):
         error = item.error or {}
+        target = named.target
         yield writer.writerow(
             [
                 item.op_id,
                 item.type,
                 item.status,
+                target.kind if target.kind != "none" else "",
+                target.id or "",
+                target.name if target.kind != "none" else "",
+                target.date or "",
                 error.get("code", ""),
                 error.get("message", ""),
                 error.get("suggestedAction", ""),
@@ -128,9 +145,14 @@ def results_json_chunks(batch: Batch, *, status: str | None = None) -> Iterator[
         },
     }
     yield json.dumps(head)[:-1] + ', "results": ['
-    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "error", "result")
-    for index, item in enumerate(items.iterator(2000)):
-        entry: dict[str, Any] = {"id": item.op_id, "type": item.type, "status": item.status}
+    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "data", "error", "result")
+    for index, (item, named) in enumerate(named_items(items, team_id=batch.team_id)):
+        entry: dict[str, Any] = {
+            "id": item.op_id,
+            "type": item.type,
+            "status": item.status,
+            "target": named.target.as_dict(),
+        }
         if item.error:
             entry["error"] = item.error
         if item.result is not None:

@@ -159,7 +159,12 @@ def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
     batch = get_batch(request, batch_id)
     qs = batch_items(batch=batch, status=filters.status).defer(None)
     return keyset_page(
-        qs, key="seq", descending=False, cursor=filters.cursor, limit=filters.limit, present=results_dicts
+        qs,
+        key="seq",
+        descending=False,
+        cursor=filters.cursor,
+        limit=filters.limit,
+        present=lambda rows: results_dicts(rows, team_id=batch.team_id),
     )
 
 

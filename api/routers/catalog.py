@@ -112,7 +112,7 @@ class TemplateFilters(Page):
 @router.get("/templates", response={200: TemplatePage, ERRORS: Problem}, summary="Workout templates")
 def templates(request: HttpRequest, filters: Query[TemplateFilters]):
     team = principal(request).team(filters.team)
-    qs = templates_for_team(team=team)
+    qs = templates_for_team(team=team, user=principal(request).user)
     if filters.q:
         qs = qs.filter(name__icontains=filters.q)
     if filters.category:
