@@ -7,14 +7,29 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 
 from api.auth import BearerAuth, SessionAuth
+from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import batches, catalog, meta, webhooks
 
 
 class HockeyHubAPI(NinjaAPI):
+    _schema_cache: Any = None
+
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        """Error answers are documented as application/problem+json, as they are sent."""
+        """The document, built once per process: the exchange format's models are the request bodies,
+        and error answers are documented as application/problem+json, as they are sent."""
+        if self._schema_cache is None:
+            self._schema_cache = self._build_schema(*args, **kwargs)
+        return self._schema_cache
+
+    def _build_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        exchange = openapi_components()
+        clash = set(exchange) & set(schemas)
+        if clash:
+            raise RuntimeError(f"exchange-format schema names clash with API schemas: {sorted(clash)}")
+        schemas.update(exchange)
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():

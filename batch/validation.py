@@ -191,9 +191,6 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
         return report
     report.problems.extend(check_access(user=user, team=team, request=request))
     report.problems.extend(check_callback(team=team, metadata=request.metadata))
-    for op in request.operations:
-        for path, message in executor_for(op.type).validate_data(op.data):
-            report.problems.append(RequestProblem(message, operation_id=op.id, field=path))
     if report.problems:
         return report
     for group in slices(request):

@@ -7,8 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from api.exchange import request_json_schema
 from api.schemas import Problem
+from batch.exchange import request_json_schema
 
 router = Router(tags=["meta"])
 
