@@ -35,7 +35,7 @@ RESULT_COLUMNS = [
 
 def _operations(batch: Batch, *, failed_only: bool) -> Iterator[dict[str, Any]]:
     if failed_only:
-        operations, _ = follow_up_operations(batch, FAILED_HERE)
+        operations, _ = follow_up_operations(batch, FAILED_HERE, retry=True)
         for op in operations:
             yield operation_to_exchange(
                 op_id=op.id,
