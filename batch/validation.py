@@ -15,7 +15,7 @@ from django.conf import settings
 from batch.errors import ErrorCode, ItemError, RequestProblem
 from batch.operations import executor_for
 from batch.operations.base import Context, PendingRef
-from batch.planner import plan_chunks
+from batch.planner import dependency_levels, plan_chunks
 from batch.request import BatchRequest, parse_request, resolve_refs
 from batch.selectors import measured_costs
 from workouts.models import Membership
@@ -164,9 +164,19 @@ class DraftItem:
 
 
 def slices(request: BatchRequest) -> Iterator[list[DraftItem]]:
-    """Yield unsaved items per type in slices, refs replaced by PendingRef placeholders."""
+    """Yield unsaved items per dependency level and type in slices, refs replaced by PendingRef placeholders.
+
+    Lower levels first, as the runner runs them, so what a dependency plans (a CREATE's workout) is known
+    when its dependants are checked.
+    """
+    levels = dependency_levels(request.operations)
+    for level in sorted(set(levels.values())):
+        yield from _slices([op for op in request.operations if levels[op.id] == level])
+
+
+def _slices(operations: list[Any]) -> Iterator[list[DraftItem]]:
     by_type: dict[str, list[DraftItem]] = {}
-    for op in request.operations:
+    for op in operations:
         pending = {dep: PendingRef(dep) for dep in op.dependencies}
         item = DraftItem(
             op_id=op.id,
@@ -193,8 +203,9 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     report.problems.extend(check_callback(team=team, metadata=request.metadata))
     if report.problems:
         return report
+    planned: dict[str, Any] = {}
     for group in slices(request):
-        ctx = Context(team=team, user=user, options=request.options, dry_run=True)
+        ctx = Context(team=team, user=user, options=request.options, dry_run=True, planned=planned)
         executor = executor_for(group[0].type)
         executor.prepare(group, ctx)
         for item in group:

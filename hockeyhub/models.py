@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
         API_TOKEN_REVOKED = "api.token_revoked", "API token revoked"
         WEBHOOK_CREATED = "webhook.created", "Webhook endpoint created"
         WEBHOOK_DELETED = "webhook.deleted", "Webhook endpoint deleted"
+        MEDICAL_OVERRIDE = "medical.override", "Blocked player assigned anyway (medical override)"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest
 
+from medical.compliance import BLOCKED, PlayerVerdict
+from medical.gate import (
+    PlannedWorkout,
+    block_of,
+    judge_pairs,
+    local_date,
+    may_override,
+    medical_override_record,
+    planned_workouts,
+)
 from workouts.models import (
     Assignment,
     Exercise,
@@ -20,6 +31,7 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
+from workouts.rules import assignment_medical_fields
 
 
 class PartsChangeParentMixin:
@@ -32,11 +44,107 @@ class PartsChangeParentMixin:
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)  # type: ignore[misc]
+        for inline_form in formset.forms:
+            if isinstance(inline_form, AssignmentAdminForm) and inline_form.instance.pk:
+                inline_form.record_override(request)
         parts_changed = formset.new_objects or formset.deleted_objects or formset.changed_objects
         if change and parts_changed and not hasattr(formset.model, "version") and not form.changed_data:
             parent = form.instance
             type(parent).objects.filter(pk=parent.pk).update(version=F("version") + 1)
             parent.refresh_from_db(fields=["version"])
+
+
+class AssignmentAdminForm(forms.ModelForm):
+    """An assignment as staff edit it: the medical gate judges the player; a block needs a reason.
+
+    The verdict and modifications are computed here and put on the instance (they are read-only in the
+    admin); a load above the verdict's cap is refused. `user` is set by the admin per request.
+    """
+
+    user: Any = None
+    medical_override_reason = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Medical override reason",
+        help_text="Only to assign a medically blocked player anyway (medical staff; audited).",
+    )
+
+    class Meta:
+        model = Assignment
+        fields = ["workout", "player", "role", "load_percent", "status"]
+
+    verdict: PlayerVerdict | None = None
+    override: bool = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        # In the workout's inline, "workout" is the workout as this very save leaves it (maybe new).
+        workout = cleaned.get("workout")
+        player = cleaned.get("player")
+        if workout is None or player is None:
+            return cleaned
+        planned, moved = self.planned(workout)
+        if not (
+            moved
+            or self.instance.pk is None
+            or {"player", "workout", "load_percent"} & set(self.changed_data)
+        ):
+            return cleaned  # only the role or status changed: the verdict stands
+        verdict = judge_pairs([(0, player.pk)], {0: planned})[(0, player.pk)]
+        reason = (cleaned.get("medical_override_reason") or "").strip()
+        if verdict.verdict == BLOCKED:
+            if not reason:
+                block = block_of([verdict])
+                raise forms.ValidationError(
+                    f"{block.message} {block.suggested_action} Medical staff may assign anyway by giving "
+                    "a medical override reason (audited).",
+                    code="medical_restriction",
+                )
+            if not may_override(user=self.user, team=workout.team):
+                raise forms.ValidationError(
+                    "Only a medic or staff member may override a medical block.", code="medical_override"
+                )
+            self.override = True
+        load = cleaned.get("load_percent")
+        if load is not None and verdict.load_cap is not None and load > verdict.load_cap:
+            self.add_error(
+                "load_percent",
+                f"At most {verdict.load_cap}% for {verdict.player_name}: {verdict.summary()}",
+            )
+            return cleaned
+        _, fields = assignment_medical_fields(verdict, load or 0)
+        for name, value in fields.items():
+            setattr(self.instance, name, value)
+        self.verdict = verdict
+        return cleaned
+
+    @staticmethod
+    def planned(workout: Workout) -> tuple[PlannedWorkout, bool]:
+        """Return the workout as the gate judges it, and whether this save moves its day or intensity."""
+        on_date = local_date(workout.scheduled_start)
+        saved = planned_workouts([workout.pk]).get(workout.pk) if workout.pk else None
+        if saved is None:  # a workout being added with its first assignments: no exercises yet
+            return PlannedWorkout((), on_date, workout.intensity, workout.name), False
+        moved = (saved.on_date, saved.intensity) != (on_date, workout.intensity)
+        return PlannedWorkout(saved.exercises, on_date, workout.intensity, workout.name), moved
+
+    def record_override(self, request: HttpRequest) -> None:
+        """Audit a medical override (call once the assignment is saved)."""
+        if self.override and self.verdict is not None:
+            assignment = self.instance
+            medical_override_record(
+                actor=request.user,
+                team=assignment.workout.team,
+                verdicts=[self.verdict],
+                workout_id=assignment.workout_id,
+                channel="admin",
+                reason=self.cleaned_data["medical_override_reason"].strip(),
+                obj=assignment,
+            )
+
+
+def with_user(form_class: type[AssignmentAdminForm], request: HttpRequest) -> type[AssignmentAdminForm]:
+    return type(form_class.__name__, (form_class,), {"user": request.user})
 
 
 class MembershipInline(admin.TabularInline):
@@ -117,11 +225,26 @@ class WorkoutExerciseInline(admin.TabularInline):
 
 class AssignmentInline(admin.TabularInline):
     model = Assignment
+    form = AssignmentAdminForm
     extra = 0
     autocomplete_fields = ["player"]
-    fields = ["player", "role", "load_percent", "status", "medical_verdict", "modifications", "version"]
+    fields = [
+        "player",
+        "role",
+        "load_percent",
+        "status",
+        "medical_override_reason",
+        "medical_verdict",
+        "modifications",
+        "version",
+    ]
     # The compliance engine computes the verdict and its modifications; nobody types them.
     readonly_fields = ["medical_verdict", "modifications", "version"]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = with_user(formset.form, request)
+        return formset
 
 
 @admin.register(Workout)
@@ -157,9 +280,17 @@ class WorkoutTemplateAdmin(PartsChangeParentMixin, admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentAdminForm
     list_display = ["workout", "player", "role", "load_percent", "status", "medical_verdict", "version"]
     list_filter = ["role", "status", "medical_verdict", "workout__team"]
     search_fields = ["workout__name", "player__first_name", "player__last_name"]
     list_select_related = ["workout", "player"]
     autocomplete_fields = ["workout", "player"]
     readonly_fields = ["medical_verdict", "modifications", "version", "created_at", "updated_at"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        return with_user(super().get_form(request, obj, change=change, **kwargs), request)
+
+    def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        form.record_override(request)

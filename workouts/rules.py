@@ -214,3 +214,17 @@ def copy_of(
         template_id=original.template_id,
         source_workout=original,
     )
+
+
+def assignment_medical_fields(verdict: Any, load: int) -> tuple[int, dict[str, Any]]:
+    """Return an assignment's load after the verdict's cap, and its medical fields.
+
+    `verdict` is the medical gate's PlayerVerdict, or None when nobody checked (a medic turned the
+    check off for a path that has no verdict). A "blocked" verdict only gets here through a medic's or
+    staff member's override, and stays on the assignment, visible.
+    """
+    if verdict is None:
+        return load, {"medical_verdict": Assignment.Verdict.UNCHECKED, "modifications": []}
+    if verdict.load_cap is not None:
+        load = min(load, verdict.load_cap)
+    return load, {"medical_verdict": verdict.verdict, "modifications": list(verdict.substitutions)}

@@ -17,14 +17,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, invalid, not_found, refused, register, snapshot
+from batch.operations.base import (
+    Context,
+    Executor,
+    PendingRef,
+    invalid,
+    not_found,
+    refused,
+    register,
+    snapshot,
+)
 from batch.operations.calendar import ASSIGNMENT_IMAGE, apply_overrides, remove_assignments, resolve
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
-from workouts.rules import assign_refusal
+from workouts.rules import assign_refusal, assignment_medical_fields
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
@@ -47,17 +56,12 @@ def exercise_specs(workout_ids: set[int]) -> dict[int, list[Any]]:
     return specs
 
 
+def pending_refs(items: Sequence[BatchItem]) -> list[PendingRef]:
+    return [i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), PendingRef)]
+
+
 def workout_day(workout: Workout, ctx: Context) -> Any:
     return local_day(workout.scheduled_start) if workout.scheduled_start else ctx.now.date()
-
-
-def medical_fields(verdict: Any, load: int) -> tuple[int, dict[str, Any]]:
-    """Return the load after the verdict's cap and the assignment's medical fields."""
-    if verdict is None:
-        return load, {"medical_verdict": Assignment.Verdict.UNCHECKED, "modifications": []}
-    if verdict.load_cap is not None:
-        load = min(load, verdict.load_cap)
-    return load, {"medical_verdict": verdict.verdict, "modifications": verdict.substitutions}
 
 
 @register
@@ -84,9 +88,17 @@ class AssignExecutor(Executor):
             Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
         )
         ctx.cache["specs"] = exercise_specs(set(workouts))
+        # Dry run: workouts an earlier CREATE of the request will make are judged from its plan.
+        planned = {
+            ref.op_id: ctx.planned[ref.op_id] for ref in pending_refs(items) if ref.op_id in ctx.planned
+        }
+        ctx.cache["planned"] = planned
         if player_ids:
             compliance_engine(
-                ctx, player_ids=player_ids, dates={workout_day(w, ctx) for w in workouts.values()}
+                ctx,
+                player_ids=player_ids,
+                dates={workout_day(w, ctx) for w in workouts.values()}
+                | {p.on_date for p in planned.values()},
             )
         days = {local_day(w.scheduled_start) for w in workouts.values() if w.scheduled_start}
         ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=ctx.cache["players"])
@@ -108,6 +120,16 @@ class AssignExecutor(Executor):
             entries.append((player, entry))
         workout = workout_of(item, ctx)
         if workout is None:
+            planned = ctx.cache["planned"].get(getattr(data["workoutId"], "op_id", None))
+            if planned is not None:
+                gate_players(
+                    item,
+                    ctx,
+                    player_ids=[p.pk for p, _ in entries],
+                    exercises=planned.exercises,
+                    on_date=planned.on_date,
+                    intensity=planned.intensity,
+                )
             return
         refusal = assign_refusal(workout)
         if refusal is not None:
@@ -124,7 +146,7 @@ class AssignExecutor(Executor):
         creates, updates, removals = [], [], []
         loads: dict[int, int] = {}
         for player, entry in entries:
-            load, medical = medical_fields(verdicts.get(player.pk), entry.get("loadPercent", 100))
+            load, medical = assignment_medical_fields(verdicts.get(player.pk), entry.get("loadPercent", 100))
             values = {"role": entry.get("role", Assignment.Role.PARTICIPANT), "load_percent": load, **medical}
             loads[player.pk] = load
             if player.pk in existing:

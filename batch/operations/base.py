@@ -43,6 +43,9 @@ class Context:
     cache: dict[str, Any] = field(default_factory=dict)
     # Per dry run: warnings and medical verdicts gathered per op id, shown to the user.
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per dry run, shared by its slices: the workouts earlier operations will create, by op id, as the
+    # medical gate sees them (medical.gate.PlannedWorkout), so a later `$ref` to one is judged too.
+    planned: dict[str, Any] = field(default_factory=dict)
     _compliance: Any = None
 
     @property

@@ -20,6 +20,8 @@ from batch.operations.base import (
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.medical import compliance_engine, gate_players
+from medical.compliance import ExerciseSpec
+from medical.gate import PlannedWorkout, local_date
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import (
     Assignment,
@@ -31,6 +33,7 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
+from workouts.rules import assignment_medical_fields
 from workouts.selectors import templates_for_team
 
 SNAPSHOT_FIELDS = (
@@ -181,8 +184,6 @@ class CreateExecutor(Executor):
             )
         verdicts = {}
         if assignments:
-            from medical.compliance import ExerciseSpec
-
             specs = [
                 ExerciseSpec.from_exercise(e["exercise"], load_percent=e["load_percent"]) for e in exercises
             ]
@@ -227,7 +228,18 @@ class CreateExecutor(Executor):
         return {"workout": workout, "exercises": exercises, "assignments": assignments, "verdicts": verdicts}
 
     def check(self, item: BatchItem, ctx: Context) -> None:
-        ctx.cache.setdefault("plans", {})[item.op_id] = self.plan(item, ctx)
+        plan = ctx.cache.setdefault("plans", {})[item.op_id] = self.plan(item, ctx)
+        if ctx.dry_run:  # what a later `$ref` to this workout is judged on by the medical gate
+            workout = plan["workout"]
+            ctx.planned[item.op_id] = PlannedWorkout(
+                exercises=tuple(
+                    ExerciseSpec.from_exercise(e["exercise"], load_percent=e["load_percent"])
+                    for e in plan["exercises"]
+                ),
+                on_date=local_date(workout.scheduled_start),
+                intensity=workout.intensity,
+                name=workout.name,
+            )
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
@@ -240,14 +252,7 @@ class CreateExecutor(Executor):
                 exercise_rows.append(WorkoutExercise(workout=workout, **e))
             for a in plan["assignments"]:
                 verdict = plan["verdicts"].get(a["player"].pk)
-                load = a["load_percent"]
-                fields: dict[str, Any] = {}
-                if verdict is not None:
-                    # "blocked" only gets here when a medic turned the check off; it stays visible.
-                    fields["medical_verdict"] = verdict.verdict
-                    fields["modifications"] = verdict.substitutions
-                    if verdict.load_cap is not None:
-                        load = min(load, verdict.load_cap)
+                load, fields = assignment_medical_fields(verdict, a["load_percent"])
                 assignment_rows.append(
                     Assignment(
                         workout=workout, player=a["player"], role=a["role"], load_percent=load, **fields

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.assign import medical_fields
 from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.create import SNAPSHOT_FIELDS
@@ -26,7 +25,7 @@ from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
-from workouts.rules import copy_name, copy_of
+from workouts.rules import assignment_medical_fields, copy_name, copy_of
 
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
@@ -35,15 +34,13 @@ def gate_days(
     item: BatchItem, ctx: Context, *, workout: Workout, player_ids: Sequence[int], days: Sequence[dt.date]
 ) -> dict[dt.date, dict[int, Any]]:
     """Return verdicts per day; days with the same restrictions in effect share one check (and note)."""
-    engine = ctx.cache.get("compliance")
-    if engine is None or not player_ids:
+    gate = ctx.cache.get("compliance")
+    if gate is None or not player_ids:
         return {}
     by_signature: dict[tuple, dict[int, Any]] = {}
     out = {}
     for day in days:
-        signature = tuple(
-            tuple(r.id for r in engine.restrictions_for(player_id=pid, on_date=day)) for pid in player_ids
-        )
+        signature = gate.restriction_signature(player_ids, day)
         if signature not in by_signature:
             by_signature[signature] = gate_players(
                 item,
@@ -90,7 +87,7 @@ def plan_copy(
     rows = []
     if include_assignments:
         for a in ctx.cache["assignments"].get(original.pk, []):
-            load, medical = medical_fields((verdicts or {}).get(a.player_id), a.load_percent)
+            load, medical = assignment_medical_fields((verdicts or {}).get(a.player_id), a.load_percent)
             rows.append({"player_id": a.player_id, "role": a.role, "load_percent": load, **medical})
     return CopyPlan(item=item, original=original, workout=workout, assignments=rows)
 
@@ -204,7 +201,7 @@ class DuplicateExecutor(Executor):
                         end=start + duration,
                         facility_id=facility_id,
                         loads={
-                            pid: medical_fields(verdicts.get(day, {}).get(pid), load)[0]
+                            pid: assignment_medical_fields(verdicts.get(day, {}).get(pid), load)[0]
                             for pid, load in loads.items()
                         },
                         key=f"op:{item.op_id}:{n}",

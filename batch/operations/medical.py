@@ -1,4 +1,4 @@
-"""Medical gating shared by every operation that puts players on a workout."""
+"""The batch side of the medical gate (medical/gate.py): one gate per chunk, a block as an item error."""
 
 from __future__ import annotations
 
@@ -9,15 +9,28 @@ from typing import Any
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
 from batch.operations.base import Context
+from medical.compliance import ExerciseSpec, PlayerVerdict
+from medical.gate import MedicalGate, PlannedWorkout, block_of, blocked
 
 
-def compliance_engine(ctx: Context, *, player_ids: Iterable[int], dates: Iterable[dt.date]) -> Any:
-    """Build the chunk's compliance engine once (one query for all players and dates)."""
-    from medical.compliance import ComplianceEngine
+def compliance_engine(ctx: Context, *, player_ids: Iterable[int], dates: Iterable[dt.date]) -> MedicalGate:
+    """Build the chunk's medical gate once (one query for all players and dates)."""
+    gate = MedicalGate(player_ids=set(player_ids), dates=set(dates))
+    ctx.cache["compliance"] = gate
+    return gate
 
-    engine = ComplianceEngine(player_ids=set(player_ids), dates=set(dates))
-    ctx.cache["compliance"] = engine
-    return engine
+
+def medical_error(verdicts: Sequence[PlayerVerdict], **overrides: Any) -> ItemError:
+    """MEDICAL_RESTRICTION for blocked players, naming safe alternatives."""
+    block = block_of(verdicts)
+    return ItemError(
+        code=ErrorCode.MEDICAL,
+        message=block.message,
+        details=block.details,
+        recoverable=False,
+        suggested_action=block.suggested_action,
+        **overrides,
+    )
 
 
 def gate_players(
@@ -25,38 +38,18 @@ def gate_players(
     ctx: Context,
     *,
     player_ids: Sequence[int],
-    exercises: Sequence[Any],
+    exercises: Sequence[ExerciseSpec],
     on_date: dt.date,
     intensity: int | None,
-) -> dict[int, Any]:
+) -> dict[int, PlayerVerdict]:
     """Return each player's verdict; raise MEDICAL_RESTRICTION if any is blocked and the check is on."""
-    engine = ctx.cache.get("compliance")
-    if engine is None or not player_ids:
+    gate: MedicalGate | None = ctx.cache.get("compliance")
+    if gate is None or not player_ids:
         return {}
-    verdicts = {
-        pid: engine.check(player_id=pid, exercises=exercises, on_date=on_date, workout_intensity=intensity)
-        for pid in player_ids
-    }
+    verdicts = gate.judge(PlannedWorkout(tuple(exercises), on_date, intensity), player_ids)
     for verdict in verdicts.values():
         ctx.note(item, "medical", verdict.as_dict())
-    blocked = [v for v in verdicts.values() if v.verdict == "blocked"]
-    if blocked and ctx.medical_check_for(item):
-        alternatives = []
-        for verdict in blocked:
-            exercise_names = {f.exercise_id: f.exercise_name for f in verdict.findings if f.exercise_id}
-            for exercise_id, alts in verdict.alternatives.items():
-                names = ", ".join(a.name for a in alts) or "none in the same category"
-                exercise = exercise_names.get(exercise_id, f"exercise {exercise_id}")
-                alternatives.append(f"{verdict.player_name}: replace {exercise} with {names}")
-        raise ItemError(
-            code=ErrorCode.MEDICAL,
-            message="; ".join(v.summary() for v in blocked),
-            details={"blocked": [v.as_dict() for v in blocked]},
-            recoverable=False,
-            suggested_action=(
-                "Use safe alternatives — " + "; ".join(alternatives)
-                if alternatives
-                else "Leave these players out, or ask medical staff to review the restriction."
-            ),
-        )
+    refused = blocked(verdicts.values())
+    if refused and ctx.medical_check_for(item):
+        raise medical_error(refused)
     return verdicts

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.assign import medical_fields
 from batch.operations.base import (
     Context,
     Executor,
@@ -37,7 +36,7 @@ from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
 from workouts.recurrence import RecurrenceError, occurrence_days
-from workouts.rules import schedule_refusal
+from workouts.rules import assignment_medical_fields, schedule_refusal
 
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
 
@@ -106,7 +105,7 @@ class ScheduleExecutor(Executor):
                     end=begin + duration,
                     facility_id=facility_id,
                     loads={
-                        pid: medical_fields(verdicts.get(day, {}).get(pid), load)[0]
+                        pid: assignment_medical_fields(verdicts.get(day, {}).get(pid), load)[0]
                         for pid, load in loads.items()
                     },
                     key=f"w:{workout.pk}" if n == 0 else f"op:{item.op_id}:{n}",

@@ -1,0 +1,117 @@
+"""The dry run judges players on workouts the same request creates (a `$ref`), from the planned data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from batch.validation import batch_validate
+from medical.models import MedicalRestriction
+from tests.factories import (
+    ExerciseFactory,
+    PlayerFactory,
+    RestrictionFactory,
+    TemplateExerciseFactory,
+    WorkoutTemplateFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def create(op_id: str, **data) -> dict:
+    workout = {"name": "Leg day", "type": "STRENGTH", **data.pop("workout", {})}
+    return {"id": op_id, "type": "CREATE", "data": {"workout": workout, **data}}
+
+
+def assign(op_id: str, ref: str, *player_ids: int) -> dict:
+    return {
+        "id": op_id,
+        "type": "ASSIGN",
+        "data": {"workoutId": {"$ref": ref}, "assignments": [{"playerId": p} for p in player_ids]},
+        "dependencies": [ref],
+    }
+
+
+def validate(trainer, team, operations: list[dict]):
+    return batch_validate(user=trainer, team=team, raw={"operations": operations})
+
+
+@pytest.fixture
+def squat(db):
+    return ExerciseFactory(name="Back squat", body_parts=["knee"])
+
+
+def test_create_then_assign_of_a_blocked_player_does_not_dry_run_as_valid(trainer, team, squat):
+    hurt, fit = PlayerFactory(team=team, first_name="Pat"), PlayerFactory(team=team)
+    RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE, title="Knee sprain")
+
+    report = validate(
+        trainer, team, [create("c", exercises=[{"exerciseId": squat.pk}]), assign("a", "c", hurt.pk, fit.pk)]
+    )
+
+    assert not report.valid
+    errors = report.items["a"].errors
+    assert errors[0]["code"] == "MEDICAL_RESTRICTION" and "Pat" in errors[0]["message"]
+    verdicts = {m["playerId"]: m["verdict"] for m in report.items["a"].medical}
+    assert verdicts == {hurt.pk: "blocked", fit.pk: "compliant"}
+
+
+def test_the_dry_run_judges_a_ref_in_any_request_order(trainer, team, squat):
+    hurt = PlayerFactory(team=team)
+    RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE)
+
+    report = validate(
+        trainer, team, [assign("a", "c", hurt.pk), create("c", exercises=[{"exerciseId": squat.pk}])]
+    )
+
+    assert not report.valid and report.items["a"].errors[0]["code"] == "MEDICAL_RESTRICTION"
+
+
+def test_a_ref_workout_from_a_template_is_judged_on_the_templates_exercises(trainer, team, squat):
+    template = WorkoutTemplateFactory(team=team)
+    TemplateExerciseFactory(template=template, exercise=squat)
+    hurt = PlayerFactory(team=team)
+    RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE)
+
+    report = validate(
+        trainer, team, [create("c", templateId=template.pk, workout={}), assign("a", "c", hurt.pk)]
+    )
+
+    assert report.items["a"].errors[0]["code"] == "MEDICAL_RESTRICTION"
+
+
+def test_a_ref_workout_is_judged_on_its_planned_date(trainer, team, squat):
+    hurt = PlayerFactory(team=team)
+    later = timezone.localdate() + dt.timedelta(days=60)  # past the restriction's expiry
+    RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE)
+    start = timezone.make_aware(dt.datetime.combine(later, dt.time(9))).isoformat()
+
+    then = validate(
+        trainer,
+        team,
+        [
+            create("c", exercises=[{"exerciseId": squat.pk}], workout={"scheduledStart": start}),
+            assign("a", "c", hurt.pk),
+        ],
+    )
+    now = validate(
+        trainer, team, [create("c", exercises=[{"exerciseId": squat.pk}]), assign("a", "c", hurt.pk)]
+    )
+
+    assert then.valid, then.as_dict()
+    assert not now.valid
+
+
+def test_a_modified_player_on_a_ref_workout_dry_runs_valid_with_the_verdict(trainer, team, squat):
+    ExerciseFactory(name="Box step-up light", body_parts=["hip"], movement_patterns=["hinge"])
+    player = PlayerFactory(team=team)
+    RestrictionFactory(player=player)  # moderate knee: substituted
+
+    report = validate(
+        trainer, team, [create("c", exercises=[{"exerciseId": squat.pk}]), assign("a", "c", player.pk)]
+    )
+
+    assert report.valid, report.as_dict()
+    assert report.items["a"].medical[0]["verdict"] == "modified"
