@@ -311,3 +311,62 @@ def test_valid_requests_round_trip_through_batch_export(trainer, team, raw):
             original.metadata,
             original.retry_count,
         )
+
+
+@given(raw=valid_requests())
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_dry_run_of_any_valid_request_is_a_report(trainer, team, raw):
+    report = batch_validate(user=trainer, team=team, raw=raw)
+    assert report.problems == [] or all(p.code == "PERMISSION_DENIED" for p in report.problems)
+    assert set(report.items) == {op["id"] for op in raw["operations"]} or report.problems
+    json.dumps(report.as_dict(), default=str)
+
+
+def with_real_ids(value, workouts, players, key=""):
+    """Point every generated id at a real object of the team (picked by the generated number)."""
+    if isinstance(value, dict):
+        return {k: with_real_ids(v, workouts, players, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_real_ids(v, workouts, players, key) for v in value]
+    pool = {"workoutId": workouts, "workoutIds": workouts, "playerId": players}.get(key)
+    if pool and not isinstance(value, bool):
+        return pool[int(value) % len(pool)]
+    return value
+
+
+@given(raw=valid_requests())
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_the_dry_run_of_valid_requests_on_real_workouts_is_a_report(trainer, team, real_objects, raw):
+    workouts, players = real_objects
+    raw = {
+        **raw,
+        "operations": [
+            {**op, "data": with_real_ids(op["data"], workouts, players)} for op in raw["operations"]
+        ],
+    }
+    report = batch_validate(user=trainer, team=team, raw=raw)
+    assert report.problems == [], [str(p) for p in report.problems]
+    assert set(report.items) == {op["id"] for op in raw["operations"]}
+    json.dumps(report.as_dict(), default=str)
+
+
+@pytest.fixture
+def real_objects(team):
+    from tests.factories import AssignmentFactory, PlayerFactory, WorkoutExerciseFactory, WorkoutFactory
+
+    workouts = [WorkoutFactory(team=team) for _ in range(3)] + [
+        WorkoutFactory(team=team, scheduled_start=None)
+    ]
+    players = [PlayerFactory(team=team) for _ in range(3)]
+    for workout in workouts:
+        WorkoutExerciseFactory(workout=workout)
+    AssignmentFactory(workout=workouts[0], player=players[0])
+    return [w.pk for w in workouts], [p.pk for p in players]
