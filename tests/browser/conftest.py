@@ -73,7 +73,7 @@ def page(chromium, live_server) -> Iterator[object]:
         where = (msg.location or {}).get("url", "")
         if msg.type == "warning" and msg.text.startswith("CSP"):
             problems.append(msg.text)
-        if msg.type == "error" and "favicon" not in msg.text + where:
+        if msg.type == "error":
             problems.append(f"console: {msg.text[:120]} at {where}")
 
     tab.on("console", on_console)
