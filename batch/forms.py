@@ -91,8 +91,10 @@ class OptionsForm(forms.Form):
     )
     chunk_size = forms.IntegerField(
         label="Workouts per step",
+        required=False,
         initial=BatchOptions().chunk_size,
-        help_text="Each step is saved on its own; a cancel takes effect between steps.",
+        help_text="Each step is saved on its own; a cancel takes effect between steps. "
+        "Leave empty to size steps automatically (about a quarter second each).",
     )
     stop_on_error = forms.BooleanField(label="Stop at the first error", required=False, initial=False)
     rollback_on_error = forms.BooleanField(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,11 +44,20 @@ DEFAULT_COSTS_MS: dict[str, float] = {
 COST_HISTORY_DAYS = 30
 
 
+COST_CACHE_SECONDS = 60
+_cost_cache: tuple[float, dict[str, float]] | None = None
+
+
 def measured_costs() -> dict[str, float]:
     """Return ms per operation by type: recent history where there is some, defaults elsewhere.
 
-    One aggregate query over recent succeeded items.
+    One aggregate query over recent succeeded items, at most once a minute per process (every submit
+    and dry run asks; the answer moves slowly).
     """
+    global _cost_cache
+    now = time.monotonic()
+    if _cost_cache is not None and now - _cost_cache[0] < COST_CACHE_SECONDS:
+        return dict(_cost_cache[1])
     costs = dict(DEFAULT_COSTS_MS)
     since = timezone.now() - dt.timedelta(days=COST_HISTORY_DAYS)
     rows = (
@@ -59,7 +69,8 @@ def measured_costs() -> dict[str, float]:
     )
     for row in rows:
         costs[row["type"]] = max(float(row["avg"]), 0.05)
-    return costs
+    _cost_cache = (now, costs)
+    return dict(costs)
 
 
 PROGRESS_FIELDS = (

@@ -236,9 +236,9 @@ def estimate(request: BatchRequest) -> dict[str, Any]:
     """Rows to write, chunks, and seconds expected from measured per-type costs."""
     options = request.options
     rows = sum(executor_for(op.type).estimate_rows(op.data) for op in request.operations)
-    chunks = sum(1 for _ in plan_chunks(request.operations, chunk_size=options["chunk_size"]))
-    per_type = Counter(op.type for op in request.operations)
     costs = measured_costs()
+    chunks = sum(1 for _ in plan_chunks(request.operations, chunk_size=options["chunk_size"], costs=costs))
+    per_type = Counter(op.type for op in request.operations)
     work_ms = sum(count * costs[op_type] for op_type, count in per_type.items())
     workers = runner_slots(options, chunks)
     chunk_overhead_ms = costs["_chunk"]

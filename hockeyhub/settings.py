@@ -281,6 +281,8 @@ BATCH_STALL_SECONDS = env_int("BATCH_STALL_SECONDS", 30, minimum=1)
 BATCH_CHUNK_MAX_CRASHES = env_int("BATCH_CHUNK_MAX_CRASHES", 3, minimum=1)
 # A runner works this long, then hands its worker to whatever waits in the queue (fair scheduling).
 BATCH_TIME_SLICE_MS = env_int("BATCH_TIME_SLICE_MS", 1000, minimum=50)
+# Without an explicit chunkSize, a chunk holds about this much work (progress and cancel granularity).
+BATCH_CHUNK_TARGET_MS = env_int("BATCH_CHUNK_TARGET_MS", 250, minimum=10)
 
 # JSON API and webhooks (see docs/api.md).
 API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 200, minimum=1)

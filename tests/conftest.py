@@ -26,6 +26,16 @@ def _quotas_off(settings):
     settings.BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = 0
 
 
+@pytest.fixture(autouse=True)
+def _fresh_costs():
+    """Measured per-type costs are cached per process for a minute; each test starts from its own."""
+    from batch import selectors
+
+    selectors._cost_cache = None
+    yield
+    selectors._cost_cache = None
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Frölunda Hawks", slug="hawks")

@@ -48,7 +48,11 @@ class BatchOptions(ExchangeModel):
 
     parallel: bool = Field(True, description="false: one runner, chunks in order.")
     max_concurrency: Annotated[int, Field(ge=1), AtMostSetting("BATCH_MAX_CONCURRENCY")] = 5
-    chunk_size: Annotated[int, Field(ge=1), AtMostSetting("BATCH_MAX_CHUNK_SIZE")] = 10
+    chunk_size: Annotated[int | None, Field(ge=1), AtMostSetting("BATCH_MAX_CHUNK_SIZE")] = Field(
+        None,
+        description="Operations per chunk. Leave it out (the default) to size chunks by time: about "
+        "a quarter second of work each, from the measured cost per operation type.",
+    )
     stop_on_error: bool = False
     rollback_on_error: bool = False
     validate_before_execute: bool = Field(True, description="Refuse the whole batch if any item has errors.")

@@ -111,8 +111,8 @@ class AtMostSetting:
         out["maximum"] = self.value
         return out
 
-    def _check(self, value: int) -> int:
-        if value > self.value:
+    def _check(self, value: int | None) -> int | None:
+        if value is not None and value > self.value:
             raise PydanticCustomError("less_than_equal", "must be <= {le}", {"le": self.value})
         return value
 

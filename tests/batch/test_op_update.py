@@ -18,7 +18,7 @@ from workouts.calendar import Calendar
 from workouts.models import Workout
 
 pytestmark = pytest.mark.django_db(transaction=True)
-QUERY_BOUND = 35  # measured: 32 for 10 and for 100 items (whole worker run)
+QUERY_BOUND = 40  # measured: 36 for 10 and for 100 items (whole worker run, the try counted apart)
 DAY = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
 
 
