@@ -29,7 +29,10 @@ def progress_dict(batch: Batch, *, with_current: bool) -> dict[str, Any]:
     progress = Progress(batch)
     processed = batch.processed
     remaining = progress.remaining
-    chunk_size = int((batch.options or {}).get("chunk_size", 10) or 10)
+    # Time-sized chunks (no chunkSize) vary in size: their average stands in.
+    chunk_size = int(
+        (batch.options or {}).get("chunk_size") or -(-batch.total_items // max(batch.total_chunks, 1))
+    )
     in_progress = (
         min(remaining, chunk_size * max(batch.runner_slots, 1))
         if batch.status in (Batch.Status.RUNNING, Batch.Status.CANCELLING, Batch.Status.ROLLING_BACK)

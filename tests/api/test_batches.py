@@ -29,7 +29,8 @@ def test_submit_answers_202_with_location_and_the_guides_progress_fields(trainer
         assert key in progress
     assert progress["currentOperation"] == {"id": "a", "type": "CREATE"}
     assert progress["total"] == 2 and progress["percentComplete"] == 0.0
-    assert body["options"]["chunkSize"] == 10  # stored options come back in the exchange (camelCase) shape
+    # Stored options come back in the exchange (camelCase) shape; no chunkSize: chunks sized by time.
+    assert body["options"]["chunkSize"] is None and body["options"]["maxConcurrency"] == 5
 
 
 def test_same_idempotency_key_and_body_replays_the_first_batch(trainer_api):
