@@ -252,6 +252,8 @@ BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = env_int(
     "BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE", 10, minimum=0
 )
 
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hockeyhub.debug.SettingsFilter"
+
 # Structured JSON logs on stderr (hockeyhub/logs.py); LOG_FORMAT=console for a terminal.
 LOGGING = logging_config(
     level=env_str("LOG_LEVEL", "INFO").upper(), batch_level=env_str("BATCH_LOG_LEVEL", "INFO").upper()

@@ -16,6 +16,10 @@ def explode(request):
     )
 
 
-urlpatterns = [path("explode/", explode), *project_urlpatterns]
+def plain_error(request):
+    raise RuntimeError("an ordinary bug")
+
+
+urlpatterns = [path("explode/", explode), path("bug/", plain_error), *project_urlpatterns]
 
 __all__ = ["handler500", "urlpatterns"]

@@ -134,6 +134,17 @@ def test_a_500_shows_the_apps_page_and_no_secret_reaches_the_page_or_the_log():
         assert secret not in logs.getvalue()
 
 
+@pytest.mark.django_db
+@pytest.mark.urls("tests.error_urls")
+def test_even_the_debug_page_of_development_hides_connection_urls_and_keys(settings):
+    settings.DEBUG = True
+    response = Client(raise_request_exception=False).get("/bug/")
+    body = response.content.decode()
+    assert response.status_code == 500 and "an ordinary bug" in body and "DATABASE_URL" in body
+    for secret in (settings.DATABASE_URL, settings.REDIS_URL, settings.SECRET_KEY):
+        assert secret not in body
+
+
 def test_scrub_hides_passwords_in_any_url_and_the_configured_secrets():
     text = f"postgres://app:s3cr3t-pw@db.internal:5432/hh failed; key={settings.SECRET_KEY}"
     assert scrub(text) == "postgres://app:[redacted]@db.internal:5432/hh failed; key=[redacted]"
