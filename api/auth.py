@@ -54,6 +54,7 @@ class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Principal:
         api_token = token_for_secret(token.strip())
         api_token_touch(token=api_token)
+        request.user = api_token.user  # request logs and audit see who called
         return Principal(user=api_token.user, token=api_token)
 
 

@@ -21,9 +21,23 @@ def read_json(request: HttpRequest) -> Any:
     if len(request.body) > MAX_BODY_BYTES:
         raise ApiProblem(413, "BODY_TOO_LARGE", f"The body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
     try:
-        return json.loads(request.body or b"null")
+        raw = json.loads(request.body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiProblem(400, "MALFORMED_JSON", f"The body is not valid JSON: {exc}") from None
+    if contains_nul(raw):
+        raise ApiProblem(422, "INVALID_REQUEST", "NUL characters (\\u0000) are not allowed in strings.")
+    return raw
+
+
+def contains_nul(value: Any) -> bool:
+    """PostgreSQL cannot store NUL in text or jsonb: find one anywhere in a parsed body."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
 
 
 def with_idempotency_key(raw: Any, key: str | None) -> Any:

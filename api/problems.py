@@ -208,6 +208,12 @@ def server_error(request: HttpRequest, exc: BaseException) -> HttpResponse:
     )
 
 
+def _has_nul(request: HttpRequest) -> bool:
+    return "\x00" in request.path or any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    )
+
+
 class ApiProblemMiddleware:
     """Under /api/: turn non-JSON error responses (404 page, 405, CSRF failure) and crashes into problems."""
 
@@ -215,6 +221,11 @@ class ApiProblemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX) and _has_nul(request):
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail in a query.
+            return problem(
+                request, 400, code="BAD_REQUEST", detail="NUL characters are not allowed in the URL or query."
+            )
         response = self.get_response(request)
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response

@@ -237,9 +237,9 @@ class RestrictionPage(Schema):
 
 
 class WebhookIn(Schema):
-    url: str = Field(max_length=500)
+    url: str = Field(max_length=500, pattern=r"^[^\x00]*$")
     events: list[str] = Field(min_length=1, max_length=4)
-    description: str = Field("", max_length=200)
+    description: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
 
 
 class WebhookOut(Schema):

@@ -67,7 +67,7 @@ def check_url(url: str, *, resolve: bool = True) -> Target:
         return Target(parts.scheme, host, port, path, "")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise UnsafeTarget(f"the host {host!r} does not resolve ({exc})") from None
     addresses = []
     for info in infos:

@@ -105,3 +105,7 @@ PERSONAS = ["anonymous", "trainer", "other", "medic", "staff", "revoked", "expir
 @pytest.fixture
 def persona_api(request) -> ApiClient:
     return request.getfixturevalue(f"{request.param}_api")
+
+
+# Real RQ workers (in-process burst, and worker processes) for end-to-end API tests.
+from tests.batch.conftest import rq_queue, run_worker, workers  # noqa: E402, F401
