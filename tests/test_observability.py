@@ -258,3 +258,23 @@ def test_errors_reach_sentry_without_secrets():
     payload = b"".join(received).decode()
     assert "RuntimeError" in payload and "cannot reach [redacted] with [redacted]" in payload
     assert settings.DATABASE_URL not in payload and json.dumps(settings.SECRET_KEY)[1:-1] not in payload
+
+
+# Logs ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runner_log_lines_carry_the_batch_slot_and_job_ids(submit, rq_queue):
+    from rq import SimpleWorker
+
+    from tests.test_serving import captured_logs
+
+    batch = submit(
+        [{"id": "c", "type": "CREATE", "data": {"workout": {"name": "Logged", "type": "STRENGTH"}}}]
+    )
+    with captured_logs() as logs:
+        SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True, logging_level="WARNING")
+    lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+    finished = next(line for line in lines if line["event"].startswith(f"batch {batch.pk} finished"))
+    assert finished["batch_id"] == batch.pk and finished["slot"] == 0 and finished["job_id"]
+    assert finished["logger"] == "batch" and finished["level"] == "info" and finished["ts"].endswith("Z")

@@ -264,3 +264,22 @@ def test_batch_retry_exits_4_with_the_reason(settings, submit, run_worker, train
     assert caught.value.code == 4
     assert "Refused by a quota (submissions_per_user_per_minute)" in capsys.readouterr().err
     assert not Batch.objects.filter(retry_of=failing).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_retry_on_the_page_says_why_and_starts_nothing(
+    settings, client, submit, run_worker, trainer, team
+):
+    failing = submit(
+        [{"id": "m", "type": "UPDATE", "data": {"workoutId": 99999, "updates": {"name": "x"}}}],
+        validateBeforeExecute=False,
+    )
+    run_worker()
+    settings.BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = 1
+    client.force_login(trainer)
+    response = client.post(reverse("batch:retry", args=[failing.pk]), follow=True)
+    body = response.content.decode()
+    assert f"Cannot retry batch {failing.pk}: You have started 1 batches in the last minute" in body
+    assert not Batch.objects.filter(retry_of=failing).exists()
+    (row,) = refusals()
+    assert row.channel == "web" and row.details["kind"] == "retry"
