@@ -34,6 +34,8 @@ class ItemReport:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     medical: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # Per occurrence of a series or per copy: what the run will create, move or skip, and why.
+    parts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,6 +50,7 @@ class ItemReport:
             "warnings": self.warnings,
             "medical": self.medical,
             "conflicts": self.conflicts,
+            "parts": self.parts,
         }
 
 
@@ -226,6 +229,7 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
             item_report.warnings.extend(notes.get("warnings", []))
             item_report.medical.extend(notes.get("medical", []))
             item_report.conflicts.extend(notes.get("conflicts", []))
+            item_report.parts.extend(notes.get("parts", []))
             report.items[item.op_id] = item_report
     report.items = {op.id: report.items[op.id] for op in request.operations}
     report.estimate = estimate(request)

@@ -16,6 +16,8 @@ Strategies
                       earlier), else CONFLICT. A load-limit excess cannot be fixed the same day;
     FIND_ALTERNATIVE  another facility free at the same time, else the first free day (same time, any
                       facility) within `LOOKAHEAD_DAYS`, else CONFLICT.
+    A series (SCHEDULE with recurrence) and DUPLICATE's copies are resolved part by part (`place_part`):
+    under SKIP only the part that cannot be placed is dropped, and the item reports each part.
     ADJUST_TIME and FIND_ALTERNATIVE move a workout, so they apply only to operations that place one
     (CREATE, SCHEDULE, DUPLICATE, UPDATE of time or facility); for ASSIGN they end like FAIL, saying why.
 """
@@ -32,7 +34,17 @@ from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, snapshot
 from batch.sql import values_update_versions
-from workouts.calendar import FACILITY, LOAD, LOOKAHEAD_DAYS, PLAYER, Booking, Calendar, Conflict, Slot
+from workouts.calendar import (
+    FACILITY,
+    LOAD,
+    LOOKAHEAD_DAYS,
+    PLAYER,
+    Booking,
+    Calendar,
+    Conflict,
+    Slot,
+    local_day,
+)
 from workouts.models import Assignment, Workout
 
 MOVING_STRATEGIES = ("ADJUST_TIME", "FIND_ALTERNATIVE")
@@ -138,6 +150,77 @@ def resolve(item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, mo
     for conflict in conflicts:
         _record(item, ctx, conflict, strategy, outcome)
     return _book(calendar, moved)
+
+
+def place_part(
+    item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, n: int, created: str = "created"
+) -> Slot | None:
+    """Place one part of an item — an occurrence of a series, a copy — and note what became of it.
+
+    Under SKIP a part that cannot be placed is dropped alone (noted "skipped" with the reason) and None
+    is returned; any other strategy that cannot place it raises for the whole item, as `resolve` does.
+    The notes (`parts`) are what the dry run shows and what the item's result reports.
+    """
+    day = local_day(slot.start).isoformat()
+    try:
+        placed = resolve(item, ctx, calendar, slot, movable=True)
+    except ItemError as error:
+        if error.status != BatchItem.Status.SKIPPED:
+            raise
+        ctx.note(
+            item,
+            "conflicts",
+            {**error.as_dict(), "resolution": ctx.strategy_for(item), "outcome": error.status},
+        )
+        ctx.note(item, "parts", {"n": n, "date": day, "outcome": "skipped", "reason": error.message})
+        return None
+    ctx.note(
+        item,
+        "parts",
+        {
+            "n": n,
+            "date": local_day(placed.start).isoformat(),
+            "outcome": created,
+            "start": placed.start.isoformat(),
+            "facilityId": placed.facility_id,
+        },
+    )
+    return placed
+
+
+def all_parts_skipped(item: BatchItem, ctx: Context, what: str) -> ItemError:
+    """The item's error when every part was skipped: SKIPPED, CONFLICT, each part's reason listed."""
+    parts = ctx.notes.get(item.op_id, {}).get("parts", [])
+    return ItemError(
+        code=ErrorCode.CONFLICT,
+        message=f"every {what} conflicts: " + "; ".join(f"{p['date']}: {p['reason']}" for p in parts),
+        details={"conflict": "ALL_PARTS", "parts": parts, "strategy": ctx.strategy_for(item)},
+        recoverable=True,
+        suggested_action="Pick other dates or another facility, or run with another conflict strategy.",
+        status=BatchItem.Status.SKIPPED,
+    )
+
+
+def note_skipped_parts(item: BatchItem, ctx: Context, what: str) -> None:
+    """Warn, naming each dropped part and why, when some parts of an item were skipped."""
+    skipped = [p for p in ctx.notes.get(item.op_id, {}).get("parts", []) if p["outcome"] == "skipped"]
+    if skipped:
+        ctx.warn(
+            item,
+            f"{len(skipped)} {what}{'s' if len(skipped) != 1 else ''} skipped: "
+            + "; ".join(f"{p['date']}: {p['reason']}" for p in skipped),
+            code="PARTS_SKIPPED",
+        )
+
+
+def parts_result(item: BatchItem, ctx: Context, ids: list[int]) -> list[dict[str, Any]]:
+    """Return the item's parts with the id of the workout each placed part moved or created, in order."""
+    ids = list(ids)
+    parts = []
+    for part in ctx.notes.get(item.op_id, {}).get("parts", []):
+        placed = part["outcome"] != "skipped"
+        parts.append({**part, "workoutId": ids.pop(0)} if placed and ids else dict(part))
+    return parts
 
 
 def _record(item: BatchItem, ctx: Context, conflict: Conflict, strategy: str, outcome: str) -> None:

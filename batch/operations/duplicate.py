@@ -19,7 +19,14 @@ from django.utils import timezone
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
-from batch.operations.calendar import apply_overrides, resolve
+from batch.operations.calendar import (
+    all_parts_skipped,
+    apply_overrides,
+    note_skipped_parts,
+    parts_result,
+    place_part,
+    resolve,
+)
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players
@@ -187,6 +194,7 @@ class DuplicateExecutor(Executor):
             gate_days(item, ctx, workout=original, player_ids=list(loads), days=days) if include else {}
         )
         calendar: Calendar | None = ctx.cache["calendar"]
+        ctx.notes.get(item.op_id, {}).pop("parts", None)  # a re-check (one-item fallback) starts afresh
         booked: list[str] = []
         try:
             for n in range(1, data["count"] + 1):
@@ -207,7 +215,13 @@ class DuplicateExecutor(Executor):
                         key=f"op:{item.op_id}:{n}",
                         name=copy_name(pattern, original, n),
                     )
-                    placed = resolve(item, ctx, calendar, slot, movable=True)
+                    placed = (
+                        place_part(item, ctx, calendar, slot, n=n)
+                        if data["count"] > 1
+                        else resolve(item, ctx, calendar, slot, movable=True)  # one copy: the item itself
+                    )
+                    if placed is None:
+                        continue  # SKIP drops this copy only
                     booked.append(slot.key)
                     start, end, where = placed.start, placed.end, placed.facility_id
                     day_verdicts = verdicts.get(local_day(start)) or verdicts.get(day)
@@ -225,24 +239,32 @@ class DuplicateExecutor(Executor):
                         changes=changes,
                     )
                 )
+            if not plans:
+                raise all_parts_skipped(item, ctx, "copy")
         except ItemError:
             if calendar is not None:
                 calendar.unbook_keys(booked)
             raise
+        note_skipped_parts(item, ctx, "copy")
         ctx.cache.setdefault("plans", {})[item.op_id] = plans
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
         created = write_copies([p for item in items for p in ctx.cache["plans"][item.op_id]], ctx)
-        return {
-            item.op_id: {
-                "id": created[item.op_id][0],
-                "workoutId": created[item.op_id][0],
+        results = {}
+        for item in items:
+            ids = created[item.op_id]
+            parts = parts_result(item, ctx, ids)
+            results[item.op_id] = {
+                "id": ids[0],
+                "workoutId": ids[0],
                 "sourceWorkoutId": item.data["workoutId"],
-                "createdIds": created[item.op_id],
+                "createdIds": ids,
+                "skipped": sum(1 for p in parts if p["outcome"] == "skipped"),
             }
-            for item in items
-        }
+            if parts:  # scheduled copies: each one, created or skipped
+                results[item.op_id]["parts"] = parts
+        return results
 
 
 def timezone_time(value: dt.datetime) -> dt.time:

@@ -28,7 +28,14 @@ from batch.operations.base import (
     register,
     snapshot,
 )
-from batch.operations.calendar import apply_overrides, resolve
+from batch.operations.calendar import (
+    all_parts_skipped,
+    apply_overrides,
+    note_skipped_parts,
+    parts_result,
+    place_part,
+    resolve,
+)
 from batch.operations.duplicate import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine
@@ -95,11 +102,13 @@ class ScheduleExecutor(Executor):
         verdicts = gate_days(item, ctx, workout=workout, player_ids=list(loads), days=days)
         wall = timezone.localtime(start).time()
         own = calendar.unbook(workout.pk)
+        ctx.notes.get(item.op_id, {}).pop("parts", None)  # a re-check (one-item fallback) starts afresh
         booked: list[str] = []
-        placed: list[Slot] = []
+        placed: list[tuple[Slot, dt.date]] = []
         try:
             for n, day in enumerate(days):
                 begin = at(day, wall)
+                moves = not placed  # the first occurrence that can be placed moves the workout itself
                 slot = Slot(
                     start=begin,
                     end=begin + duration,
@@ -108,17 +117,26 @@ class ScheduleExecutor(Executor):
                         pid: assignment_medical_fields(verdicts.get(day, {}).get(pid), load)[0]
                         for pid, load in loads.items()
                     },
-                    key=f"w:{workout.pk}" if n == 0 else f"op:{item.op_id}:{n}",
-                    workout_id=workout.pk if n == 0 else None,
+                    key=f"w:{workout.pk}" if moves else f"op:{item.op_id}:{n}",
+                    workout_id=workout.pk if moves else None,
                     name=workout.name,
                 )
-                placed.append(resolve(item, ctx, calendar, slot, movable=True))
-                booked.append(slot.key)
+                where = (
+                    place_part(item, ctx, calendar, slot, n=n, created="moved" if moves else "created")
+                    if len(days) > 1
+                    else resolve(item, ctx, calendar, slot, movable=True)  # one occurrence: the item itself
+                )
+                if where is not None:
+                    booked.append(slot.key)
+                    placed.append((where, day))
+            if not placed:
+                raise all_parts_skipped(item, ctx, "occurrence")
         except ItemError:
             calendar.unbook_keys(booked)
             if own is not None:
                 calendar.book(own)
             raise
+        note_skipped_parts(item, ctx, "occurrence")
         copies = [
             plan_copy(
                 ctx,
@@ -131,9 +149,9 @@ class ScheduleExecutor(Executor):
                 verdicts=verdicts.get(local_day(slot.start)) or verdicts.get(day),
                 include_assignments=True,
             )
-            for slot, day in zip(placed[1:], days[1:], strict=True)
+            for slot, day in placed[1:]
         ]
-        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0], copies)
+        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0][0], copies)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
@@ -173,10 +191,15 @@ class ScheduleExecutor(Executor):
                 "facilityId": slot.facility_id,
                 "version": workout.version,
                 "occurrences": 1 + len(item_copies),
+                "skipped": sum(
+                    1 for p in ctx.notes.get(item.op_id, {}).get("parts", []) if p["outcome"] == "skipped"
+                ),
             }
         columns = [*MOVED_FIELDS, "version", "updated_at"]
         ctx.settle_versions(Workout, values_update_versions(Workout, list(rows.values()), columns))
         created = write_copies(copies, ctx)
-        for op_id, result in results.items():
-            result["createdIds"] = created.get(op_id, [])
+        for item in items:
+            result = results[item.op_id]
+            result["createdIds"] = created.get(item.op_id, [])
+            result["parts"] = parts_result(item, ctx, [result["workoutId"], *result["createdIds"]])
         return results

@@ -1,4 +1,4 @@
-"""The engine through a real RQ worker (in-process burst): requests, dependencies, failures, options."""
+"""The engine, run in-process by the runner itself: requests, dependencies, failures, options."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from batch.validation import batch_validate
 from tests.factories import WorkoutFactory
 from workouts.models import Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def create_op(op_id: str, name: str | None = None, **extra) -> dict:
@@ -27,10 +27,10 @@ def item(batch: Batch, op_id: str) -> BatchItem:
     return BatchItem.objects.get(batch=batch, op_id=op_id)
 
 
-def test_create_batch_runs_to_completion_with_counts_and_change_log(submit, run_worker, team):
+def test_create_batch_runs_to_completion_with_counts_and_change_log(submit, run_batches, team):
     batch = submit([create_op(f"op-{i}") for i in range(25)], chunkSize=10)
     assert batch.status == Batch.Status.QUEUED and batch.total_chunks == 3
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED
     assert (batch.succeeded, batch.failed, batch.done_chunks) == (25, 0, 3)
@@ -40,7 +40,7 @@ def test_create_batch_runs_to_completion_with_counts_and_change_log(submit, run_
     assert item(batch, "op-3").result["workoutId"] == Workout.objects.get(name="Workout op-3").pk
 
 
-def test_update_depending_on_create_uses_the_created_id(submit, run_worker, team):
+def test_update_depending_on_create_uses_the_created_id(submit, run_batches, team):
     batch = submit(
         [
             {
@@ -53,7 +53,7 @@ def test_update_depending_on_create_uses_the_created_id(submit, run_worker, team
         ],
         chunkSize=1,
     )
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED
     workout = Workout.objects.get(name="Leg day")
@@ -61,7 +61,7 @@ def test_update_depending_on_create_uses_the_created_id(submit, run_worker, team
     assert item(batch, "upd").result["workoutId"] == workout.pk
 
 
-def test_items_depending_on_a_failed_item_are_skipped_not_left_pending(submit, run_worker, team):
+def test_items_depending_on_a_failed_item_are_skipped_not_left_pending(submit, run_batches, team):
     batch = submit(
         [
             {"id": "bad", "type": "UPDATE", "data": {"workoutId": 999999, "updates": {"name": "x"}}},
@@ -75,7 +75,7 @@ def test_items_depending_on_a_failed_item_are_skipped_not_left_pending(submit, r
         ],
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED_WITH_ERRORS
     bad, after = item(batch, "bad"), item(batch, "after")
@@ -85,7 +85,7 @@ def test_items_depending_on_a_failed_item_are_skipped_not_left_pending(submit, r
     assert (batch.succeeded, batch.failed, batch.skipped) == (1, 1, 1)
 
 
-def test_a_failing_item_does_not_roll_back_its_neighbours_in_the_chunk(submit, run_worker, team):
+def test_a_failing_item_does_not_roll_back_its_neighbours_in_the_chunk(submit, run_batches, team):
     workout = WorkoutFactory(team=team)
     batch = submit(
         [
@@ -101,7 +101,7 @@ def test_a_failing_item_does_not_roll_back_its_neighbours_in_the_chunk(submit, r
         validateBeforeExecute=False,
         conflictResolution="FAIL",
     )
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert item(batch, "a").status == "SUCCEEDED" and item(batch, "c").status == "SUCCEEDED"
     assert item(batch, "b").status == "FAILED" and item(batch, "b").error["code"] == "CONFLICT"
@@ -109,7 +109,7 @@ def test_a_failing_item_does_not_roll_back_its_neighbours_in_the_chunk(submit, r
     assert workout.notes == "a"
 
 
-def test_stop_on_error_skips_everything_after_the_first_failure(submit, run_worker, team):
+def test_stop_on_error_skips_everything_after_the_first_failure(submit, run_batches, team):
     ops = [
         {
             "id": "bad",
@@ -120,7 +120,7 @@ def test_stop_on_error_skips_everything_after_the_first_failure(submit, run_work
     ]
     ops += [create_op(f"op-{i}") for i in range(9)]
     batch = submit(ops, chunkSize=2, stopOnError=True, parallel=False, validateBeforeExecute=False)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.failed == 1
     skipped = BatchItem.objects.filter(batch=batch, status="SKIPPED")
@@ -268,20 +268,24 @@ def test_validate_before_execute_refuses_a_batch_with_item_errors(trainer, team)
     assert exc.value.problems[0].operation_id == "m" and exc.value.problems[0].code == "NOT_FOUND"
 
 
-def test_resubmitting_the_same_request_id_returns_the_first_batch(trainer, team, rq_queue):
+def test_resubmitting_the_same_request_id_returns_the_first_batch(
+    trainer, team, django_capture_on_commit_callbacks
+):
     raw = {"operations": [create_op("a")], "metadata": {"requestId": "req-1"}}
-    first = batch_submit(user=trainer, team=team, raw=raw)
-    second = batch_submit(user=trainer, team=team, raw=raw)
+    with django_capture_on_commit_callbacks() as enqueued:
+        first = batch_submit(user=trainer, team=team, raw=raw)
+        second = batch_submit(user=trainer, team=team, raw=raw)
     assert first.pk == second.pk and Batch.objects.count() == 1
+    assert len(enqueued) == 1  # runners are enqueued once, on commit
 
 
-def test_another_teams_workout_is_not_found(submit, run_worker, other_team, team):
+def test_another_teams_workout_is_not_found(submit, run_batches, other_team, team):
     foreign = WorkoutFactory(team=other_team)
     batch = submit(
         [{"id": "u", "type": "UPDATE", "data": {"workoutId": foreign.pk, "updates": {"name": "x"}}}],
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert item(batch, "u").error["code"] == "NOT_FOUND"
     foreign.refresh_from_db()
     assert foreign.name != "x"
@@ -293,11 +297,11 @@ def test_a_non_member_cannot_submit(other_trainer, team):
     assert exc.value.problems[0].code == "PERMISSION_DENIED"
 
 
-def test_higher_priority_runs_first_and_parallel_false_keeps_order(submit, run_worker, team):
+def test_higher_priority_runs_first_and_parallel_false_keeps_order(submit, run_batches, team):
     ops = [create_op("low", priority=0), create_op("high", priority=5), create_op("mid", priority=1)]
     batch = submit(ops, chunkSize=1, parallel=False)
     assert batch.runner_slots == 1
-    run_worker()
+    run_batches()
     order = list(BatchItem.objects.filter(batch=batch).order_by("chunk__seq").values_list("op_id", flat=True))
     assert order == ["high", "mid", "low"]
     finished = list(
@@ -306,7 +310,7 @@ def test_higher_priority_runs_first_and_parallel_false_keeps_order(submit, run_w
     assert finished == ["high", "mid", "low"]
 
 
-def test_dependents_wait_for_every_lower_level_chunk(submit, run_worker, team):
+def test_dependents_wait_for_every_lower_level_chunk(submit, run_batches, team):
     ops = [create_op(f"base{i}") for i in range(6)]
     ops += [
         {
@@ -318,7 +322,7 @@ def test_dependents_wait_for_every_lower_level_chunk(submit, run_worker, team):
         for i in range(6)
     ]
     batch = submit(ops, chunkSize=4, maxConcurrency=3)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED and batch.succeeded == 12
     assert set(Workout.objects.filter(team=team).values_list("intensity", "version")) == {(90, 2)}

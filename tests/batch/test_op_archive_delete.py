@@ -1,4 +1,4 @@
-"""ARCHIVE and DELETE executors through a real worker: archive, restore, soft and permanent delete."""
+"""ARCHIVE and DELETE, run in-process by the runner: archive, restore, soft and permanent delete."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from batch.validation import batch_validate
 from tests.factories import AssignmentFactory, WorkoutExerciseFactory, WorkoutFactory
 from workouts.models import Assignment, Workout, WorkoutExercise
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 # Whole worker run of one chunk: claim, load, write, counters, finalize.
 QUERY_BOUND = 40
 
@@ -25,10 +25,10 @@ def op(op_id: str, op_type: str, **data) -> dict:
     return {"id": op_id, "type": op_type, "data": data}
 
 
-def test_archive_then_restore_round_trips_status_and_logs_both(submit, run_worker, team):
+def test_archive_then_restore_round_trips_status_and_logs_both(submit, run_batches, team):
     workout = WorkoutFactory(team=team, status=Workout.Status.SCHEDULED)
     batch = submit([op("a", "ARCHIVE", workoutId=workout.pk)])
-    run_worker()
+    run_batches()
     workout.refresh_from_db()
     assert workout.status == "archived" and workout.status_before_archive == "scheduled"
     assert workout.archived_at is not None and workout.version == 2
@@ -38,7 +38,7 @@ def test_archive_then_restore_round_trips_status_and_logs_both(submit, run_worke
     assert change.after["status"] == "archived" and change.after["archived_at"]
 
     batch = submit([op("r", "ARCHIVE", workoutId=workout.pk, restore=True)])
-    run_worker()
+    run_batches()
     workout.refresh_from_db()
     assert (workout.status, workout.archived_at, workout.version) == ("scheduled", None, 3)
     change = BatchChange.objects.get(batch=batch)
@@ -80,14 +80,14 @@ def test_archive_schema_and_scope_errors(trainer, team, other_team):
     assert report.items["a"].errors[0]["code"] == "NOT_FOUND"
 
 
-def test_soft_delete_archives_and_is_undoable(submit, run_worker, team, trainer):
+def test_soft_delete_archives_and_is_undoable(submit, run_batches, team, trainer):
     workout = WorkoutFactory(team=team)
     report = batch_validate(
         user=trainer, team=team, raw={"operations": [op("d", "DELETE", workoutId=workout.pk)]}
     )
     assert report.estimate["undoable"] is True
     batch = submit([op("d", "DELETE", workoutId=workout.pk)])
-    run_worker()
+    run_batches()
     workout.refresh_from_db()
     assert workout.status == "archived" and workout.archived_at is not None
     change = BatchChange.objects.get(batch=batch)
@@ -102,7 +102,7 @@ def test_soft_delete_archives_and_is_undoable(submit, run_worker, team, trainer)
 
 
 def test_permanent_delete_removes_everything_logs_full_image_and_is_not_undoable(
-    submit, run_worker, team, trainer
+    submit, run_batches, team, trainer
 ):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
@@ -112,7 +112,7 @@ def test_permanent_delete_removes_everything_logs_full_image_and_is_not_undoable
     assert report.valid and report.estimate["undoable"] is False
     assert report.items["d"].warnings[0]["code"] == "NOT_UNDOABLE"
     batch = submit(raw["operations"])
-    run_worker()
+    run_batches()
     assert item(batch, "d").status == "SUCCEEDED"
     assert not Workout.objects.filter(pk=workout.pk).exists()
     assert not WorkoutExercise.objects.filter(workout_id=workout.pk).exists()
@@ -137,16 +137,16 @@ def test_permanent_delete_refuses_workouts_with_completed_sessions(trainer, team
     assert "permanent: false" in error["suggestedAction"]
 
 
-def worker_queries(run_worker) -> int:
+def worker_queries(run_batches) -> int:
     with CaptureQueriesContext(connection) as captured:
-        run_worker()
+        run_batches()
     return len(captured.captured_queries)
 
 
 @pytest.mark.parametrize(
     ("op_type", "extra"), [("ARCHIVE", {}), ("DELETE", {}), ("DELETE", {"permanent": True})]
 )
-def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_worker, team, op_type, extra):
+def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_batches, team, op_type, extra):
     counts = []
     for n in (10, 100):
         workouts = WorkoutFactory.create_batch(n, team=team)
@@ -155,12 +155,12 @@ def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_w
             AssignmentFactory(workout=w)
         ops = [op(f"{n}-{w.pk}", op_type, workoutId=w.pk, **extra) for w in workouts]
         batch = submit(ops, chunkSize=n)
-        counts.append(worker_queries(run_worker))
+        counts.append(worker_queries(run_batches))
         assert Batch.objects.get(pk=batch.pk).succeeded == n
     assert counts[0] == counts[1] <= QUERY_BOUND, counts
 
 
-def test_archive_then_restore_in_one_chunk_sees_the_archive(submit, run_worker, trainer, team):
+def test_archive_then_restore_in_one_chunk_sees_the_archive(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team, status=Workout.Status.SCHEDULED)
     twice = WorkoutFactory(team=team)
     batch = submit(
@@ -173,7 +173,7 @@ def test_archive_then_restore_in_one_chunk_sees_the_archive(submit, run_worker, 
         chunkSize=10,
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert [item(batch, o).status for o in ("a", "r", "a2", "again")] == [
         "SUCCEEDED",
         "SUCCEEDED",
@@ -191,7 +191,7 @@ def test_archive_then_restore_in_one_chunk_sees_the_archive(submit, run_worker, 
     assert changes[1].before["status"] == "archived" and changes[1].after["status"] == "scheduled"
 
     undo = batch_undo(batch_id=batch.pk, user=trainer)
-    run_worker()
+    run_batches()
     undo.refresh_from_db()
     assert undo.status == Batch.Status.COMPLETED
     workout.refresh_from_db()

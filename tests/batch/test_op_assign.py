@@ -1,4 +1,4 @@
-"""ASSIGN through a real worker: add, update, replace, medical outcomes, calendar conflicts, queries."""
+"""ASSIGN, run in-process by the runner: add, update, replace, medical outcomes, calendar conflicts."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.factories import (
 )
 from workouts.models import Assignment, Exercise
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 QUERY_BOUND = 45
 
 
@@ -39,9 +39,9 @@ def assign(op_id: str, workout_id, *players, remove=False, **extra) -> dict:
     return {"id": op_id, "type": "ASSIGN", "data": data, **extra}
 
 
-def worker_queries(run_worker) -> int:
+def worker_queries(run_batches) -> int:
     with CaptureQueriesContext(connection) as captured:
-        run_worker()
+        run_batches()
     return len(captured.captured_queries)
 
 
@@ -52,7 +52,7 @@ def squat_workout(team):
     return workout
 
 
-def test_assign_adds_updates_and_logs(submit, run_worker, team, squat_workout):
+def test_assign_adds_updates_and_logs(submit, run_batches, team, squat_workout):
     p1, p2 = PlayerFactory(team=team), PlayerFactory(team=team)
     existing = AssignmentFactory(workout=squat_workout, player=p2, load_percent=100)
     batch = submit(
@@ -65,7 +65,7 @@ def test_assign_adds_updates_and_logs(submit, run_worker, team, squat_workout):
             )
         ]
     )
-    run_worker()
+    run_batches()
     assert item(batch, "a").status == "SUCCEEDED", item(batch, "a").error
     new = Assignment.objects.get(workout=squat_workout, player=p1)
     assert (new.role, new.load_percent, new.medical_verdict) == ("assistant", 70, "compliant")
@@ -78,12 +78,12 @@ def test_assign_adds_updates_and_logs(submit, run_worker, team, squat_workout):
     assert item(batch, "a").result["assigned"] == [p1.pk] and item(batch, "a").result["updated"] == [p2.pk]
 
 
-def test_remove_existing_replaces_the_roster_and_logs_full_rows(submit, run_worker, team, squat_workout):
+def test_remove_existing_replaces_the_roster_and_logs_full_rows(submit, run_batches, team, squat_workout):
     keep, gone, new = (PlayerFactory(team=team) for _ in range(3))
     AssignmentFactory(workout=squat_workout, player=keep)
     old = AssignmentFactory(workout=squat_workout, player=gone, load_percent=90)
     batch = submit([assign("a", squat_workout.pk, keep.pk, new.pk, remove=True)])
-    run_worker()
+    run_batches()
     assert set(Assignment.objects.filter(workout=squat_workout).values_list("player_id", flat=True)) == {
         keep.pk,
         new.pk,
@@ -126,13 +126,13 @@ def test_validation_errors_name_the_field(trainer, team, squat_workout, other_te
 
 
 def test_blocked_player_fails_with_medical_restriction_and_alternatives(
-    submit, run_worker, team, squat_workout
+    submit, run_batches, team, squat_workout
 ):
     ExerciseFactory(name="Seated row", body_parts=["upper_back"], movement_patterns=["pull"])
     ok, hurt = PlayerFactory(team=team), PlayerFactory(team=team, first_name="Kim", last_name="Berg")
     RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE, title="ACL tear")
     batch = submit([assign("a", squat_workout.pk, ok.pk, hurt.pk)], validateBeforeExecute=False)
-    run_worker()
+    run_batches()
     error = item(batch, "a").error
     assert item(batch, "a").status == "FAILED" and error["code"] == "MEDICAL_RESTRICTION"
     assert (
@@ -142,7 +142,9 @@ def test_blocked_player_fails_with_medical_restriction_and_alternatives(
     assert not Assignment.objects.filter(workout=squat_workout).exists()
 
 
-def test_modified_player_gets_capped_load_and_substitutions(submit, run_worker, team, squat_workout, trainer):
+def test_modified_player_gets_capped_load_and_substitutions(
+    submit, run_batches, team, squat_workout, trainer
+):
     ExerciseFactory(name="Seated row", body_parts=["upper_back"], movement_patterns=["pull"], intensity=55)
     player = PlayerFactory(team=team)
     RestrictionFactory(player=player, severity=MedicalRestriction.Severity.MODERATE, max_exertion=80)
@@ -152,19 +154,19 @@ def test_modified_player_gets_capped_load_and_substitutions(submit, run_worker, 
     report = batch_validate(user=trainer, team=team, raw=raw)
     assert [m["verdict"] for m in report.items["a"].medical] == ["modified"]
     submit(raw["operations"])
-    run_worker()
+    run_batches()
     assignment = Assignment.objects.get(workout=squat_workout, player=player)
     assert assignment.medical_verdict == "modified" and assignment.load_percent == 80
     assert assignment.modifications[0]["replacementName"] == "Seated row"
 
 
 def test_medic_can_turn_the_check_off_and_blocked_stays_visible(
-    submit, run_worker, team, squat_workout, medic
+    submit, run_batches, team, squat_workout, medic
 ):
     player = PlayerFactory(team=team)
     RestrictionFactory(player=player, severity=MedicalRestriction.Severity.COMPLETE)
     batch = submit([assign("a", squat_workout.pk, player.pk)], user=medic, medicalComplianceCheck=False)
-    run_worker()
+    run_batches()
     assert item(batch, "a").status == "SUCCEEDED"
     assert Assignment.objects.get(workout=squat_workout, player=player).medical_verdict == "blocked"
     batch.refresh_from_db()
@@ -195,13 +197,13 @@ def double_booking(team, squat_workout):
     ],
 )
 def test_double_booking_follows_the_strategy(
-    submit, run_worker, squat_workout, double_booking, strategy, status, assigned
+    submit, run_batches, squat_workout, double_booking, strategy, status, assigned
 ):
     player, other, booked = double_booking
     batch = submit(
         [assign("a", squat_workout.pk, player.pk)], conflictResolution=strategy, validateBeforeExecute=False
     )
-    run_worker()
+    run_batches()
     result = item(batch, "a")
     assert result.status == status
     assert Assignment.objects.filter(workout=squat_workout, player=player).exists() is assigned
@@ -216,14 +218,14 @@ def test_double_booking_follows_the_strategy(
         assert result.warnings[0]["code"] == "CONFLICT_PLAYER_DOUBLE_BOOKED"
 
 
-def test_per_operation_strategy_overrides_the_batch_one(submit, run_worker, squat_workout, double_booking):
+def test_per_operation_strategy_overrides_the_batch_one(submit, run_batches, squat_workout, double_booking):
     player, _, _ = double_booking
     batch = submit(
         [assign("a", squat_workout.pk, player.pk, conflictResolution="FAIL")],
         conflictResolution="OVERRIDE",
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert item(batch, "a").status == "FAILED"
 
 
@@ -240,7 +242,7 @@ def test_dry_run_lists_conflicts_with_their_resolution(trainer, team, squat_work
         assert report["summary"]["conflicts"] == 1
 
 
-def test_daily_load_limit_is_a_conflict_and_counts_earlier_items_of_the_chunk(submit, run_worker, team):
+def test_daily_load_limit_is_a_conflict_and_counts_earlier_items_of_the_chunk(submit, run_batches, team):
     player = PlayerFactory(team=team, daily_load_limit=150)
     morning = WorkoutFactory(team=team)
     afternoon = WorkoutFactory(
@@ -256,13 +258,13 @@ def test_daily_load_limit_is_a_conflict_and_counts_earlier_items_of_the_chunk(su
         conflictResolution="FAIL",
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert item(batch, "am").status == "SUCCEEDED"
     error = item(batch, "pm").error
     assert error["details"]["conflict"] == "DAILY_LOAD_LIMIT" and "180%" in error["message"]
 
 
-def test_assign_after_create_in_the_same_batch(submit, run_worker, team):
+def test_assign_after_create_in_the_same_batch(submit, run_batches, team):
     player = PlayerFactory(team=team)
     batch = submit(
         [
@@ -270,12 +272,12 @@ def test_assign_after_create_in_the_same_batch(submit, run_worker, team):
             assign("a", {"$ref": "new"}, player.pk, dependencies=["new"]),
         ]
     )
-    run_worker()
+    run_batches()
     assert item(batch, "a").status == "SUCCEEDED"
     assert Assignment.objects.get(player=player).workout.name == "Legs"
 
 
-def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_worker, team):
+def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_batches, team):
     exercise = ExerciseFactory()
     alt = ExerciseFactory(body_parts=["chest"], movement_patterns=["push"])  # noqa: F841
     players = PlayerFactory.create_batch(20, team=team)
@@ -293,7 +295,7 @@ def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_w
             for i, w in enumerate(workouts)
         ]
         batch = submit(ops, chunkSize=n, conflictResolution="OVERRIDE")
-        counts.append(worker_queries(run_worker))
+        counts.append(worker_queries(run_batches))
         assert Batch.objects.get(pk=batch.pk).succeeded == n
     # Same statements whatever the size; which optional writes (update, delete) run may differ.
     assert max(counts) <= QUERY_BOUND and abs(counts[1] - counts[0]) <= 3, counts

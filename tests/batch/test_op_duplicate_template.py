@@ -1,4 +1,4 @@
-"""DUPLICATE, TEMPLATE and CREATE's calendar conflicts through a real worker, with query bounds."""
+"""DUPLICATE, TEMPLATE and CREATE's calendar conflicts run in-process by the runner, with query bounds."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.factories import (
 )
 from workouts.models import TemplateExercise, Workout, WorkoutTemplate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 QUERY_BOUND = 45
 
 
@@ -39,20 +39,20 @@ def tmpl(op_id: str, ids, **data) -> dict:
     return {"id": op_id, "type": "TEMPLATE", "data": {**base, **data}}
 
 
-def worker_queries(run_worker) -> int:
+def worker_queries(run_batches) -> int:
     with CaptureQueriesContext(connection) as captured:
-        run_worker()
+        run_batches()
     return len(captured.captured_queries)
 
 
-def test_duplicate_copies_with_pattern_shift_assignments_and_modifications(submit, run_worker, team):
+def test_duplicate_copies_with_pattern_shift_assignments_and_modifications(submit, run_batches, team):
     original = WorkoutFactory(team=team, name="Legs")
     WorkoutExerciseFactory.create_batch(2, workout=original)
     AssignmentFactory(workout=original, load_percent=70)
     batch = submit(
         [dup("d", original.pk, 3, dateShiftDays=7, includeAssignments=True, modifications={"intensity": 40})]
     )
-    run_worker()
+    run_batches()
     result = item(batch, "d")
     assert result.status == "SUCCEEDED", result.error
     copies = list(Workout.objects.filter(source_workout=original).order_by("scheduled_start"))
@@ -64,10 +64,10 @@ def test_duplicate_copies_with_pattern_shift_assignments_and_modifications(submi
     assert BatchChange.objects.filter(batch=batch, action="created").count() == 3
 
 
-def test_duplicate_without_shift_makes_unscheduled_drafts(submit, run_worker, team):
+def test_duplicate_without_shift_makes_unscheduled_drafts(submit, run_batches, team):
     original = WorkoutFactory(team=team, name="Core")
     submit([dup("d", original.pk, 2, namePattern="{n}: {original}")])
-    run_worker()
+    run_batches()
     copies = Workout.objects.filter(source_workout=original).order_by("name")
     assert [(c.name, c.status, c.scheduled_start) for c in copies] == [
         ("1: Core", "draft", None),
@@ -89,7 +89,7 @@ def test_duplicate_request_errors(trainer, team, data, field, fragment):
     assert any(p.field == field and fragment in p.message for p in report.problems), report.problems
 
 
-def test_duplicate_copies_conflicts_and_medical(submit, run_worker, team, trainer):
+def test_duplicate_copies_conflicts_and_medical(submit, run_batches, team, trainer):
     gym = FacilityFactory(name="Gym")
     original = WorkoutFactory(team=team, facility=gym)
     WorkoutExerciseFactory(workout=original)
@@ -106,18 +106,18 @@ def test_duplicate_copies_conflicts_and_medical(submit, run_worker, team, traine
     batch = submit(
         [dup("d", original.pk, 1, dateShiftDays=3, includeAssignments=True)], validateBeforeExecute=False
     )
-    run_worker()
+    run_batches()
     assert item(batch, "d").error["code"] == "MEDICAL_RESTRICTION"
 
 
-def test_template_from_successful_workouts_takes_the_union_of_exercises(submit, run_worker, team):
+def test_template_from_successful_workouts_takes_the_union_of_exercises(submit, run_batches, team):
     a = WorkoutFactory(team=team, status="completed", intensity=60)
     b = WorkoutFactory(team=team, status="scheduled", intensity=80)
     shared = WorkoutExerciseFactory(workout=a, sets=5).exercise
     WorkoutExerciseFactory(workout=b, exercise=shared, sets=2)
     extra = WorkoutExerciseFactory(workout=b).exercise
     batch = submit([tmpl("t", [a.pk, b.pk], tags=["legs"], description="Heavy")])
-    run_worker()
+    run_batches()
     template = WorkoutTemplate.objects.get(name="Leg day")
     rows = list(TemplateExercise.objects.filter(template=template).order_by("order"))
     assert [(r.exercise_id, r.sets) for r in rows] == [(shared.pk, 5), (extra.pk, 3)]
@@ -154,7 +154,7 @@ def test_template_errors(trainer, team, other_team):
     assert {p.field for p in bad.problems} == {"data.workoutIds", "data.visibility"}
 
 
-def test_create_with_schedule_goes_through_the_calendar(submit, run_worker, team):
+def test_create_with_schedule_goes_through_the_calendar(submit, run_batches, team):
     gym = FacilityFactory(name="Gym", opens_at=dt.time(7), closes_at=dt.time(21))
     busy = WorkoutFactory(team=team, facility=gym)
     start = timezone.localtime(busy.scheduled_start).isoformat()
@@ -167,17 +167,17 @@ def test_create_with_schedule_goes_through_the_calendar(submit, run_worker, team
         },
     }
     batch = submit([op], conflictResolution="ADJUST_TIME")
-    run_worker()
+    run_batches()
     created = Workout.objects.get(name="New")
     assert created.scheduled_start == busy.scheduled_end and created.facility_id == gym.pk
     assert item(batch, "c").warnings[0]["code"] == "CONFLICT_FACILITY_DOUBLE_BOOKED"
     batch = submit([{**op, "id": "c2"}], conflictResolution="SKIP", validateBeforeExecute=False)
-    run_worker()
+    run_batches()
     assert item(batch, "c2").status == "SKIPPED"
 
 
 @pytest.mark.parametrize("op_type", ["DUPLICATE", "TEMPLATE"])
-def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_worker, team, op_type):
+def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_batches, team, op_type):
     counts = []
     for n in (10, 100):
         workouts = WorkoutFactory.create_batch(n, team=team)
@@ -190,6 +190,6 @@ def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_w
         else:
             ops = [tmpl(f"{n}-{w.pk}", [w.pk]) for w in workouts]
         batch = submit(ops, chunkSize=n, conflictResolution="FIND_ALTERNATIVE")
-        counts.append(worker_queries(run_worker))
+        counts.append(worker_queries(run_batches))
         assert Batch.objects.get(pk=batch.pk).succeeded == n
     assert max(counts) <= QUERY_BOUND and abs(counts[1] - counts[0]) <= 3, counts

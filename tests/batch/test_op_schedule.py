@@ -1,4 +1,4 @@
-"""SCHEDULE through a real worker: moves, recurrence, facility conflicts and strategies, queries."""
+"""SCHEDULE run in-process by the runner: moves, recurrence, facility conflicts and strategies, queries."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.factories import (
 )
 from workouts.models import Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 QUERY_BOUND = 45
 DAY = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
 
@@ -56,10 +56,10 @@ def rink(db):
     return FacilityFactory(name="Rink", opens_at=dt.time(6), closes_at=dt.time(23))
 
 
-def test_schedule_moves_a_draft_and_logs_the_change(submit, run_worker, team, gym):
+def test_schedule_moves_a_draft_and_logs_the_change(submit, run_batches, team, gym):
     workout = WorkoutFactory(team=team, status="draft", scheduled_start=None, scheduled_end=None)
     batch = submit([sched("s", workout.pk, f"{DAY}T10:00:00", end=f"{DAY}T11:30:00", facilityId=gym.pk)])
-    run_worker()
+    run_batches()
     workout.refresh_from_db()
     assert (workout.status, workout.facility_id, workout.version) == ("scheduled", gym.pk, 2)
     assert local(workout.scheduled_start) == f"{DAY} 10:00" and local(workout.scheduled_end) == f"{DAY} 11:30"
@@ -73,7 +73,7 @@ def test_schedule_moves_a_draft_and_logs_the_change(submit, run_worker, team, gy
     assert change.after["facility_id"] == gym.pk and change.version_after == 2
 
 
-def test_weekly_recurrence_moves_the_first_and_copies_the_rest(submit, run_worker, team, gym):
+def test_weekly_recurrence_moves_the_first_and_copies_the_rest(submit, run_batches, team, gym):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
     player = PlayerFactory(team=team)
@@ -89,7 +89,7 @@ def test_weekly_recurrence_moves_the_first_and_copies_the_rest(submit, run_worke
     batch = submit(
         [sched("s", workout.pk, f"{monday.isoformat()}T08:00:00", facilityId=gym.pk, recurrence=recurrence)]
     )
-    run_worker()
+    run_batches()
     result = item(batch, "s")
     assert result.status == "SUCCEEDED", result.error
     assert result.result["occurrences"] == 5 and len(result.result["createdIds"]) == 4
@@ -169,7 +169,7 @@ def busy_gym(team, gym):
     ],
 )
 def test_facility_double_booking_follows_the_strategy(
-    submit, run_worker, team, gym, rink, busy_gym, strategy, status, where
+    submit, run_batches, team, gym, rink, busy_gym, strategy, status, where
 ):
     workout = WorkoutFactory(team=team, status="draft", scheduled_start=None, scheduled_end=None)
     batch = submit(
@@ -177,7 +177,7 @@ def test_facility_double_booking_follows_the_strategy(
         conflictResolution=strategy,
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     result = item(batch, "s")
     assert result.status == status
     workout.refresh_from_db()
@@ -196,7 +196,7 @@ def test_facility_double_booking_follows_the_strategy(
         assert busy_gym.facility_id == gym.pk
 
 
-def test_outside_facility_hours_and_adjust_time_without_room(submit, run_worker, team, gym, trainer):
+def test_outside_facility_hours_and_adjust_time_without_room(submit, run_batches, team, gym, trainer):
     workout = WorkoutFactory(team=team)
     raw = {
         "operations": [sched("s", workout.pk, f"{DAY}T21:00:00", end=f"{DAY}T22:00:00", facilityId=gym.pk)],
@@ -210,7 +210,7 @@ def test_outside_facility_hours_and_adjust_time_without_room(submit, run_worker,
     assert report.items["s"].errors[0]["details"]["conflict"] == "OUTSIDE_FACILITY_HOURS"
 
 
-def test_items_of_one_chunk_see_each_others_bookings(submit, run_worker, team, gym):
+def test_items_of_one_chunk_see_each_others_bookings(submit, run_batches, team, gym):
     a, b = WorkoutFactory.create_batch(2, team=team)
     batch = submit(
         [
@@ -220,11 +220,11 @@ def test_items_of_one_chunk_see_each_others_bookings(submit, run_worker, team, g
         conflictResolution="FAIL",
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert item(batch, "a").status == "SUCCEEDED" and item(batch, "b").status == "FAILED"
 
 
-def test_blocked_player_on_an_occurrence_date_fails_the_series(submit, run_worker, team):
+def test_blocked_player_on_an_occurrence_date_fails_the_series(submit, run_batches, team):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
     player = PlayerFactory(team=team)
@@ -240,12 +240,12 @@ def test_blocked_player_on_an_occurrence_date_fails_the_series(submit, run_worke
         [sched("s", workout.pk, f"{DAY}T10:00:00", recurrence={"frequency": "weekly", "count": 4})],
         validateBeforeExecute=False,
     )
-    run_worker()
+    run_batches()
     assert item(batch, "s").error["code"] == "MEDICAL_RESTRICTION"
     assert not Workout.objects.filter(source_workout=workout).exists()
 
 
-def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_worker, team, gym, rink):
+def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_batches, team, gym, rink):
     counts = []
     for n in (10, 100):
         workouts = WorkoutFactory.create_batch(n, team=team)
@@ -267,14 +267,14 @@ def test_a_100_item_chunk_runs_in_as_many_queries_as_a_10_item_one(submit, run_w
             if o["data"]["recurrence"] is None:
                 del o["data"]["recurrence"]
         batch = submit(ops, chunkSize=n, conflictResolution="FIND_ALTERNATIVE")
-        counts.append(len(capture(run_worker)))
+        counts.append(len(capture(run_batches)))
         assert Batch.objects.get(pk=batch.pk).succeeded == n, (
             BatchItem.objects.filter(batch=batch).exclude(status="SUCCEEDED").values("error")[:3]
         )
     assert max(counts) <= QUERY_BOUND and abs(counts[1] - counts[0]) <= 3, counts
 
 
-def capture(run_worker):
+def capture(run_batches):
     with CaptureQueriesContext(connection) as captured:
-        run_worker()
+        run_batches()
     return captured.captured_queries

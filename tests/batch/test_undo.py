@@ -1,4 +1,4 @@
-"""Undo, rollback-on-error and retry-failed through a real RQ worker (in-process burst)."""
+"""Undo, rollback-on-error and retry-failed, run in-process by the runner itself."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from workouts.models import Assignment, TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 # Undo moves these forward on purpose: versions are bumped so stale editors notice, timestamps are
 # the database's own; every other column must be exactly as before the batch.
@@ -67,16 +67,16 @@ def update_op(op_id: str, workout_id: Any, deps: list[str] | None = None, **upda
     }
 
 
-def undo_and_run(batch: Batch, user, run_worker, **kwargs: Any) -> Batch:
+def undo_and_run(batch: Batch, user, run_batches, **kwargs: Any) -> Batch:
     undo = batch_undo(batch_id=batch.pk, user=user, **kwargs)
-    run_worker()
+    run_batches()
     undo.refresh_from_db()
     return undo
 
 
-def finished(submit, run_worker, ops: list[dict], **options: Any) -> Batch:
+def finished(submit, run_batches, ops: list[dict], **options: Any) -> Batch:
     batch = submit(ops, **options)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     return batch
 
@@ -85,7 +85,7 @@ def finished(submit, run_worker, ops: list[dict], **options: Any) -> Batch:
 
 
 def test_undo_of_create_removes_workouts_exercises_assignments_and_template_use(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     players = PlayerFactory.create_batch(2, team=team)
     exercise = ExerciseFactory(body_parts=[], movement_patterns=[])
@@ -94,7 +94,7 @@ def test_undo_of_create_removes_workouts_exercises_assignments_and_template_use(
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             create_op(
                 "plain",
@@ -109,7 +109,7 @@ def test_undo_of_create_removes_workouts_exercises_assignments_and_template_use(
     assert Workout.objects.count() == 2 and Assignment.objects.count() == 2
     assert WorkoutTemplate.objects.get(pk=template.pk).usage_count == 1
 
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
 
     assert undo.kind == Batch.Kind.UNDO and undo.undo_of_id == batch.pk
     assert undo.status == Batch.Status.COMPLETED and undo.succeeded == 2
@@ -118,7 +118,7 @@ def test_undo_of_create_removes_workouts_exercises_assignments_and_template_use(
     assert batch.status == Batch.Status.UNDONE
 
 
-def test_undo_of_update_restores_every_changed_field(submit, run_worker, trainer, team):
+def test_undo_of_update_restores_every_changed_field(submit, run_batches, trainer, team):
     gym = FacilityFactory()
     workout = WorkoutFactory(team=team, notes="old", intensity=40)
     other = WorkoutFactory(team=team, status=Workout.Status.DRAFT, scheduled_start=None, scheduled_end=None)
@@ -126,7 +126,7 @@ def test_undo_of_update_restores_every_changed_field(submit, run_worker, trainer
     start = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             update_op(
                 "u1",
@@ -148,19 +148,19 @@ def test_undo_of_update_restores_every_changed_field(submit, run_worker, trainer
         ],
     )
     assert batch.succeeded == 2
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED
     assert_same_tables(before, table_snapshot())
     workout.refresh_from_db()
     assert workout.version == 3  # 1 → 2 by the batch → 3 by the undo
 
 
-def test_an_object_changed_twice_returns_to_its_state_before_the_batch(submit, run_worker, trainer, team):
+def test_an_object_changed_twice_returns_to_its_state_before_the_batch(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team, notes="original")
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             update_op("first", workout.pk, notes="one", intensity=10),
             update_op("second", workout.pk, deps=["first"], notes="two", name="Two"),
@@ -170,29 +170,29 @@ def test_an_object_changed_twice_returns_to_its_state_before_the_batch(submit, r
         chunkSize=1,
     )
     assert batch.succeeded == 4
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
     assert_same_tables(before, table_snapshot())
 
 
 def test_an_object_changed_twice_in_one_chunk_is_restored_in_one_undo_chunk(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     workout = WorkoutFactory(team=team, notes="original")
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [update_op("a", workout.pk, notes="a"), update_op("b", workout.pk, notes="b", intensity=5)],
         chunkSize=10,
     )
     assert batch.succeeded == 2
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED and undo.total_chunks == 1
     assert_same_tables(before, table_snapshot())
 
 
-def test_undo_of_archive_restore_and_soft_delete(submit, run_worker, trainer, team):
+def test_undo_of_archive_restore_and_soft_delete(submit, run_batches, trainer, team):
     active = WorkoutFactory(team=team)
     archived = WorkoutFactory(
         team=team,
@@ -204,7 +204,7 @@ def test_undo_of_archive_restore_and_soft_delete(submit, run_worker, trainer, te
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {"id": "arch", "type": "ARCHIVE", "data": {"workoutId": active.pk}},
             {"id": "rest", "type": "ARCHIVE", "data": {"workoutId": archived.pk, "restore": True}},
@@ -216,12 +216,12 @@ def test_undo_of_archive_restore_and_soft_delete(submit, run_worker, trainer, te
         "archived",
         "restored",
     }
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED
     assert_same_tables(before, table_snapshot())
 
 
-def test_permanent_delete_is_reported_not_undone_and_the_dry_run_says_so(submit, run_worker, trainer, team):
+def test_permanent_delete_is_reported_not_undone_and_the_dry_run_says_so(submit, run_batches, trainer, team):
     doomed = WorkoutFactory(team=team)
     keep = WorkoutFactory(team=team, notes="keep")
     ops = [
@@ -230,9 +230,9 @@ def test_permanent_delete_is_reported_not_undone_and_the_dry_run_says_so(submit,
     ]
     report = batch_validate(user=trainer, team=team, raw={"operations": ops})
     assert report.estimate["undoable"] is False
-    batch = finished(submit, run_worker, ops)
+    batch = finished(submit, run_batches, ops)
     assert batch.succeeded == 2
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     gone = BatchItem.objects.get(batch=undo, data__changeId=BatchChange.objects.get(item__op_id="gone").pk)
     assert gone.status == BatchItem.Status.SKIPPED and gone.error["code"] == "NOT_UNDOABLE"
     keep.refresh_from_db()
@@ -241,11 +241,11 @@ def test_permanent_delete_is_reported_not_undone_and_the_dry_run_says_so(submit,
     assert batch.status == Batch.Status.UNDONE and undo.metadata["notUndoable"] == 1
 
 
-def test_undo_of_a_batch_with_only_permanent_deletes_is_refused(submit, run_worker, trainer, team):
+def test_undo_of_a_batch_with_only_permanent_deletes_is_refused(submit, run_batches, trainer, team):
     doomed = WorkoutFactory(team=team)
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [{"id": "gone", "type": "DELETE", "data": {"workoutId": doomed.pk, "permanent": True}}],
     )
     with pytest.raises(UndoNotAllowed, match="nothing that can be undone"):
@@ -255,17 +255,17 @@ def test_undo_of_a_batch_with_only_permanent_deletes_is_refused(submit, run_work
 # --- conflicts -------------------------------------------------------------------------------------
 
 
-def test_undo_skips_workouts_edited_since_and_force_overrides(submit, run_worker, trainer, team):
+def test_undo_skips_workouts_edited_since_and_force_overrides(submit, run_batches, trainer, team):
     edited = WorkoutFactory(team=team, notes="before")
     untouched = WorkoutFactory(team=team, notes="before")
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [update_op("e", edited.pk, notes="batch"), update_op("u", untouched.pk, notes="batch")],
     )
     Workout.objects.filter(pk=edited.pk).update(notes="someone else", version=edited.version + 2)
 
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
 
     assert (undo.succeeded, undo.conflicted) == (1, 1)
     item = BatchItem.objects.get(batch=undo, status=BatchItem.Status.CONFLICT)
@@ -279,7 +279,7 @@ def test_undo_skips_workouts_edited_since_and_force_overrides(submit, run_worker
     assert batch.status == Batch.Status.COMPLETED and batch.error["undo"]["conflicts"] == 1
     assert batch_undo(batch_id=batch.pk, user=trainer) == undo  # without force: the same undo
 
-    forced = undo_and_run(batch, trainer, run_worker, force=True)
+    forced = undo_and_run(batch, trainer, run_batches, force=True)
 
     assert forced.pk != undo.pk and forced.total_items == 1 and forced.succeeded == 1
     assert Workout.objects.get(pk=edited.pk).notes == "before"
@@ -287,19 +287,19 @@ def test_undo_skips_workouts_edited_since_and_force_overrides(submit, run_worker
     assert batch.status == Batch.Status.UNDONE
 
 
-def test_undo_of_create_leaves_a_workout_edited_since(submit, run_worker, trainer, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_undo_of_create_leaves_a_workout_edited_since(submit, run_batches, trainer, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     workout = Workout.objects.get()
     Workout.objects.filter(pk=workout.pk).update(notes="mine now", version=2)
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.conflicted == 1 and Workout.objects.filter(pk=workout.pk).exists()
 
 
-def test_forced_undo_overwrites_edits(submit, run_worker, trainer, team):
+def test_forced_undo_overwrites_edits(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team, notes="before")
-    batch = finished(submit, run_worker, [update_op("e", workout.pk, notes="batch")])
+    batch = finished(submit, run_batches, [update_op("e", workout.pk, notes="batch")])
     Workout.objects.filter(pk=workout.pk).update(notes="other", version=9)
-    undo = undo_and_run(batch, trainer, run_worker, force=True)
+    undo = undo_and_run(batch, trainer, run_batches, force=True)
     assert undo.succeeded == 1
     workout.refresh_from_db()
     assert workout.notes == "before" and workout.version == 10
@@ -309,21 +309,21 @@ def test_forced_undo_overwrites_edits(submit, run_worker, trainer, team):
 # --- the window, permissions, repeats --------------------------------------------------------------
 
 
-def test_undo_just_before_the_deadline_is_allowed(submit, run_worker, trainer, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_undo_just_before_the_deadline_is_allowed(submit, run_batches, trainer, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     deadline = batch.undo_deadline
     assert deadline - batch.finished_at == dt.timedelta(hours=24)
     from unittest import mock
 
     with mock.patch("django.utils.timezone.now", return_value=deadline - dt.timedelta(seconds=1)):
         undo = batch_undo(batch_id=batch.pk, user=trainer)
-    run_worker()
+    run_batches()
     assert Batch.objects.get(pk=undo.pk).status == Batch.Status.COMPLETED
     assert not Workout.objects.exists()
 
 
-def test_undo_just_after_the_deadline_is_refused_with_the_deadline(submit, run_worker, trainer, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_undo_just_after_the_deadline_is_refused_with_the_deadline(submit, run_batches, trainer, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     from unittest import mock
 
     with (
@@ -336,31 +336,31 @@ def test_undo_just_after_the_deadline_is_refused_with_the_deadline(submit, run_w
     assert not Batch.objects.filter(kind=Batch.Kind.UNDO).exists()
 
 
-def test_a_second_undo_returns_the_same_undo(submit, run_worker, trainer, staff, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_a_second_undo_returns_the_same_undo(submit, run_batches, trainer, staff, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     first = batch_undo(batch_id=batch.pk, user=trainer)
     assert batch_undo(batch_id=batch.pk, user=staff) == first  # still queued
-    run_worker()
+    run_batches()
     assert batch_undo(batch_id=batch.pk, user=trainer) == first  # finished
     assert Batch.objects.filter(kind=Batch.Kind.UNDO).count() == 1
 
 
-def test_undo_of_an_undo_is_refused(submit, run_worker, trainer, team):
-    batch = finished(submit, run_worker, [create_op("c")])
-    undo = undo_and_run(batch, trainer, run_worker)
+def test_undo_of_an_undo_is_refused(submit, run_batches, trainer, team):
+    batch = finished(submit, run_batches, [create_op("c")])
+    undo = undo_and_run(batch, trainer, run_batches)
     with pytest.raises(UndoNotAllowed, match="cannot be undone"):
         batch_undo(batch_id=undo.pk, user=trainer)
 
 
-def test_only_the_owner_or_staff_may_undo(submit, run_worker, trainer, other_trainer, medic, staff, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_only_the_owner_or_staff_may_undo(submit, run_batches, trainer, other_trainer, medic, staff, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     for user in (other_trainer, medic):
         with pytest.raises(PermissionDenied, match="owner or a staff user"):
             batch_undo(batch_id=batch.pk, user=user)
     assert batch_undo(batch_id=batch.pk, user=staff).created_by == staff
 
 
-def test_a_running_batch_cannot_be_undone(submit, trainer, rq_queue):
+def test_a_running_batch_cannot_be_undone(submit, trainer):
     batch = submit([create_op("c")])
     with pytest.raises(UndoNotAllowed, match="still queued"):
         batch_undo(batch_id=batch.pk, user=trainer)
@@ -370,7 +370,7 @@ def test_a_running_batch_cannot_be_undone(submit, trainer, rq_queue):
 
 
 def test_rollback_on_error_after_a_failure_in_a_later_chunk_restores_the_database(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     player = PlayerFactory(team=team)
     existing = WorkoutFactory(team=team, notes="keep me")
@@ -389,7 +389,7 @@ def test_rollback_on_error_after_a_failure_in_a_later_chunk_restores_the_databas
     ops[4]["priority"] = -1  # the failure sits in a later chunk than the successes
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         ops,
         chunkSize=2,
         parallel=False,
@@ -407,10 +407,10 @@ def test_rollback_on_error_after_a_failure_in_a_later_chunk_restores_the_databas
     assert_same_tables(before, table_snapshot())
 
 
-def test_rollback_with_nothing_committed_ends_rolled_back_at_once(submit, run_worker, team):
+def test_rollback_with_nothing_committed_ends_rolled_back_at_once(submit, run_batches, team):
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [update_op("bad", 999_999, name="x")],
         rollbackOnError=True,
         validateBeforeExecute=False,
@@ -419,15 +419,15 @@ def test_rollback_with_nothing_committed_ends_rolled_back_at_once(submit, run_wo
     assert not batch.undos.exists()
 
 
-def test_without_failures_rollback_on_error_changes_nothing(submit, run_worker, team):
-    batch = finished(submit, run_worker, [create_op("c")], rollbackOnError=True)
+def test_without_failures_rollback_on_error_changes_nothing(submit, run_batches, team):
+    batch = finished(submit, run_batches, [create_op("c")], rollbackOnError=True)
     assert batch.status == Batch.Status.COMPLETED and Workout.objects.count() == 1
 
 
 # --- retry failed ----------------------------------------------------------------------------------
 
 
-def test_retry_failed_runs_only_the_failed_items_with_refs_resolved(submit, run_worker, trainer, team):
+def test_retry_failed_runs_only_the_failed_items_with_refs_resolved(submit, run_batches, trainer, team):
     blocked = WorkoutFactory(
         team=team,
         status=Workout.Status.ARCHIVED,
@@ -436,7 +436,7 @@ def test_retry_failed_runs_only_the_failed_items_with_refs_resolved(submit, run_
     )
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             create_op("ok", "Made once"),
             update_op("bad", blocked.pk, notes="fixed"),
@@ -450,7 +450,7 @@ def test_retry_failed_runs_only_the_failed_items_with_refs_resolved(submit, run_
     Workout.objects.filter(pk=blocked.pk).update(archived_at=None, status="scheduled")
 
     retry = batch_retry_failed(batch_id=batch.pk, user=trainer)
-    run_worker()
+    run_batches()
     retry.refresh_from_db()
 
     assert retry.kind == Batch.Kind.RETRY and retry.retry_of_id == batch.pk
@@ -468,18 +468,18 @@ def test_retry_failed_runs_only_the_failed_items_with_refs_resolved(submit, run_
     assert (blocked.notes, blocked.intensity) == ("fixed", 11)
 
 
-def test_retry_is_refused_without_failures_and_for_undos(submit, run_worker, trainer, other_trainer, team):
-    batch = finished(submit, run_worker, [create_op("c")])
+def test_retry_is_refused_without_failures_and_for_undos(submit, run_batches, trainer, other_trainer, team):
+    batch = finished(submit, run_batches, [create_op("c")])
     with pytest.raises(RetryNotAllowed, match="no failed items"):
         batch_retry_failed(batch_id=batch.pk, user=trainer)
     with pytest.raises(PermissionDenied):
         batch_retry_failed(batch_id=batch.pk, user=other_trainer)
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     with pytest.raises(RetryNotAllowed, match="is an undo"):
         batch_retry_failed(batch_id=undo.pk, user=trainer)
 
 
-def test_undo_of_assign_restores_the_roster_removed_updated_and_added(submit, run_worker, trainer, team):
+def test_undo_of_assign_restores_the_roster_removed_updated_and_added(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team)
     kept, removed, added = PlayerFactory.create_batch(3, team=team)
     AssignmentFactory(workout=workout, player=kept, load_percent=100)
@@ -487,7 +487,7 @@ def test_undo_of_assign_restores_the_roster_removed_updated_and_added(submit, ru
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "roster",
@@ -503,18 +503,18 @@ def test_undo_of_assign_restores_the_roster_removed_updated_and_added(submit, ru
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     actions = set(BatchChange.objects.filter(batch=batch).values_list("action", flat=True))
     assert {"unassigned", "assigned"} <= actions
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
     assert_same_tables(before, table_snapshot())
 
 
-def test_undo_of_unassign_conflicts_when_the_player_was_assigned_again(submit, run_worker, trainer, team):
+def test_undo_of_unassign_conflicts_when_the_player_was_assigned_again(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team)
     player, other = PlayerFactory.create_batch(2, team=team)
     AssignmentFactory(workout=workout, player=player)
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "swap",
@@ -529,14 +529,14 @@ def test_undo_of_unassign_conflicts_when_the_player_was_assigned_again(submit, r
     )
     assert batch.status == Batch.Status.COMPLETED
     again = AssignmentFactory(workout=workout, player=player, load_percent=50)
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     conflict = BatchItem.objects.get(batch=undo, status=BatchItem.Status.CONFLICT)
     assert conflict.error["details"]["conflict"] == "EXISTS"
     assert Assignment.objects.get(workout=workout, player=player).pk == again.pk
 
 
 def test_undo_of_schedule_with_recurrence_moves_back_and_removes_the_copies(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     workout = WorkoutFactory(team=team, status=Workout.Status.DRAFT, scheduled_start=None, scheduled_end=None)
     WorkoutExerciseFactory(workout=workout)
@@ -544,7 +544,7 @@ def test_undo_of_schedule_with_recurrence_moves_back_and_removes_the_copies(
     start = (timezone.now() + dt.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "plan",
@@ -560,13 +560,13 @@ def test_undo_of_schedule_with_recurrence_moves_back_and_removes_the_copies(
     )
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     assert Workout.objects.count() > 1
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
     assert_same_tables(before, table_snapshot())
 
 
 def test_undo_of_duplicate_removes_the_copies_with_their_exercises_and_assignments(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
@@ -574,7 +574,7 @@ def test_undo_of_duplicate_removes_the_copies_with_their_exercises_and_assignmen
     before = table_snapshot()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "copies",
@@ -585,7 +585,7 @@ def test_undo_of_duplicate_removes_the_copies_with_their_exercises_and_assignmen
     )
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     assert Workout.objects.count() == 4
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED
     assert_same_tables(before, table_snapshot())
 
@@ -603,27 +603,27 @@ def template_op(workout_ids: list[int]) -> dict:
     }
 
 
-def test_undo_of_template_removes_it_with_its_exercises(submit, run_worker, trainer, team):
+def test_undo_of_template_removes_it_with_its_exercises(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
     before = table_snapshot()
-    batch = finished(submit, run_worker, [template_op([workout.pk])])
+    batch = finished(submit, run_batches, [template_op([workout.pk])])
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     assert TemplateExercise.objects.count() == 1
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     assert undo.status == Batch.Status.COMPLETED
     assert_same_tables(before, table_snapshot())
 
 
-def test_undo_keeps_a_template_used_since_unless_forced(submit, run_worker, trainer, team):
+def test_undo_keeps_a_template_used_since_unless_forced(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
-    batch = finished(submit, run_worker, [template_op([workout.pk])])
+    batch = finished(submit, run_batches, [template_op([workout.pk])])
     template = WorkoutTemplate.objects.get()
     WorkoutFactory(team=team, template=template)
-    undo = undo_and_run(batch, trainer, run_worker)
+    undo = undo_and_run(batch, trainer, run_batches)
     item = BatchItem.objects.get(batch=undo)
     assert item.status == BatchItem.Status.CONFLICT and item.error["details"]["conflict"] == "IN_USE"
     assert WorkoutTemplate.objects.filter(pk=template.pk).exists()
-    undo_and_run(batch, trainer, run_worker, force=True)
+    undo_and_run(batch, trainer, run_batches, force=True)
     assert not WorkoutTemplate.objects.filter(pk=template.pk).exists()
