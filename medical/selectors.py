@@ -212,3 +212,21 @@ def player_medical_status(players: Iterable[Player | int], on_date: dt.date | No
         elif status[player_id] != OUT:
             status[player_id] = MODIFIED
     return status
+
+
+def restriction_labels(restriction: MedicalRestriction) -> dict[str, list[str]]:
+    """Return the restriction's body parts, movements and categories as people read them."""
+    return {
+        "body_parts": [_label(Exercise.BodyPart, v) for v in restriction.body_parts or []],
+        "movement_patterns": [_label(Exercise.Pattern, v) for v in restriction.movement_patterns or []],
+        "exercise_categories": [_label(Exercise.Category, v) for v in restriction.exercise_categories or []],
+    }
+
+
+def is_in_effect(restriction: MedicalRestriction, on_date: dt.date | None = None) -> bool:
+    on_date = on_date or timezone.localdate()
+    return (
+        restriction.status in IN_EFFECT_STATUSES
+        and restriction.effective_date <= on_date
+        and (restriction.expiry_date is None or on_date <= restriction.expiry_date)
+    )

@@ -40,5 +40,11 @@ def restriction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     notes = clinical_notes_read(
         user=request.user, restriction=restriction, channel="web", purpose="restriction detail page"
     )
-    context = {"restriction": restriction, "team": restriction.player.team, "clinical_notes": notes}
+    context = {
+        "restriction": restriction,
+        "team": restriction.player.team,
+        "clinical_notes": notes,
+        "labels": selectors.restriction_labels(restriction),
+        "in_effect": selectors.is_in_effect(restriction),
+    }
     return render(request, "medical/restriction_detail.html", context)

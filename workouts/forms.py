@@ -6,7 +6,9 @@ from django import forms
 
 from workouts.models import Workout
 
+# "upcoming" (the default) is ordered by workouts.selectors.upcoming_first, which needs today's date.
 SORTS = {
+    "upcoming": (),
     "start": ("scheduled_start", "id"),
     "-start": ("-scheduled_start", "-id"),
     "name": ("name", "id"),

@@ -96,7 +96,28 @@ def workouts_filtered(qs: QuerySet[Workout], filters: dict[str, Any]) -> QuerySe
     if filters.get("q"):
         term = filters["q"]
         qs = qs.filter(Q(name__icontains=term) | Q(notes__icontains=term) | Q(facility__name__icontains=term))
-    return qs.order_by(*SORTS[filters.get("sort") or "start"])
+    sort = filters.get("sort") or DEFAULT_SORT
+    if sort == "upcoming":
+        return qs.order_by(*upcoming_first())
+    return qs.order_by(*SORTS[sort])
+
+
+DEFAULT_SORT = "upcoming"
+
+
+def upcoming_first() -> tuple[Any, ...]:
+    """Order: from today on (soonest first), then not scheduled, then the past (latest first)."""
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    today = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=timezone.get_current_timezone())
+    group = Case(
+        When(scheduled_start__gte=today, then=Value(0)),
+        When(scheduled_start__isnull=True, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    coming = Case(When(scheduled_start__gte=today, then=F("scheduled_start")))
+    return (group.asc(), coming.asc(nulls_last=True), F("scheduled_start").desc(nulls_last=True), "id")
 
 
 def filters_from_query(query: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from workouts.forms import SelectionForm, WeekForm, WorkoutFilterForm
 from workouts.models import Assignment, Team, Workout, WorkoutExercise
 from workouts.selectors import (
+    DEFAULT_SORT,
     Selection,
     role_in_team,
     selected_workouts,
@@ -70,7 +71,7 @@ def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[s
         "page": page,
         "params": params,
         "page_ids": ",".join(str(i) for i in page_ids),
-        "sort": form.filters.get("sort") or "start",
+        "sort": form.filters.get("sort") or DEFAULT_SORT,
         "selected_on_page": selected_on_page,
         "selected_count": selected_count,
         "matching_count": page.paginator.count,
