@@ -374,6 +374,22 @@ def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[
     return rows
 
 
+FOLLOW_UP = (
+    "id",
+    "status",
+    "kind",
+    "created_at",
+    "total_items",
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+    "conflicted",
+    "error",
+    "finished_at",
+)
+
+
 @login_required
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _get_batch(request, batch_id)
@@ -418,15 +434,11 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
             )
             if always or n or key == tab
         ]
-    context["undos"] = list(
-        batch.undos.order_by("-created_at").only("id", "status", "kind", "created_at", "undo_of_id")[:5]
-    )
-    context["retries"] = list(
-        batch.retries.order_by("-created_at").only("id", "status", "created_at", "retry_of_id")[:5]
-    )
-    context["resumes"] = list(
-        batch.resumes.order_by("-created_at").only("id", "status", "created_at", "resume_of_id")[:5]
-    )
+    for name, related in (("undos", batch.undos), ("retries", batch.retries), ("resumes", batch.resumes)):
+        context[name] = [
+            {"batch": b, "outcome": batch_outcome(b)}
+            for b in related.order_by("-created_at").only(*FOLLOW_UP)[:5]
+        ]
     return _render(request, "batch/detail.html", "results", context)
 
 

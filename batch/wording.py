@@ -186,6 +186,9 @@ def batch_outcome(batch: Batch) -> Outcome:
         if batch.skipped:
             return Outcome("Undone, except what cannot be undone", "warn", sentence)
         return Outcome("Undo completed", "ok", sentence)
+    if (batch.error or {}).get("undo"):
+        # An undo ran and left some changes as they were (edited since): neither done nor undone.
+        return Outcome("Partly undone", "warn", sentence)
     if batch.total_items and not batch.succeeded:
         return Outcome("Nothing changed", "error", sentence)
     if problems or batch.skipped:
