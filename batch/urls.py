@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from batch import views
+from batch import transfer_views, views
 
 app_name = "batch"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("<int:batch_id>/force-undo/", views.batch_force_undo, name="force_undo"),
     path("<int:batch_id>/resume/", views.batch_resume_view, name="resume"),
     path("<int:batch_id>/results.csv", views.batch_export, name="export"),
+    path("<int:batch_id>/results.json", transfer_views.batch_results_json, name="export_json"),
+    path("<int:batch_id>/definition.json", transfer_views.batch_definition, name="definition"),
+    path("import/", transfer_views.batch_import, name="import"),
 ]
