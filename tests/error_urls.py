@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.urls import path
 
 from hockeyhub.urls import handler500
@@ -16,10 +17,24 @@ def explode(request):
     )
 
 
+def forbidden(request):
+    raise PermissionDenied("internal detail: role check in batch.actions")
+
+
+def suspicious(request):
+    raise SuspiciousOperation("internal detail: malformed signature")
+
+
 def plain_error(request):
     raise RuntimeError("an ordinary bug")
 
 
-urlpatterns = [path("explode/", explode), path("bug/", plain_error), *project_urlpatterns]
+urlpatterns = [
+    path("explode/", explode),
+    path("bug/", plain_error),
+    path("forbidden/", forbidden),
+    path("suspicious/", suspicious),
+    *project_urlpatterns,
+]
 
 __all__ = ["handler500", "urlpatterns"]

@@ -99,6 +99,26 @@ def test_404_is_the_apps_own_page_without_debug_details(client):
     assert "Traceback" not in body and "URLconf" not in body and "DEBUG" not in body
 
 
+@pytest.mark.django_db
+@pytest.mark.urls("tests.error_urls")
+def test_400_403_and_csrf_failures_are_the_apps_own_pages(trainer_client, trainer):
+    pages = {
+        "/forbidden/": (403, "You may not open this page"),
+        "/suspicious/": (400, "That request could not be understood"),
+    }
+    for url, (status, title) in pages.items():
+        response = trainer_client.get(url)
+        body = response.content.decode()
+        assert response.status_code == status and title in body and "css/app.css" in body
+        assert "internal detail" not in body
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(trainer)
+    refused = csrf_client.post(reverse("logout"))
+    body = refused.content.decode()
+    assert refused.status_code == 403 and "Your session expired on this page" in body
+    assert "CSRF verification failed" not in body and "css/app.css" in body
+
+
 @contextmanager
 def captured_logs():
     """Point the configured JSON handler(s) at a buffer: what the operator's log would receive."""
