@@ -308,6 +308,13 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
 
 # --- Names: which workout (and player) each item is about -------------------------------------------
 
+# Result keys that list player ids (ASSIGN), and how the screens say them.
+PLAYER_RESULT_KEYS = {
+    "assigned": "Assigned",
+    "updated": "Changed",
+    "removed": "Taken off",
+    "excluded": "Left out",
+}
 WORKOUT_MODEL = "workouts.workout"
 ASSIGNMENT_MODEL = "workouts.assignment"
 TEMPLATE_MODEL = "workouts.workouttemplate"
@@ -339,10 +346,12 @@ class Target:
 
 @dataclass(frozen=True)
 class Named:
-    """An item's target and the workouts it created (copies, occurrences), by name."""
+    """An item's target, the workouts it created (copies, occurrences) and the players it assigned,
+    changed or took off (ASSIGN), by name."""
 
     target: Target
     created: tuple[Target, ...] = ()
+    players: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (("assigned", names), ("removed", names))
 
 
 def _int(value: Any) -> int | None:
@@ -412,6 +421,11 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
         result = getattr(item, "result", None)
         result = result if isinstance(result, dict) else {}
         entry: dict[str, Any] = {"created": [i for i in result.get("createdIds") or [] if _int(i)]}
+        entry["players"] = {
+            key: [p for p in result.get(key) or [] if _int(p)]
+            for key in PLAYER_RESULT_KEYS
+            if isinstance(result.get(key), list)
+        }
         if item.type == OperationType.REVERT:
             change = changes.get(_int(data.get("changeId")) or 0)
             if change is not None:
@@ -444,6 +458,8 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
             template_ids.add(entry["template"])
         if entry.get("player"):
             player_ids.add(entry["player"])
+        for ids in entry["players"].values():
+            player_ids.update(ids)
         plan[item.op_id] = entry
 
     workouts: dict[int, Target] = {}
@@ -509,7 +525,12 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
                 player=players.get(entry["player"], "a player no longer on the roster"),
             )
         created = tuple(workouts[i] for i in entry["created"] if i in workouts)
-        named[op_id] = Named(target=target, created=created)
+        who = tuple(
+            (PLAYER_RESULT_KEYS[key], tuple(players.get(p, "a player no longer on the roster") for p in ids))
+            for key, ids in entry["players"].items()
+            if ids
+        )
+        named[op_id] = Named(target=target, created=created, players=who)
     return named
 
 

@@ -362,6 +362,7 @@ def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[
                 "item": item,
                 "target": named.target,
                 "created": named.created,
+                "players": named.players,
                 "status_label": ITEM_STATUS_LABELS.get(item.status, item.get_status_display()),
                 "headline": headline(item.error),
                 "message": plain((item.error or {}).get("message", ""), workouts=workouts),
@@ -627,7 +628,10 @@ def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
                 if len(workouts) > 5000:
                     workouts.clear()
             error = item.error or {}
-            created = "; ".join(f"{t.name} ({t.date or 'no date'})" for t in named.created)
+            created = "; ".join(
+                [f"{t.name} ({t.date or 'no date'})" for t in named.created]
+                + [f"{what}: {', '.join(names)}" for what, names in named.players]
+            )
             yield writer.writerow(
                 [
                     csv_safe(v)

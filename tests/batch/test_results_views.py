@@ -239,3 +239,20 @@ def test_a_cancelled_batch_offers_to_resume_what_never_ran(trainer_client, submi
         "Resume the remaining"
         not in trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
     )
+
+
+def test_results_and_csv_name_the_players_an_assign_put_on(trainer_client, submit, run_worker, team):
+    workout = WorkoutFactory(team=team, name="Leg day")
+    erik = PlayerFactory(team=team, first_name="Erik", last_name="Karlsson", jersey_number=65)
+    op = {
+        "id": "a",
+        "type": "ASSIGN",
+        "data": {"workoutId": workout.pk, "assignments": [{"playerId": erik.pk}]},
+    }
+    batch = run(submit, run_worker, [op])
+    assert batch.succeeded == 1
+
+    page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert "Assigned: #65 Erik Karlsson" in page
+    [row] = csv_rows(trainer_client, batch)
+    assert row["workout"] == "Leg day" and row["created"] == "Assigned: #65 Erik Karlsson"

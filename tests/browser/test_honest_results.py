@@ -167,3 +167,33 @@ def test_a_selection_stays_on_screen_and_belongs_to_its_filter(page, trainer, te
     page.locator("input[data-select-row]").first.check()
     expect(count).to_have_text("1 of 3 selected")
     expect(bar.locator("a[data-op=archive]")).to_be_visible()
+
+
+def test_the_dry_run_comes_into_view_and_a_refused_run_keeps_it(page, trainer, team):
+    WorkoutFactory.create_batch(30, team=team, status=Workout.Status.DRAFT, name="Old drill")
+
+    login(page, "alice")
+    page.get_by_role("button", name="Select all 30 matching").click()
+    page.click("a[data-op=delete]")
+    dialog = page.locator("#op-modal")
+    dialog.get_by_label("Delete permanently (cannot be undone)").check()
+    dialog.get_by_role("button", name="Validate").click()
+    dry_run = dialog.get_by_test_id("dry-run")
+    expect(dry_run).to_contain_text("Old drill")
+    expect(dry_run).to_be_in_viewport()
+    expect(dialog.locator("#op-announce")).to_have_text(re.compile(r"^Dry run: ready to run, 30 operations"))
+
+    # Run without ticking the box: refused, and the dry run and the box stay, next to Run.
+    dialog.locator("button[data-run]").click()
+    ack = dialog.get_by_test_id("ack")
+    expect(dialog.locator("#ack-error")).to_contain_text("I have read the warnings")
+    expect(dialog.get_by_test_id("dry-run")).to_contain_text("Old drill")
+    expect(ack).to_be_visible()
+    footer = dialog.locator(".modal__footer")
+    expect(footer.get_by_test_id("ack")).to_have_count(1)
+    shot(page, "25-run-refused-keeps-dry-run")
+    assert not Batch.objects.exists()
+    ack.locator("input").check()
+    dialog.locator("button[data-run]").click()
+    page.wait_for_url(re.compile(r"/batches/\d+/$"))
+    assert Batch.objects.get().total_items == 30
