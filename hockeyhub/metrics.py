@@ -89,8 +89,9 @@ def observe_chunk_duration(seconds: float) -> None:
 def webhook_failure(*, reason: str) -> None:
     """Count one failed webhook delivery attempt.
 
-    `reason` becomes a label: keep it to a small fixed set (e.g. "timeout", "connection", "http_4xx",
-    "http_5xx", "gave_up"); it is lower-cased and cut to 40 characters of [a-z0-9_].
+    `reason` becomes a label: keep it to a small fixed set (webhooks/services.py uses "refused",
+    "timeout", "connection", "http_4xx", "http_5xx", "http_other"); it is lower-cased and cut to 40
+    characters of [a-z0-9_].
     """
     label = REASON_RE.sub("_", reason.lower()).strip("_")[:40] or "unknown"
     try:

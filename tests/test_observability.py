@@ -278,3 +278,31 @@ def test_runner_log_lines_carry_the_batch_slot_and_job_ids(submit, rq_queue):
     finished = next(line for line in lines if line["event"].startswith(f"batch {batch.pk} finished"))
     assert finished["batch_id"] == batch.pk and finished["slot"] == 0 and finished["job_id"]
     assert finished["logger"] == "batch" and finished["level"] == "info" and finished["ts"].endswith("Z")
+
+
+@pytest.mark.django_db
+def test_failed_webhook_deliveries_are_counted_by_reason(settings, client, team, clean_metrics):
+    from tests.webhooks.conftest import Receiver
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+    from webhooks.services import webhook_deliver
+
+    receiver = Receiver(answers=[503, 404])
+    try:
+        settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+        endpoint = WebhookEndpoint.objects.create(
+            team=team, url=receiver.url, events=["batch.completed"], secret="whsec_" + "A" * 43 + "="
+        )
+        deliveries = [
+            WebhookDelivery.objects.create(
+                endpoint=endpoint, event="batch.completed", msg_id=f"msg_{i}", payload={"type": "x"}
+            )
+            for i in range(3)
+        ]
+        webhook_deliver(delivery_id=deliveries[0].pk)  # 503
+        webhook_deliver(delivery_id=deliveries[1].pk)  # 404
+        settings.WEBHOOK_ALLOWED_HOSTS = []
+        webhook_deliver(delivery_id=deliveries[2].pk)  # an internal address, refused
+    finally:
+        receiver.close()
+    failures = {dict(k)["reason"]: v for k, v in scrape(client)["hockeyhub_webhook_failures_total"].items()}
+    assert failures == {"http_5xx": 1, "http_4xx": 1, "refused": 1}

@@ -270,7 +270,7 @@ def webhook_deliver(*, delivery_id: int) -> str:
         delivery.next_attempt_at = None
         outcome = "delivered"
     else:
-        _count_failure(delivery.event)
+        _count_failure(status=status, error=error)
         delay = retry_delay(delivery.attempts)
         deadline = delivery.created_at + dt.timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
         if now + dt.timedelta(seconds=delay) > deadline or error.startswith("refused:"):
@@ -289,18 +289,21 @@ def webhook_deliver(*, delivery_id: int) -> str:
     return outcome
 
 
-def _count_failure(event: str) -> None:
-    """Count a failed attempt in the metrics, where the metrics module provides the counter."""
-    try:
-        from hockeyhub import metrics  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    counter = getattr(metrics, "WEBHOOK_FAILURES", None) or getattr(metrics, "webhook_failures", None)
-    if counter is not None:
-        try:
-            counter.labels(event=event).inc()
-        except (ValueError, AttributeError):
-            counter.inc()
+def _count_failure(*, status: int | None, error: str) -> None:
+    """Count a failed attempt in hockeyhub_webhook_failures_total{reason} (shared by all processes)."""
+    from hockeyhub.metrics import webhook_failure
+
+    if error.startswith("refused:"):
+        reason = "refused"
+    elif status is None:
+        reason = "timeout" if "timeout" in error.lower() or "timed out" in error.lower() else "connection"
+    elif 400 <= status < 500:
+        reason = "http_4xx"
+    elif status >= 500:
+        reason = "http_5xx"
+    else:
+        reason = "http_other"  # 1xx/3xx: redirects are not followed
+    webhook_failure(reason=reason)
 
 
 def webhook_redeliver(*, delivery: WebhookDelivery, user: Any) -> WebhookDelivery:
