@@ -188,6 +188,28 @@ def test_healthz_is_503_when_redis_is_down_and_names_no_address(settings, client
     assert "127.0.0.1" not in response.content.decode() and "hunter2" not in response.content.decode()
 
 
+HEALTH_PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+response = Client(HTTP_HOST="localhost").get("/healthz")
+print(json.dumps({"status": response.status_code, "body": response.json()}))
+"""
+
+
+def test_healthz_is_503_when_the_database_is_down_and_names_no_address():
+    # A separate process: this one's database connection is the test database's.
+    result = run_python(HEALTH_PROBE, DATABASE_URL="postgres://app:db-secret-pw@127.0.0.1:1/hockeyhub")
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["status"] == 503
+    assert probe["body"]["checks"]["database"]["status"] == "fail"
+    assert probe["body"]["checks"]["database"]["error"] == "OperationalError"
+    assert probe["body"]["checks"]["redis"]["status"] == "ok"
+    assert "db-secret-pw" not in result.stdout and "127.0.0.1" not in result.stdout
+    assert "db-secret-pw" not in result.stderr  # nor in its log lines
+
+
 # Sentry -------------------------------------------------------------------------------------------
 
 
