@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from batch.exchange import (
+    BLOCKED_PLAYERS,
     CONFLICT_STRATEGIES,
     AssignmentEntry,
     BatchOptions,
@@ -123,15 +124,29 @@ class OptionsForm(forms.Form):
         ],
         initial="SKIP",
     )
+    blocked_players = forms.ChoiceField(
+        label="If a player is medically blocked",
+        choices=[
+            ("exclude", "Leave them out and go ahead with the rest"),
+            ("fail", "Count the whole workout as failed"),
+        ],
+        initial=BatchOptions().blocked_players,
+        required=False,  # a form without it (an older page) keeps the engine's default
+    )
     notify_on_complete = forms.BooleanField(label="Notify me when it ends", required=False, initial=True)
 
     # Shown with the operation; the rest sit under "Advanced".
-    everyday_fields = ("conflict_resolution", "notify_on_complete")
+    everyday_fields = ("conflict_resolution", "blocked_players", "notify_on_complete")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("max_concurrency", "chunk_size"):
             bounds_from(self.fields[name], BatchOptions, name)
+
+    def clean_blocked_players(self) -> str:
+        value = self.cleaned_data["blocked_players"] or BatchOptions().blocked_players
+        assert value in BLOCKED_PLAYERS
+        return value
 
     def clean_conflict_resolution(self) -> str:
         value = self.cleaned_data["conflict_resolution"]
@@ -149,6 +164,7 @@ class OptionsForm(forms.Form):
             "retryAttempts": d["retry_attempts"],
             "medicalComplianceCheck": d["medical_check"],
             "conflictResolution": d["conflict_resolution"],
+            "blockedPlayers": d["blocked_players"],
             "notifyOnComplete": d["notify_on_complete"],
         }
 

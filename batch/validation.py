@@ -86,6 +86,18 @@ class ValidationReport:
                 "warnings": self.warnings,
                 "conflicts": sum(len(r.conflicts) for r in self.items.values()),
                 "medical": dict(medical),
+                # Players blockedPlayers "exclude" will leave out, counted once per operation.
+                "leftOut": sum(
+                    len(
+                        {
+                            p["playerId"]
+                            for w in r.warnings
+                            if w.get("code") == "PLAYERS_LEFT_OUT"
+                            for p in w["players"]
+                        }
+                    )
+                    for r in self.items.values()
+                ),
             },
             "items": [r.as_dict() for r in self.items.values()],
             "estimate": self.estimate,

@@ -10,6 +10,7 @@ the translation of validation errors into RequestProblems (`problems_from`). Par
 from __future__ import annotations
 
 from batch.exchange.data import (
+    BLOCKED_PLAYERS,
     DATA_MODELS,
     DEFAULT_WORKOUT_TYPE,
     MAX_ASSIGNMENTS,
@@ -60,6 +61,7 @@ from batch.exchange.fields import ExchangeModel, Limits, limits, parse_date_safe
 from batch.exchange.problems import problems_from
 
 __all__ = [
+    "BLOCKED_PLAYERS",
     "CONFLICT_STRATEGIES",
     "DATA_MODELS",
     "DEFAULT_WORKOUT_TYPE",

@@ -50,6 +50,15 @@ MedicalCheck = Field(
     "default: the batch option medicalComplianceCheck.",
 )
 
+BLOCKED_PLAYERS = ("exclude", "fail")
+BlockedPlayersMode = choice(BLOCKED_PLAYERS)
+BlockedPlayers = Field(
+    default=None,
+    description='Per operation, for players the medical gate blocks: "exclude" leaves them out (or takes '
+    "them off a workout moved onto a day they are blocked, undoably), assigns the rest and succeeds with a "
+    'warning naming each one; "fail" fails the whole operation. Default: the batch option blockedPlayers.',
+)
+
 
 class AssignmentEntry(ExchangeModel):
     """One player to put on a workout."""
@@ -97,6 +106,7 @@ class CreateData(ExchangeModel):
     schedule: CreateSchedule = None
     template_id: IdOrRef = None
     check_medical_compliance: bool = MedicalCheck
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
     @model_validator(mode="after")
     def _template_and_defaults(self) -> CreateData:
@@ -138,6 +148,7 @@ class UpdateData(ExchangeModel):
     updates: UpdateFields
     expected_version: Between(1, 2**31 - 1) = None
     check_medical_compliance: bool = MedicalCheck
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
     @model_validator(mode="after")
     def _changes_something(self) -> UpdateData:
@@ -167,6 +178,7 @@ class AssignData(ExchangeModel):
     assignments: list[AssignmentEntry] = Field(max_length=MAX_ASSIGNMENTS)
     remove_existing: bool = Field(default=None, description="Take every other player off the workout.")
     check_medical_compliance: bool = MedicalCheck
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
     @model_validator(mode="after")
     def _someone(self) -> AssignData:
@@ -207,6 +219,7 @@ class ScheduleData(ExchangeModel):
     facility_id: Id = None
     recurrence: Recurrence = None
     check_medical_compliance: bool = MedicalCheck
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
     @model_validator(mode="after")
     def _series(self) -> ScheduleData:
@@ -254,6 +267,7 @@ class DuplicateData(ExchangeModel):
     include_assignments: bool = None
     modifications: CopyChanges = None
     check_medical_compliance: bool = MedicalCheck
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
     @model_validator(mode="after")
     def _patterns(self) -> DuplicateData:

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from batch.exchange.data import (
     ArchiveData,
     AssignData,
+    BlockedPlayersMode,
     CreateData,
     DeleteData,
     DuplicateData,
@@ -59,6 +60,11 @@ class BatchOptions(ExchangeModel):
     retry_failed_operations: bool = Field(True, description="Retry chunks hit by transient faults.")
     retry_attempts: Between(0, 10) = 3
     medical_compliance_check: bool = Field(True, description="false: medical or club staff only.")
+    blocked_players: BlockedPlayersMode = Field(
+        "exclude",
+        description='Players the medical gate blocks: "exclude" (default) leaves them out and the operation '
+        'succeeds with a warning naming them; "fail" fails the whole operation. Operations may override it.',
+    )
     conflict_resolution: ConflictStrategy = "SKIP"
     notify_on_complete: bool = True
 

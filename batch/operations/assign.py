@@ -29,7 +29,7 @@ from batch.operations.base import (
 )
 from batch.operations.calendar import ASSIGNMENT_IMAGE, apply_overrides, remove_assignments, resolve
 from batch.operations.loading import chunk_workouts, workout_of
-from batch.operations.medical import compliance_engine, gate_players
+from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
 from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
@@ -129,6 +129,7 @@ class AssignExecutor(Executor):
                     exercises=planned.exercises,
                     on_date=planned.on_date,
                     intensity=planned.intensity,
+                    name=planned.name,
                 )
             return
         refusal = assign_refusal(workout)
@@ -141,7 +142,12 @@ class AssignExecutor(Executor):
             exercises=ctx.cache["specs"].get(workout.pk, []),
             on_date=workout_day(workout, ctx),
             intensity=workout.intensity,
+            name=workout.name,
         )
+        # blockedPlayers "exclude": a blocked player is neither added nor changed (one already on the
+        # workout stays as it is, and removeExisting does not take them off either).
+        out = left_out(item, ctx, verdicts)
+        entries = [(player, entry) for player, entry in entries if player.pk not in out]
         existing = ctx.cache["existing"].get(workout.pk, {})
         creates, updates, removals = [], [], []
         loads: dict[int, int] = {}
@@ -209,6 +215,7 @@ class AssignExecutor(Executor):
                 "removed": [a.player_id for a in removed],
                 "medical": {str(a.player_id): a.medical_verdict for a in new}
                 | {str(a.player_id): v["medical_verdict"] for a, v in changed},
+                "leftOut": left_out_result(item, ctx),
             }
         if removals:
             remove_assignments(ctx, removals)

@@ -57,6 +57,12 @@ class Context:
         own = item.data.get("checkMedicalCompliance") if isinstance(item.data, dict) else None
         return self.medical_check if own is None else bool(own)
 
+    def leaves_blocked_out(self, item: BatchItem) -> bool:
+        """Whether players the medical gate blocks are left out (else the whole item fails): the
+        operation's own blockedPlayers when given, else the batch option (default "exclude")."""
+        own = item.data.get("blockedPlayers") if isinstance(item.data, dict) else None
+        return (own or self.options.get("blocked_players") or "exclude") == "exclude"
+
     def strategy_for(self, item: BatchItem) -> str:
         return item.conflict_resolution or self.options.get("conflict_resolution", "SKIP")
 

@@ -19,7 +19,7 @@ from batch.operations.base import (
     snapshot,
 )
 from batch.operations.calendar import apply_overrides, resolve
-from batch.operations.medical import compliance_engine, gate_players
+from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
 from medical.compliance import ExerciseSpec
 from medical.gate import PlannedWorkout, local_date
 from workouts.calendar import Calendar, Slot, local_day
@@ -81,7 +81,7 @@ class CreateExecutor(Executor):
                 if (schedule.get("start") or workout.get("scheduledStart"))
                 else None
             )
-            dates.add((start or ctx.now).date())
+            dates.add(local_date(start))
             dates_in_order.append(local_day(start) if start else None)
         ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
         # Another trainer's "Only me" template is as unknown here as another team's.
@@ -192,9 +192,12 @@ class CreateExecutor(Executor):
                 ctx,
                 player_ids=[a["player"].pk for a in assignments],
                 exercises=specs,
-                on_date=(start or ctx.now).date(),
+                on_date=local_date(start),
                 intensity=intensity,
+                name=wdata.get("name") or (template.name if template else ""),
             )
+            out = left_out(item, ctx, verdicts)
+            assignments = [a for a in assignments if a["player"].pk not in out]
         if start is not None and ctx.cache.get("calendar") is not None:
             loads = {}
             for a in assignments:
@@ -276,5 +279,6 @@ class CreateExecutor(Executor):
                 "workoutId": workout.pk,
                 "name": workout.name,
                 "assigned": len(plan["assignments"]),
+                "leftOut": left_out_result(item, ctx),
             }
         return results

@@ -29,7 +29,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import compliance_engine, gate_players
+from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 from workouts.rules import assignment_medical_fields, copy_name, copy_of
@@ -44,20 +44,22 @@ def gate_days(
     gate = ctx.cache.get("compliance")
     if gate is None or not player_ids:
         return {}
-    by_signature: dict[tuple, dict[int, Any]] = {}
-    out = {}
+    days_of: dict[tuple, list[dt.date]] = {}
     for day in days:
-        signature = gate.restriction_signature(player_ids, day)
-        if signature not in by_signature:
-            by_signature[signature] = gate_players(
-                item,
-                ctx,
-                player_ids=player_ids,
-                exercises=ctx.cache["specs"].get(workout.pk, []),
-                on_date=day,
-                intensity=workout.intensity,
-            )
-        out[day] = by_signature[signature]
+        days_of.setdefault(gate.restriction_signature(player_ids, day), []).append(day)
+    out = {}
+    for same_days in days_of.values():
+        verdicts = gate_players(
+            item,
+            ctx,
+            player_ids=player_ids,
+            exercises=ctx.cache["specs"].get(workout.pk, []),
+            on_date=same_days[0],
+            intensity=workout.intensity,
+            name=workout.name,
+            days=same_days,
+        )
+        out.update(dict.fromkeys(same_days, verdicts))
     return out
 
 
@@ -93,7 +95,10 @@ def plan_copy(
     )
     rows = []
     if include_assignments:
+        out = left_out(item, ctx, verdicts or {})
         for a in ctx.cache["assignments"].get(original.pk, []):
+            if a.player_id in out:
+                continue
             load, medical = assignment_medical_fields((verdicts or {}).get(a.player_id), a.load_percent)
             rows.append({"player_id": a.player_id, "role": a.role, "load_percent": load, **medical})
     return CopyPlan(item=item, original=original, workout=workout, assignments=rows)
@@ -261,6 +266,7 @@ class DuplicateExecutor(Executor):
                 "sourceWorkoutId": item.data["workoutId"],
                 "createdIds": ids,
                 "skipped": sum(1 for p in parts if p["outcome"] == "skipped"),
+                "leftOut": left_out_result(item, ctx),
             }
             if parts:  # scheduled copies: each one, created or skipped
                 results[item.op_id]["parts"] = parts

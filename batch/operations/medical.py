@@ -9,8 +9,11 @@ from typing import Any
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
 from batch.operations.base import Context
-from medical.compliance import ExerciseSpec, PlayerVerdict
+from batch.operations.calendar import remove_assignments
+from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, block_of, blocked
+
+PLAYERS_LEFT_OUT = "PLAYERS_LEFT_OUT"
 
 
 def compliance_engine(ctx: Context, *, player_ids: Iterable[int], dates: Iterable[dt.date]) -> MedicalGate:
@@ -41,8 +44,11 @@ def gate_players(
     exercises: Sequence[ExerciseSpec],
     on_date: dt.date,
     intensity: int | None,
+    name: str = "",
+    days: Sequence[dt.date] = (),
 ) -> dict[int, PlayerVerdict]:
-    """Return each player's verdict; raise MEDICAL_RESTRICTION if any is blocked and the check is on."""
+    """Return each player's verdict. Blocked players with the check on: MEDICAL_RESTRICTION when the item
+    says blockedPlayers "fail", else a warning naming them (callers leave `left_out` players out)."""
     gate: MedicalGate | None = ctx.cache.get("compliance")
     if gate is None or not player_ids:
         return {}
@@ -51,5 +57,76 @@ def gate_players(
         ctx.note(item, "medical", verdict.as_dict())
     refused = blocked(verdicts.values())
     if refused and ctx.medical_check_for(item):
-        raise medical_error(refused)
+        if not ctx.leaves_blocked_out(item):
+            raise medical_error(refused)
+        warn_left_out(item, ctx, refused, days=days or [on_date], name=name)
     return verdicts
+
+
+def left_out(item: BatchItem, ctx: Context, verdicts: dict[int, PlayerVerdict]) -> set[int]:
+    """Return the players this item leaves out: blocked, with the check on (else it would have failed)."""
+    if not ctx.medical_check_for(item):
+        return set()
+    return {pid for pid, verdict in verdicts.items() if verdict.verdict == BLOCKED}
+
+
+def warn_left_out(
+    item: BatchItem, ctx: Context, refused: Sequence[PlayerVerdict], *, days: Sequence[dt.date], name: str
+) -> None:
+    """Name each player left out and why; the dry run says what will happen, the run what did."""
+    count = len(refused)
+    who = "player" if count == 1 else "players"
+    verb = "will be left out" if ctx.dry_run else "left out"
+    where = f" of {name}" if name else ""
+    block = block_of(refused)
+    ctx.note(
+        item,
+        "warnings",
+        {
+            "code": PLAYERS_LEFT_OUT,
+            "message": f"{count} {who} {verb}{where} on {', '.join(d.isoformat() for d in days)} (medical): "
+            + block.message,
+            "suggestedAction": block.suggested_action,
+            "players": [{"playerId": v.player_id, "playerName": v.player_name} for v in refused],
+            "dates": [d.isoformat() for d in days],
+        },
+    )
+    ctx.cache.setdefault("left_out", {}).setdefault(item.op_id, {}).update(
+        {v.player_id: v.player_name for v in refused}
+    )
+
+
+def left_out_result(item: BatchItem, ctx: Context) -> list[dict[str, Any]]:
+    """The players an item left out, for its result: [{playerId, playerName}]."""
+    names = ctx.cache.get("left_out", {}).get(item.op_id, {})
+    return [{"playerId": pid, "playerName": name} for pid, name in names.items()]
+
+
+def take_off(item: BatchItem, ctx: Context, workout: Any, player_ids: set[int]) -> None:
+    """Plan to take players off a workout this item moves onto a day they are blocked (or intensifies).
+
+    The chunk's copies of the workout's assignments and loads forget them at once, so later items
+    and the calendar see the workout without them; `write_take_offs` deletes and logs them.
+    """
+    if not player_ids:
+        return
+    rows = ctx.cache.get("assignments", {}).get(workout.pk, [])
+    gone = [a for a in rows if a.player_id in player_ids]
+    rows[:] = [a for a in rows if a.player_id not in player_ids]
+    loads = ctx.cache.get("loads", {}).get(workout.pk)
+    if loads is not None:
+        for pid in player_ids:
+            loads.pop(pid, None)
+    ctx.cache.setdefault("take_off", {}).setdefault(item.op_id, []).extend(gone)
+
+
+def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
+    """Delete the assignments `take_off` planned, logged UNASSIGNED with their rows so undo restores them.
+
+    Call before logging the items' own changes: undo runs newest first, so it moves the workout back
+    before it re-creates (and re-judges) these assignments.
+    """
+    planned = ctx.cache.get("take_off", {})
+    pairs = [(item, a) for item in items for a in planned.get(item.op_id, [])]
+    if pairs:
+        remove_assignments(ctx, pairs)

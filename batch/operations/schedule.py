@@ -38,7 +38,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.duplicate import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import compliance_engine
+from batch.operations.medical import compliance_engine, left_out, left_out_result, take_off, write_take_offs
 from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
@@ -116,6 +116,7 @@ class ScheduleExecutor(Executor):
                     loads={
                         pid: assignment_medical_fields(verdicts.get(day, {}).get(pid), load)[0]
                         for pid, load in loads.items()
+                        if pid not in left_out(item, ctx, verdicts.get(day, {}))
                     },
                     key=f"w:{workout.pk}" if moves else f"op:{item.op_id}:{n}",
                     workout_id=workout.pk if moves else None,
@@ -151,10 +152,13 @@ class ScheduleExecutor(Executor):
             )
             for slot, day in placed[1:]
         ]
+        # The workout itself moves to the first placed day: players blocked then come off it (undoably).
+        take_off(item, ctx, workout, left_out(item, ctx, verdicts.get(placed[0][1], {})))
         ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0][0], copies)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
+        write_take_offs(items, ctx)
         rows: dict[int, dict[str, Any]] = {}
         results: dict[str, dict[str, Any]] = {}
         copies = []
@@ -194,6 +198,7 @@ class ScheduleExecutor(Executor):
                 "skipped": sum(
                     1 for p in ctx.notes.get(item.op_id, {}).get("parts", []) if p["outcome"] == "skipped"
                 ),
+                "leftOut": left_out_result(item, ctx),
             }
         columns = [*MOVED_FIELDS, "version", "updated_at"]
         ctx.settle_versions(Workout, values_update_versions(Workout, list(rows.values()), columns))

@@ -29,7 +29,14 @@ from batch.operations.base import (
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.loading import load_parts, lock_workouts
-from batch.operations.medical import compliance_engine, gate_players
+from batch.operations.medical import (
+    compliance_engine,
+    gate_players,
+    left_out,
+    left_out_result,
+    take_off,
+    write_take_offs,
+)
 from batch.sql import values_update_versions
 from workouts.calendar import DEFAULT_DURATION, Calendar, Slot, local_day
 from workouts.models import Facility, Workout
@@ -192,7 +199,8 @@ class UpdateExecutor(Executor):
     def gate(
         self, item: BatchItem, ctx: Context, workout: Workout, *, on_date: Any, intensity: int | None
     ) -> None:
-        """Re-check the workout's players on its (new) day: blocked fails the item, modified warns."""
+        """Re-check the workout's players on its (new) day: blocked players are taken off (or fail the
+        item with blockedPlayers "fail"), modified ones are warned about."""
         player_ids = [a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])]
         verdicts = gate_players(
             item,
@@ -201,7 +209,9 @@ class UpdateExecutor(Executor):
             exercises=ctx.cache["specs"].get(workout.pk, []),
             on_date=on_date,
             intensity=workout.intensity if intensity is None else intensity,
+            name=workout.name,
         )
+        take_off(item, ctx, workout, left_out(item, ctx, verdicts))
         for verdict in verdicts.values():
             if verdict.verdict == "modified":
                 ctx.warn(
@@ -212,6 +222,7 @@ class UpdateExecutor(Executor):
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
+        write_take_offs(items, ctx)
         touched_fields: set[str] = set()
         results = {}
         rows: dict[int, dict[str, Any]] = {}
@@ -230,6 +241,7 @@ class UpdateExecutor(Executor):
                 "workoutId": workout.pk,
                 "version": version,
                 "changed": sorted(item.data["updates"]),
+                "leftOut": left_out_result(item, ctx),
             }
             if "scheduled_start" in after:
                 result["start"] = after["scheduled_start"]

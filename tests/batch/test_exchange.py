@@ -347,7 +347,7 @@ def test_a_medic_turns_the_check_off_for_one_operation_only_and_it_is_audited(me
             assign_op("off", workout, hurt, checkMedicalCompliance=False),
             assign_op("on", other, hurt),
         ],
-        "options": {"validateBeforeExecute": False},
+        "options": {"validateBeforeExecute": False, "blockedPlayers": "fail"},
     }
     report = batch_validate(user=medic, team=team, raw=raw)
     assert report.items["off"].errors == []
@@ -363,7 +363,7 @@ def test_an_operation_may_keep_the_check_on_when_the_batch_turns_it_off(medic, t
     workout, hurt = blocked_setup
     raw = {
         "operations": [assign_op("a", workout, hurt, checkMedicalCompliance=True)],
-        "options": {"medicalComplianceCheck": False},
+        "options": {"medicalComplianceCheck": False, "blockedPlayers": "fail"},
     }
     report = batch_validate(user=medic, team=team, raw=raw)
     assert [e["code"] for e in report.items["a"].errors] == ["MEDICAL_RESTRICTION"]

@@ -131,7 +131,9 @@ def test_blocked_player_fails_with_medical_restriction_and_alternatives(
     ExerciseFactory(name="Seated row", body_parts=["upper_back"], movement_patterns=["pull"])
     ok, hurt = PlayerFactory(team=team), PlayerFactory(team=team, first_name="Kim", last_name="Berg")
     RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE, title="ACL tear")
-    batch = submit([assign("a", squat_workout.pk, ok.pk, hurt.pk)], validateBeforeExecute=False)
+    batch = submit(
+        [assign("a", squat_workout.pk, ok.pk, hurt.pk)], validateBeforeExecute=False, blockedPlayers="fail"
+    )
     run_batches()
     error = item(batch, "a").error
     assert item(batch, "a").status == "FAILED" and error["code"] == "MEDICAL_RESTRICTION"

@@ -104,7 +104,9 @@ def test_duplicate_copies_conflicts_and_medical(submit, run_batches, team, train
     AssignmentFactory(workout=original, player=hurt)
     RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE)
     batch = submit(
-        [dup("d", original.pk, 1, dateShiftDays=3, includeAssignments=True)], validateBeforeExecute=False
+        [dup("d", original.pk, 1, dateShiftDays=3, includeAssignments=True)],
+        validateBeforeExecute=False,
+        blockedPlayers="fail",
     )
     run_batches()
     assert item(batch, "d").error["code"] == "MEDICAL_RESTRICTION"

@@ -239,6 +239,7 @@ def test_blocked_player_on_an_occurrence_date_fails_the_series(submit, run_batch
     batch = submit(
         [sched("s", workout.pk, f"{DAY}T10:00:00", recurrence={"frequency": "weekly", "count": 4})],
         validateBeforeExecute=False,
+        blockedPlayers="fail",
     )
     run_batches()
     assert item(batch, "s").error["code"] == "MEDICAL_RESTRICTION"

@@ -349,6 +349,7 @@ def test_moving_a_workout_onto_a_restricted_day_is_blocked_for_that_player(submi
         ],
         validateBeforeExecute=False,
         chunkSize=1,
+        blockedPlayers="fail",
     )
     run_batches()
     moved = item(batch, "move")
@@ -371,7 +372,9 @@ def test_raising_intensity_above_a_players_limit_is_checked(trainer, team):
         player=player, severity=MedicalRestriction.Severity.SEVERE, body_parts=[], max_exertion=60
     )
     report = batch_validate(
-        user=trainer, team=team, raw={"operations": [upd("hard", workout.pk, intensity=90)]}
+        user=trainer,
+        team=team,
+        raw={"operations": [upd("hard", workout.pk, intensity=90)], "options": {"blockedPlayers": "fail"}},
     )
     assert report.items["hard"].errors[0]["code"] == "MEDICAL_RESTRICTION"
     assert [m["verdict"] for m in report.items["hard"].medical] == ["blocked"]

@@ -34,8 +34,9 @@ def assign(op_id: str, ref: str, *player_ids: int) -> dict:
     }
 
 
-def validate(trainer, team, operations: list[dict]):
-    return batch_validate(user=trainer, team=team, raw={"operations": operations})
+def validate(trainer, team, operations: list[dict], blocked_players: str = "fail"):
+    raw = {"operations": operations, "options": {"blockedPlayers": blocked_players}}
+    return batch_validate(user=trainer, team=team, raw=raw)
 
 
 @pytest.fixture
@@ -115,3 +116,21 @@ def test_a_modified_player_on_a_ref_workout_dry_runs_valid_with_the_verdict(trai
 
     assert report.valid, report.as_dict()
     assert report.items["a"].medical[0]["verdict"] == "modified"
+
+
+def test_with_blocked_players_excluded_the_dry_run_says_who_will_be_left_out(trainer, team, squat):
+    hurt, fit = PlayerFactory(team=team, first_name="Pat", last_name="Hurt"), PlayerFactory(team=team)
+    RestrictionFactory(player=hurt, severity=MedicalRestriction.Severity.SEVERE, title="Knee sprain")
+
+    report = validate(
+        trainer,
+        team,
+        [create("c", exercises=[{"exerciseId": squat.pk}]), assign("a", "c", hurt.pk, fit.pk)],
+        blocked_players="exclude",
+    )
+
+    assert report.valid, report.as_dict()
+    warning = next(w for w in report.items["a"].warnings if w["code"] == "PLAYERS_LEFT_OUT")
+    assert warning["message"].startswith("1 player will be left out of Leg day")
+    assert "Pat Hurt is blocked" in warning["message"] and "Knee sprain" in warning["message"]
+    assert warning["players"] == [{"playerId": hurt.pk, "playerName": "Pat Hurt"}]

@@ -300,7 +300,10 @@ def test_dry_run_shows_a_medical_block_with_alternatives(trainer_client, team):
     body = trainer_client.post(reverse("batch:operation", args=["create"]), data).content.decode()
     assert "Knee Injured" in body
     assert "badge--blocked" in body
-    assert "has errors" in body
+    assert "2 players will be left out" in body and "ready to run" in body  # blockedPlayers: exclude
+    failing = {**data, "opt-blocked_players": "fail"}
+    body = trainer_client.post(reverse("batch:operation", args=["create"]), failing).content.decode()
+    assert "has errors" in body and "will be left out" not in body
 
 
 # Batch pages --------------------------------------------------------------------------------------

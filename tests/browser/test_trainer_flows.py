@@ -186,8 +186,9 @@ def test_medical_block_shows_in_the_create_from_template_dry_run(page, trainer, 
     dry_run = dialog.get_by_test_id("dry-run")
     expect(dry_run).to_contain_text("Knee Injured")
     expect(dry_run.locator(".badge--blocked").first).to_be_visible()
-    expect(dry_run).to_contain_text("4 with errors")
-    expect(dialog.locator("button[data-run]")).to_be_disabled()
+    # Blocked players are left out by default: the workouts are created without them.
+    expect(dry_run.get_by_test_id("left-out")).to_contain_text("4 players will be left out")
+    expect(dry_run).to_contain_text("1 player will be left out of Leg strength")
     shot(page, "10-medical-block-dry-run")
 
     page.goto(f"/workouts/calendar/?week={monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}")
