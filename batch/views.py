@@ -400,6 +400,13 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     tab = tabs.cleaned_data.get("tab") or "all"
     undo_state = _undo_state(batch)
     offers = page_offers(request, batch, undo_state)
+    force_of = batch.pk
+    if batch.kind == Batch.Kind.UNDO and batch.is_final and batch.undo_of_id:
+        # An undo that left edits alone offers forcing them (the force is the original's action).
+        original = _visible_batches(request).filter(pk=batch.undo_of_id).first()
+        if original is not None and _force_offered(request, original):
+            offers.add("force_undo")
+            force_of = original.pk
     context: dict[str, Any] = {
         "batch": batch,
         "team": batch.team,
@@ -410,6 +417,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         "may_cancel": may_cancel(request, batch),
         "offers": offers,
         "force_offered": "force_undo" in offers,
+        "force_of": force_of,
         "undo_report": undo_report(batch),
     }
     context.update(undo_state)

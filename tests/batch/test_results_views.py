@@ -178,6 +178,10 @@ def test_a_failed_undo_is_red_with_a_conflicts_tab_and_offers_a_previewed_force(
     undo_page = trainer_client.get(reverse("batch:detail", args=[undo.pk])).content.decode()
     assert "Undo failed: 1 conflict" in undo_page and "alert--error" in undo_page
     assert "Conflicts <span" in undo_page and "Tuesday power" in undo_page
+    # The next step names what this page offers: a force undo (of the original), previewed first.
+    assert (
+        reverse("batch:force_undo", args=[batch.pk]) in undo_page and "Review what “Force undo”" in undo_page
+    )
     original = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
     assert "Force undo" in original and "Partly undone" in original
     assert f"Undo batch {undo.pk}: Undo failed: 1 conflict" in original
