@@ -20,6 +20,7 @@ from batch.operations.base import (
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.sql import copy_create
 from medical.compliance import ExerciseSpec
 from medical.gate import PlannedWorkout, local_date
 from workouts.calendar import Calendar, Slot, local_day
@@ -247,7 +248,7 @@ class CreateExecutor(Executor):
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
         plans = [ctx.cache["plans"][item.op_id] for item in items]
-        workouts = Workout.objects.bulk_create([p["workout"] for p in plans])
+        workouts = copy_create(Workout, [p["workout"] for p in plans])
         exercise_rows, assignment_rows = [], []
         template_uses: dict[int, int] = {}
         for plan, workout in zip(plans, workouts, strict=True):
