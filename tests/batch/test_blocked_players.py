@@ -23,7 +23,7 @@ from tests.factories import (
 )
 from workouts.models import Assignment, Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 SEVERE = MedicalRestriction.Severity.SEVERE
 COMPLETE = MedicalRestriction.Severity.COMPLETE
 
@@ -32,9 +32,9 @@ def day_at(day: dt.date, hour: int = 9) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
-def run(submit, run_worker, ops: list[dict], **options: Any) -> Batch:
+def run(submit, run_batches, ops: list[dict], **options: Any) -> Batch:
     batch = submit(ops, **options)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     return batch
 
@@ -70,13 +70,13 @@ def assign_op(workout: Workout, players: list, **data: Any) -> dict:
 
 
 def test_a_squad_assign_leaves_the_blocked_player_out_and_assigns_the_rest(
-    submit, run_worker, team, squat, squad
+    submit, run_batches, team, squat, squad
 ):
     players, hurt = squad
     workout = WorkoutFactory(team=team, name="Leg day")
     WorkoutExerciseFactory(workout=workout, exercise=squat)
 
-    batch = run(submit, run_worker, [assign_op(workout, [*players, hurt])])
+    batch = run(submit, run_batches, [assign_op(workout, [*players, hurt])])
 
     item = only_item(batch)
     assert batch.status == Batch.Status.COMPLETED and item.status == BatchItem.Status.SUCCEEDED
@@ -89,21 +89,21 @@ def test_a_squad_assign_leaves_the_blocked_player_out_and_assigns_the_rest(
 
 
 @pytest.mark.parametrize("where", ["operation", "batch"])
-def test_blocked_players_fail_makes_the_whole_operation_fail(where, submit, run_worker, team, squat, squad):
+def test_blocked_players_fail_makes_the_whole_operation_fail(where, submit, run_batches, team, squat, squad):
     players, hurt = squad
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout, exercise=squat)
     if where == "operation":
         batch = run(
             submit,
-            run_worker,
+            run_batches,
             [assign_op(workout, [*players, hurt], blockedPlayers="fail")],
             validateBeforeExecute=False,
         )
     else:
         batch = run(
             submit,
-            run_worker,
+            run_batches,
             [assign_op(workout, [*players, hurt])],
             validateBeforeExecute=False,
             blockedPlayers="fail",
@@ -114,7 +114,7 @@ def test_blocked_players_fail_makes_the_whole_operation_fail(where, submit, run_
     assert not Assignment.objects.exists()
 
 
-def test_a_create_with_assignments_leaves_the_blocked_player_out(submit, run_worker, team, squat, squad):
+def test_a_create_with_assignments_leaves_the_blocked_player_out(submit, run_batches, team, squat, squad):
     players, hurt = squad
     op = {
         "id": "c",
@@ -126,7 +126,7 @@ def test_a_create_with_assignments_leaves_the_blocked_player_out(submit, run_wor
         },
     }
 
-    batch = run(submit, run_worker, [op])
+    batch = run(submit, run_batches, [op])
 
     item = only_item(batch)
     assert item.status == BatchItem.Status.SUCCEEDED and item.result["assigned"] == 4
@@ -135,7 +135,7 @@ def test_a_create_with_assignments_leaves_the_blocked_player_out(submit, run_wor
 
 
 def test_moving_a_workout_onto_a_blocked_day_takes_the_player_off_and_undo_puts_them_back(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     today = timezone.localdate()
     first, blocked_day = today + dt.timedelta(days=5), today + dt.timedelta(days=12)
@@ -153,7 +153,7 @@ def test_moving_a_workout_onto_a_blocked_day_takes_the_player_off_and_undo_puts_
         },
     }
 
-    batch = run(submit, run_worker, [move])
+    batch = run(submit, run_batches, [move])
 
     item = only_item(batch)
     assert item.status == BatchItem.Status.SUCCEEDED, item.error
@@ -163,7 +163,7 @@ def test_moving_a_workout_onto_a_blocked_day_takes_the_player_off_and_undo_puts_
     assert unassigned.object_id == before.pk
 
     undo = batch_undo(batch_id=batch.pk, user=trainer)
-    run_worker()
+    run_batches()
     undo.refresh_from_db()
 
     assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
@@ -172,7 +172,7 @@ def test_moving_a_workout_onto_a_blocked_day_takes_the_player_off_and_undo_puts_
     assert timezone.localdate(Workout.objects.get(pk=workout.pk).scheduled_start) == first
 
 
-def test_a_weekly_series_leaves_the_player_out_only_of_the_weeks_they_are_blocked(submit, run_worker, team):
+def test_a_weekly_series_leaves_the_player_out_only_of_the_weeks_they_are_blocked(submit, run_batches, team):
     today = timezone.localdate()
     first = today + dt.timedelta(days=7)
     workout = WorkoutFactory(team=team, name="Conditioning", scheduled_start=None, scheduled_end=None)
@@ -193,7 +193,7 @@ def test_a_weekly_series_leaves_the_player_out_only_of_the_weeks_they_are_blocke
         },
     }
 
-    batch = run(submit, run_worker, [op])
+    batch = run(submit, run_batches, [op])
 
     item = only_item(batch)
     assert item.status == BatchItem.Status.SUCCEEDED, item.error
@@ -210,7 +210,9 @@ def test_a_weekly_series_leaves_the_player_out_only_of_the_weeks_they_are_blocke
     assert warning["dates"] == [second_week.isoformat()] and warning["players"][0]["playerId"] == hurt.pk
 
 
-def test_a_duplicate_with_assignments_leaves_the_blocked_player_off_the_copy(submit, run_worker, team, squat):
+def test_a_duplicate_with_assignments_leaves_the_blocked_player_off_the_copy(
+    submit, run_batches, team, squat
+):
     today = timezone.localdate()
     original = WorkoutFactory(team=team, scheduled_start=day_at(today + dt.timedelta(days=2)))
     original.scheduled_end = original.scheduled_start + dt.timedelta(hours=1)
@@ -227,7 +229,7 @@ def test_a_duplicate_with_assignments_leaves_the_blocked_player_off_the_copy(sub
         "data": {"workoutId": original.pk, "count": 1, "dateShiftDays": 3, "includeAssignments": True},
     }
 
-    batch = run(submit, run_worker, [op])
+    batch = run(submit, run_batches, [op])
 
     item = only_item(batch)
     assert item.status == BatchItem.Status.SUCCEEDED, item.error
@@ -238,6 +240,7 @@ def test_a_duplicate_with_assignments_leaves_the_blocked_player_off_the_copy(sub
 
 
 @pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_process_assigns_the_squad_without_the_blocked_player(submit, workers, team, squat, squad):
     players, hurt = squad
     workout = WorkoutFactory(team=team, name="Leg day")

@@ -17,21 +17,21 @@ from tests.batch.conftest import wait_final
 from tests.factories import AssignmentFactory, PlayerFactory, RestrictionFactory, WorkoutFactory
 from workouts.models import Assignment, Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 COMPLETE = MedicalRestriction.Severity.COMPLETE
 
 
-def finished(submit, run_worker, ops: list[dict], user=None) -> Batch:
+def finished(submit, run_batches, ops: list[dict], user=None) -> Batch:
     batch = submit(ops, user=user)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     return batch
 
 
-def undone(batch: Batch, user, run_worker, **kwargs: Any) -> Batch:
+def undone(batch: Batch, user, run_batches, **kwargs: Any) -> Batch:
     undo = batch_undo(batch_id=batch.pk, user=user, **kwargs)
-    run_worker()
+    run_batches()
     undo.refresh_from_db()
     return undo
 
@@ -48,7 +48,7 @@ def medical_conflict(undo: Batch) -> BatchItem:
 
 
 @pytest.fixture
-def taken_off(submit, run_worker, team):
+def taken_off(submit, run_batches, team):
     """Player P was on the workout; a batch replaced the roster with Q; P is now completely restricted."""
     workout = WorkoutFactory(team=team, name="Leg day")
     hurt, other = PlayerFactory(team=team, first_name="Pat"), PlayerFactory(team=team)
@@ -57,13 +57,13 @@ def taken_off(submit, run_worker, team):
 
 
 def test_undo_does_not_put_a_player_blocked_since_back_on_the_workout(
-    submit, run_worker, trainer, team, taken_off
+    submit, run_batches, trainer, team, taken_off
 ):
     workout, hurt, other = taken_off
-    batch = finished(submit, run_worker, swap_roster(workout, other.pk))
+    batch = finished(submit, run_batches, swap_roster(workout, other.pk))
     RestrictionFactory(player=hurt, severity=COMPLETE, title="Concussion")
 
-    undo = undone(batch, trainer, run_worker)
+    undo = undone(batch, trainer, run_batches)
 
     item = medical_conflict(undo)
     assert "Pat" in item.error["message"] and "Concussion" in item.error["message"]
@@ -73,12 +73,14 @@ def test_undo_does_not_put_a_player_blocked_since_back_on_the_workout(
     assert undo.conflicted == 1 and undo.succeeded == 1
 
 
-def test_force_from_a_trainer_does_not_override_a_medical_block(submit, run_worker, trainer, team, taken_off):
+def test_force_from_a_trainer_does_not_override_a_medical_block(
+    submit, run_batches, trainer, team, taken_off
+):
     workout, hurt, other = taken_off
-    batch = finished(submit, run_worker, swap_roster(workout, other.pk))
+    batch = finished(submit, run_batches, swap_roster(workout, other.pk))
     RestrictionFactory(player=hurt, severity=COMPLETE)
 
-    undo = undone(batch, trainer, run_worker, force=True)
+    undo = undone(batch, trainer, run_batches, force=True)
 
     item = medical_conflict(undo)
     assert item.error["suggestedAction"].startswith("Force does not override a medical block")
@@ -88,14 +90,14 @@ def test_force_from_a_trainer_does_not_override_a_medical_block(submit, run_work
 
 @pytest.mark.parametrize("actor", ["medic", "staff"])
 def test_force_from_medical_staff_puts_the_player_back_and_is_audited(
-    actor, submit, run_worker, team, taken_off, request
+    actor, submit, run_batches, team, taken_off, request
 ):
     user = request.getfixturevalue(actor)
     workout, hurt, other = taken_off
-    batch = finished(submit, run_worker, swap_roster(workout, other.pk), user=user)
+    batch = finished(submit, run_batches, swap_roster(workout, other.pk), user=user)
     RestrictionFactory(player=hurt, severity=COMPLETE)
 
-    undo = undone(batch, user, run_worker, force=True)
+    undo = undone(batch, user, run_batches, force=True)
 
     assert undo.status == Batch.Status.COMPLETED and undo.conflicted == 0
     back = Assignment.objects.get(workout=workout, player=hurt)
@@ -107,7 +109,7 @@ def test_force_from_medical_staff_puts_the_player_back_and_is_audited(
     assert item.warnings[0]["code"] == "MEDICAL_RESTRICTION"
 
 
-def test_undo_that_moves_a_workout_back_onto_a_blocked_day_conflicts(submit, run_worker, trainer, team):
+def test_undo_that_moves_a_workout_back_onto_a_blocked_day_conflicts(submit, run_batches, trainer, team):
     first_day = timezone.localdate() + dt.timedelta(days=5)
     start = timezone.make_aware(dt.datetime.combine(first_day, dt.time(9)))
     workout = WorkoutFactory(team=team, scheduled_start=start, scheduled_end=start + dt.timedelta(hours=1))
@@ -116,7 +118,7 @@ def test_undo_that_moves_a_workout_back_onto_a_blocked_day_conflicts(submit, run
     later = (start + dt.timedelta(days=7)).isoformat()
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "move",
@@ -128,7 +130,7 @@ def test_undo_that_moves_a_workout_back_onto_a_blocked_day_conflicts(submit, run
     # Restricted on the original day only: the workout where it is now is fine, back there it is not.
     RestrictionFactory(player=player, severity=COMPLETE, effective_date=first_day, expiry_date=first_day)
 
-    undo = undone(batch, trainer, run_worker)
+    undo = undone(batch, trainer, run_batches)
 
     medical_conflict(undo)
     assert timezone.localdate(Workout.objects.get(pk=workout.pk).scheduled_start) == first_day + dt.timedelta(
@@ -137,24 +139,24 @@ def test_undo_that_moves_a_workout_back_onto_a_blocked_day_conflicts(submit, run
 
 
 def test_undo_that_raises_the_intensity_back_above_a_max_exertion_conflicts(
-    submit, run_worker, trainer, team
+    submit, run_batches, trainer, team
 ):
     workout = WorkoutFactory(team=team, intensity=90)
     player = PlayerFactory(team=team)
     AssignmentFactory(workout=workout, player=player)
     ops = [{"id": "ease", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"intensity": 50}}}]
-    batch = finished(submit, run_worker, ops)
+    batch = finished(submit, run_batches, ops)
     RestrictionFactory(
         player=player, severity=MedicalRestriction.Severity.SEVERE, body_parts=[], max_exertion=60
     )
 
-    undo = undone(batch, trainer, run_worker)
+    undo = undone(batch, trainer, run_batches)
 
     medical_conflict(undo)
     assert Workout.objects.get(pk=workout.pk).intensity == 50
 
 
-def test_undo_restores_an_assignment_with_todays_load_cap(submit, run_worker, trainer, team):
+def test_undo_restores_an_assignment_with_todays_load_cap(submit, run_batches, trainer, team):
     workout = WorkoutFactory(team=team, intensity=80)
     player = PlayerFactory(team=team)
     assignment = AssignmentFactory(workout=workout, player=player, load_percent=100)
@@ -165,22 +167,22 @@ def test_undo_restores_an_assignment_with_todays_load_cap(submit, run_worker, tr
             "data": {"workoutId": workout.pk, "assignments": [{"playerId": player.pk, "loadPercent": 50}]},
         }
     ]
-    batch = finished(submit, run_worker, ops)
+    batch = finished(submit, run_batches, ops)
     RestrictionFactory(player=player, body_parts=[], max_exertion=70)  # moderate: intensity caps the load
 
-    undo = undone(batch, trainer, run_worker)
+    undo = undone(batch, trainer, run_batches)
 
     assert undo.status == Batch.Status.COMPLETED
     assignment.refresh_from_db()
     assert (assignment.load_percent, assignment.medical_verdict) == (70, Assignment.Verdict.MODIFIED)
 
 
-def test_undo_without_restrictions_restores_exactly(submit, run_worker, trainer, team, taken_off):
+def test_undo_without_restrictions_restores_exactly(submit, run_batches, trainer, team, taken_off):
     workout, hurt, other = taken_off
     before = Assignment.objects.get(workout=workout, player=hurt)
-    batch = finished(submit, run_worker, swap_roster(workout, other.pk))
+    batch = finished(submit, run_batches, swap_roster(workout, other.pk))
 
-    undo = undone(batch, trainer, run_worker)
+    undo = undone(batch, trainer, run_batches)
 
     assert undo.status == Batch.Status.COMPLETED
     back = Assignment.objects.get(workout=workout, player=hurt)
@@ -188,6 +190,7 @@ def test_undo_without_restrictions_restores_exactly(submit, run_worker, trainer,
 
 
 @pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_process_refuses_to_put_a_blocked_player_back(submit, workers, trainer, team, taken_off):
     workout, hurt, other = taken_off
     batch = submit(swap_roster(workout, other.pk))

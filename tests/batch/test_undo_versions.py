@@ -15,20 +15,20 @@ from batch.undo import batch_undo
 from tests.factories import AssignmentFactory, PlayerFactory, WorkoutExerciseFactory, WorkoutFactory
 from workouts.models import Assignment, Workout, WorkoutTemplate
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
-def run(submit, run_worker, ops: list[dict]) -> Batch:
+def run(submit, run_batches, ops: list[dict]) -> Batch:
     batch = submit(ops)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=batch).values("error"))
     return batch
 
 
-def undo(batch: Batch, user, run_worker) -> Batch:
+def undo(batch: Batch, user, run_batches) -> Batch:
     undo_batch = batch_undo(batch_id=batch.pk, user=user)
-    run_worker()
+    run_batches()
     undo_batch.refresh_from_db()
     return undo_batch
 
@@ -133,12 +133,12 @@ PATHS = [
 
 @pytest.mark.parametrize("edit", PATHS, ids=lambda f: f.__name__)
 def test_undo_of_an_update_conflicts_with_a_workout_edited_since(
-    edit: Callable[..., None], submit, run_worker, trainer, team, staff_client
+    edit: Callable[..., None], submit, run_batches, trainer, team, staff_client
 ):
     workout = WorkoutFactory(team=team, notes="before")
     batch = run(
         submit,
-        run_worker,
+        run_batches,
         [{"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"notes": "batch"}}}],
     )
     logged = BatchChange.objects.get(batch=batch)
@@ -147,7 +147,7 @@ def test_undo_of_an_update_conflicts_with_a_workout_edited_since(
     edit(Workout, workout.pk, "notes", "edited since", staff_client)
 
     assert Workout.objects.get(pk=workout.pk).version == 3
-    undo_batch = undo(batch, trainer, run_worker)
+    undo_batch = undo(batch, trainer, run_batches)
     item = BatchItem.objects.get(batch=undo_batch)
     assert item.status == BatchItem.Status.CONFLICT, item.error
     assert (item.error["details"]["expectedVersion"], item.error["details"]["currentVersion"]) == (2, 3)
@@ -160,14 +160,14 @@ def test_undo_of_an_update_conflicts_with_a_workout_edited_since(
     ids=lambda f: f.__name__,
 )
 def test_undo_of_an_assign_conflicts_with_an_assignment_edited_since(
-    edit: Callable[..., None], submit, run_worker, trainer, team, staff_client
+    edit: Callable[..., None], submit, run_batches, trainer, team, staff_client
 ):
     workout = WorkoutFactory(team=team)
     player = PlayerFactory(team=team)
     assignment = AssignmentFactory(workout=workout, player=player, load_percent=100)
     batch = run(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "a",
@@ -183,7 +183,7 @@ def test_undo_of_an_assign_conflicts_with_an_assignment_edited_since(
 
     edit(Assignment, assignment.pk, "load_percent", 60, staff_client)
 
-    undo_batch = undo(batch, trainer, run_worker)
+    undo_batch = undo(batch, trainer, run_batches)
     item = BatchItem.objects.get(batch=undo_batch)
     assert item.status == BatchItem.Status.CONFLICT, item.error
     assert Assignment.objects.get().load_percent == 60
@@ -195,13 +195,13 @@ def test_undo_of_an_assign_conflicts_with_an_assignment_edited_since(
     ids=lambda f: f.__name__,
 )
 def test_undo_of_a_template_creation_keeps_a_template_edited_since(
-    edit: Callable[..., None], submit, run_worker, trainer, team, staff_client
+    edit: Callable[..., None], submit, run_batches, trainer, team, staff_client
 ):
     workout = WorkoutFactory(team=team)
     WorkoutExerciseFactory(workout=workout)
     batch = run(
         submit,
-        run_worker,
+        run_batches,
         [
             {
                 "id": "t",
@@ -219,7 +219,7 @@ def test_undo_of_a_template_creation_keeps_a_template_edited_since(
 
     edit(WorkoutTemplate, template.pk, "description", "curated since", staff_client)
 
-    undo_batch = undo(batch, trainer, run_worker)
+    undo_batch = undo(batch, trainer, run_batches)
     assert BatchItem.objects.get(batch=undo_batch).status == BatchItem.Status.CONFLICT
     assert WorkoutTemplate.objects.get(pk=template.pk).description == "curated since"
 
