@@ -113,15 +113,20 @@ def _player_rows(form: OperationForm, team: Any) -> list[dict[str, Any]]:
 
 
 def _build_request(
-    form: OperationForm, options: OptionsForm, targets: list[tuple[int, int]]
+    form: OperationForm, options: OptionsForm, targets: list[tuple[int, int]], names: list[str] | None = None
 ) -> dict[str, Any]:
     operations = form.operations(targets)
+    description = form.description(len(targets) if form.needs_selection else len(operations))
+    if names:
+        # History, notices and the batch page then say which workouts, not just how many.
+        shown = ", ".join(names[:3]) + (f" and {len(targets) - 3} more" if len(targets) > 3 else "")
+        description = f"{description} ({shown})"[:300]
     return {
         "operations": operations,
         "options": options.exchange(),
         "metadata": {
             "requestId": form.cleaned_data["request_id"],
-            "description": form.description(len(targets) if form.needs_selection else len(operations)),
+            "description": description,
             "source": "web",
         },
     }
@@ -170,7 +175,8 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
             form.add_error(None, "Select at least one workout on the list first.")
         if form.is_valid() and options.is_valid():
             targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
-            raw = _build_request(form, options, targets)
+            names = [row["name"] for row in (context["targets"] or {}).get("rows", [])]
+            raw = _build_request(form, options, targets, names)
             if action == "validate":
                 context.update(dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team))
             else:

@@ -94,6 +94,8 @@ def test_a_run_uses_the_selection_up(trainer_client, team):
     )
     assert response.status_code == 200 and Batch.objects.count() == 1
     assert Selection.from_session(trainer_client.session, team).empty
+    names = sorted(Workout.objects.values_list("name", flat=True))
+    assert all(name in Batch.objects.get().description for name in names)  # history says which
     # A second click on Run still lands on the same batch.
     again = trainer_client.post(
         reverse("batch:operation", args=["update"]), update_post(team, action="run"), headers=HX
