@@ -7,9 +7,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, F, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from medical.compliance import BLOCKED, PlayerVerdict
+from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
 from medical.gate import (
     PlannedWorkout,
     block_of,
@@ -91,7 +92,18 @@ class AssignmentAdminForm(forms.ModelForm):
         ):
             return cleaned  # only the role or status changed: the verdict stands
         verdict = judge_pairs([(0, player.pk)], {0: planned})[(0, player.pk)]
+        try:
+            self.take_verdict(verdict, workout)
+        except forms.ValidationError as error:
+            self.add_error(None, error)
+        return cleaned
+
+    def take_verdict(self, verdict: PlayerVerdict, workout: Workout) -> None:
+        """Refuse a block without a medical override reason, or a load above the cap; else put the
+        verdict on the instance. Raises ValidationError (a field error for the load)."""
+        cleaned = self.cleaned_data
         reason = (cleaned.get("medical_override_reason") or "").strip()
+        self.override = False
         if verdict.verdict == BLOCKED:
             if not reason:
                 block = block_of([verdict])
@@ -111,12 +123,11 @@ class AssignmentAdminForm(forms.ModelForm):
                 "load_percent",
                 f"At most {verdict.load_cap}% for {verdict.player_name}: {verdict.summary()}",
             )
-            return cleaned
+            return
         _, fields = assignment_medical_fields(verdict, load or 0)
         for name, value in fields.items():
             setattr(self.instance, name, value)
         self.verdict = verdict
-        return cleaned
 
     @staticmethod
     def planned(workout: Workout) -> tuple[PlannedWorkout, bool]:
@@ -141,6 +152,53 @@ class AssignmentAdminForm(forms.ModelForm):
                 reason=self.cleaned_data["medical_override_reason"].strip(),
                 obj=assignment,
             )
+
+
+class AssignmentInlineFormSet(BaseInlineFormSet):
+    """A workout's assignments, judged again as a whole when the same save changes its exercises."""
+
+    exercise_formset: Any = None  # the workout's exercises inline, linked by WorkoutAdmin
+
+    def clean(self) -> None:
+        super().clean()
+        parts = self.exercise_formset
+        if parts is None or not parts.has_changed() or not parts.is_valid():
+            return
+        rows = sorted(
+            (
+                f.cleaned_data
+                for f in parts.forms
+                if f.cleaned_data.get("exercise") and not f.cleaned_data.get("DELETE")
+            ),
+            key=lambda row: row.get("order") or 0,
+        )
+        workout = self.instance
+        planned = PlannedWorkout(
+            tuple(
+                ExerciseSpec.from_exercise(r["exercise"], load_percent=r.get("load_percent")) for r in rows
+            ),
+            local_date(workout.scheduled_start),
+            workout.intensity,
+            workout.name,
+        )
+        forms_ = [
+            f
+            for f in self.forms
+            if isinstance(f, AssignmentAdminForm)
+            and getattr(f, "cleaned_data", None)
+            and f.cleaned_data.get("player")
+            and not f.cleaned_data.get("DELETE")
+            and not f.errors
+        ]
+        verdicts = judge_pairs(
+            [(f.prefix, f.cleaned_data["player"].pk) for f in forms_],
+            dict.fromkeys([f.prefix for f in forms_], planned),
+        )
+        for form in forms_:
+            try:
+                form.take_verdict(verdicts[(form.prefix, form.cleaned_data["player"].pk)], workout)
+            except forms.ValidationError as error:
+                form.add_error(None, error)
 
 
 def with_user(form_class: type[AssignmentAdminForm], request: HttpRequest) -> type[AssignmentAdminForm]:
@@ -226,6 +284,7 @@ class WorkoutExerciseInline(admin.TabularInline):
 class AssignmentInline(admin.TabularInline):
     model = Assignment
     form = AssignmentAdminForm
+    formset = AssignmentInlineFormSet
     extra = 0
     autocomplete_fields = ["player"]
     fields = [
@@ -258,6 +317,15 @@ class WorkoutAdmin(PartsChangeParentMixin, admin.ModelAdmin):
     readonly_fields = ["version", "archived_at", "status_before_archive", "created_at", "updated_at"]
     inlines = [WorkoutExerciseInline, AssignmentInline]
     list_per_page = 50
+
+    def _create_formsets(self, request: HttpRequest, obj: Any, change: bool) -> Any:
+        # The assignments are judged on the exercises this same save leaves the workout with.
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        parts = next((f for f in formsets if f.model is WorkoutExercise), None)
+        for formset in formsets:
+            if isinstance(formset, AssignmentInlineFormSet):
+                formset.exercise_formset = parts
+        return formsets, inline_instances
 
 
 class TemplateExerciseInline(admin.TabularInline):

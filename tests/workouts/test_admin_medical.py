@@ -200,3 +200,44 @@ def test_moving_a_workout_in_the_admin_onto_a_day_its_player_is_blocked_is_refus
 
     assert response.status_code == 200 and "Sam Later is blocked" in inline_errors(response)
     assert timezone.localdate(Workout.objects.get(pk=workout.pk).scheduled_start) != day
+
+
+def test_adding_an_exercise_a_player_on_the_workout_may_not_do_is_refused(staff_client, team):
+    workout = WorkoutFactory(team=team, name="Upper body", intensity=50)
+    player = PlayerFactory(team=team, first_name="Kim", last_name="Knee")
+    assignment = AssignmentFactory(workout=workout, player=player)
+    RestrictionFactory(player=player, severity=MedicalRestriction.Severity.SEVERE, title="ACL tear")
+    squat = ExerciseFactory(name="Back squat", body_parts=["knee"])
+    row = {
+        "id": assignment.pk,
+        "workout": workout.pk,
+        "player": player.pk,
+        "role": "participant",
+        "load_percent": 100,
+        "status": "assigned",
+    }
+    data = workout_form(workout, [row], initial=1)
+    data.update(
+        {
+            "workout_exercises-TOTAL_FORMS": 1,
+            "workout_exercises-0-exercise": squat.pk,
+            "workout_exercises-0-order": 0,
+            "workout_exercises-0-sets": 3,
+            "workout_exercises-0-rest_seconds": 60,
+        }
+    )
+    url = reverse("admin:workouts_workout_change", args=[workout.pk])
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200 and "Kim Knee is blocked" in inline_errors(response)
+    assert not workout.workout_exercises.exists()
+
+    data["assignments-0-medical_override_reason"] = "Physio supervises the squats"
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, inline_errors(response)
+    assert workout.workout_exercises.count() == 1
+    assignment.refresh_from_db()
+    assert assignment.medical_verdict == Assignment.Verdict.BLOCKED
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.MEDICAL_OVERRIDE, channel="admin").exists()
