@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from batch.actions import FAILED_HERE, follow_up_operations
+from batch.actions import FAILED_HERE
+from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
 from batch.selectors import batch_items, named_items

@@ -17,12 +17,10 @@ from batch.actions import (
     NEVER_RAN,
     ResumeNotAllowed,
     check_may_act,
-    follow_up_operations,
     locked_batch,
-    record_quota_refusal,
     resume_refusal,
-    start_follow_up,
 )
+from batch.followup import follow_up_operations, record_quota_refusal, start_follow_up
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
 from hockeyhub.models import AuditEvent

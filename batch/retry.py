@@ -15,12 +15,10 @@ from batch.actions import (
     FAILED_HERE,
     RetryNotAllowed,
     check_may_act,
-    follow_up_operations,
     locked_batch,
-    record_quota_refusal,
     retry_refusal,
-    start_follow_up,
 )
+from batch.followup import follow_up_operations, record_quota_refusal, start_follow_up
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
 from hockeyhub.models import AuditEvent
