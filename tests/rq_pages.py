@@ -22,7 +22,11 @@ class RqData:
     urls: dict[str, str] = field(default_factory=dict)
 
     def close(self) -> None:
+        """Leave nothing behind for later tests: the worker's registration and the jobs (and their
+        places in RQ's registries)."""
         self.worker.register_death()
+        for job in (self.finished, self.failed, self.queued):
+            job.delete()
 
 
 def rq_dashboard_data(*, user, team) -> RqData:
