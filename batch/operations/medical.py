@@ -7,13 +7,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from batch.errors import ErrorCode, ItemError
-from batch.models import BatchItem
-from batch.operations.base import Context
+from batch.models import BatchChange, BatchItem
+from batch.operations.base import Context, snapshot
 from batch.operations.calendar import remove_assignments
+from batch.sql import values_update_versions
 from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, block_of, blocked
+from workouts.models import Assignment
+from workouts.rules import assignment_medical_fields
 
 PLAYERS_LEFT_OUT = "PLAYERS_LEFT_OUT"
+REFIT_FIELDS = ("load_percent", "medical_verdict", "modifications")
 
 
 def compliance_engine(ctx: Context, *, player_ids: Iterable[int], dates: Iterable[dt.date]) -> MedicalGate:
@@ -102,6 +106,20 @@ def left_out_result(item: BatchItem, ctx: Context) -> list[dict[str, Any]]:
     return [{"playerId": pid, "playerName": name} for pid, name in names.items()]
 
 
+def refit(item: BatchItem, ctx: Context, workout: Any, verdicts: dict[int, PlayerVerdict]) -> None:
+    """Plan today's cap and substitutions for the players a move or an intensity change keeps on a
+    workout (their recorded verdict was for the old day or intensity); `write_take_offs` writes them."""
+    planned = ctx.cache.setdefault("refit", {}).setdefault(item.op_id, [])
+    for assignment in ctx.cache.get("assignments", {}).get(workout.pk, []):
+        verdict = verdicts.get(assignment.player_id)
+        if verdict is None or verdict.verdict == BLOCKED:
+            continue
+        load, fields = assignment_medical_fields(verdict, assignment.load_percent)
+        values = {"load_percent": load, **fields}
+        if any(getattr(assignment, name) != value for name, value in values.items()):
+            planned.append((assignment, values))
+
+
 def take_off(item: BatchItem, ctx: Context, workout: Any, player_ids: set[int]) -> None:
     """Plan to take players off a workout this item moves onto a day they are blocked (or intensifies).
 
@@ -130,3 +148,26 @@ def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
     pairs = [(item, a) for item in items for a in planned.get(item.op_id, [])]
     if pairs:
         remove_assignments(ctx, pairs)
+    rows: dict[int, dict[str, Any]] = {}
+    for item in items:
+        for assignment, values in ctx.cache.get("refit", {}).get(item.op_id, []):
+            before = snapshot(assignment, REFIT_FIELDS)
+            for name, value in values.items():
+                setattr(assignment, name, value)
+            assignment.version += 1
+            ctx.log_change(
+                item,
+                obj=assignment,
+                action=BatchChange.Action.UPDATED,
+                before=before,
+                after=snapshot(assignment, REFIT_FIELDS),
+            )
+            rows[assignment.pk] = {
+                "pk": assignment.pk,
+                **{name: getattr(assignment, name) for name in REFIT_FIELDS},
+                "version": assignment.version,
+                "updated_at": ctx.now,
+            }
+    if rows:
+        columns = [*REFIT_FIELDS, "version", "updated_at"]
+        ctx.settle_versions(Assignment, values_update_versions(Assignment, list(rows.values()), columns))

@@ -38,7 +38,14 @@ from batch.operations.calendar import (
 )
 from batch.operations.duplicate import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import compliance_engine, left_out, left_out_result, take_off, write_take_offs
+from batch.operations.medical import (
+    compliance_engine,
+    left_out,
+    left_out_result,
+    refit,
+    take_off,
+    write_take_offs,
+)
 from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
@@ -153,7 +160,9 @@ class ScheduleExecutor(Executor):
             for slot, day in placed[1:]
         ]
         # The workout itself moves to the first placed day: players blocked then come off it (undoably).
-        take_off(item, ctx, workout, left_out(item, ctx, verdicts.get(placed[0][1], {})))
+        first_day = verdicts.get(placed[0][1], {})
+        take_off(item, ctx, workout, left_out(item, ctx, first_day))
+        refit(item, ctx, workout, first_day)
         ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0][0], copies)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:

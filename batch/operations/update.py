@@ -34,6 +34,7 @@ from batch.operations.medical import (
     gate_players,
     left_out,
     left_out_result,
+    refit,
     take_off,
     write_take_offs,
 )
@@ -212,11 +213,12 @@ class UpdateExecutor(Executor):
             name=workout.name,
         )
         take_off(item, ctx, workout, left_out(item, ctx, verdicts))
+        refit(item, ctx, workout, verdicts)
         for verdict in verdicts.values():
             if verdict.verdict == "modified":
                 ctx.warn(
                     item,
-                    f"{verdict.summary()} Review the assignment's load and substitutions for the new date.",
+                    f"{verdict.summary()} The assignment's load and substitutions follow the new date.",
                     code="MEDICAL_MODIFIED",
                 )
 

@@ -252,3 +252,41 @@ def test_a_worker_process_assigns_the_squad_without_the_blocked_player(submit, w
     assert wait_final(batch.pk).status == Batch.Status.COMPLETED
     assert set(Assignment.objects.values_list("player_id", flat=True)) == {p.pk for p in players}
     assert left_out_warning(only_item(batch))["players"][0]["playerName"] == "Pat Hurt"
+
+
+def test_a_move_caps_the_load_of_a_player_modified_on_the_new_day_and_undo_restores_it(
+    submit, run_batches, trainer, team
+):
+    today = timezone.localdate()
+    first, capped_day = today + dt.timedelta(days=5), today + dt.timedelta(days=12)
+    workout = WorkoutFactory(
+        team=team, intensity=80, scheduled_start=day_at(first), scheduled_end=day_at(first, 10)
+    )
+    player = PlayerFactory(team=team)
+    assignment = AssignmentFactory(workout=workout, player=player, load_percent=100)
+    RestrictionFactory(
+        player=player, body_parts=[], max_exertion=70, effective_date=capped_day, expiry_date=capped_day
+    )
+    move = {
+        "id": "move",
+        "type": "UPDATE",
+        "data": {
+            "workoutId": workout.pk,
+            "updates": {"scheduledStart": day_at(capped_day).isoformat(), "scheduledEnd": None},
+        },
+    }
+
+    batch = run(submit, run_batches, [move])
+
+    assert only_item(batch).status == BatchItem.Status.SUCCEEDED
+    assignment.refresh_from_db()
+    assert (assignment.load_percent, assignment.medical_verdict) == (70, Assignment.Verdict.MODIFIED)
+
+    undo = batch_undo(batch_id=batch.pk, user=trainer)
+    run_batches()
+    undo.refresh_from_db()
+
+    assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
+    assignment.refresh_from_db()
+    assert assignment.load_percent == 100
+    assert timezone.localdate(Workout.objects.get(pk=workout.pk).scheduled_start) == first
