@@ -11,9 +11,9 @@ from batch.retry import batch_retry_failed
 from batch.services import batch_cancel
 from batch.undo import batch_undo
 from hockeyhub.models import AuditEvent
-from tests.batch.conftest import rq_queue, run_worker, submit  # noqa: F401  (fixtures)
+from tests.batch.conftest import run_batches, submit  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 A = AuditEvent.Action
 
 
@@ -30,10 +30,10 @@ def events(batch: Batch, action: str) -> list[AuditEvent]:
 
 
 def test_submit_undo_and_retry_are_audited_with_actor_channel_and_details(
-    submit, run_worker, trainer, staff, team
+    submit, run_batches, trainer, staff, team
 ):
     batch = submit([create_op("a"), bad_op("b")], validateBeforeExecute=False)
-    run_worker()
+    run_batches()
     [submitted] = events(batch, A.BATCH_SUBMITTED)
     assert submitted.actor == trainer and submitted.created_at is not None
 
@@ -41,7 +41,7 @@ def test_submit_undo_and_retry_are_audited_with_actor_channel_and_details(
     [retried] = events(batch, A.BATCH_RETRIED)
     assert (retried.actor, retried.channel, retried.team) == (trainer, "web", team)
     assert retried.details["retryBatchId"] == retry.pk and retried.purpose
-    run_worker()
+    run_batches()
 
     undo = batch_undo(batch_id=batch.pk, user=staff, channel="admin")
     [undone] = events(batch, A.BATCH_UNDONE)
@@ -52,30 +52,30 @@ def test_submit_undo_and_retry_are_audited_with_actor_channel_and_details(
     assert len(events(batch, A.BATCH_UNDONE)) == 1
 
 
-def test_rollback_is_audited(submit, run_worker, trainer):
+def test_rollback_is_audited(submit, run_batches, trainer):
     batch = submit(
         [create_op("a"), bad_op("b")], rollbackOnError=True, validateBeforeExecute=False, chunkSize=1
     )
-    run_worker()
+    run_batches()
     [rolled] = events(batch, A.BATCH_ROLLED_BACK)
     assert rolled.channel == "worker" and rolled.actor == trainer
     assert "b failed (NOT_FOUND)" in rolled.purpose
 
 
-def test_cancel_and_command_undo_are_audited(submit, run_worker, trainer, rq_queue):
+def test_cancel_and_command_undo_are_audited(submit, run_batches, trainer):
     queued = submit([create_op("a")])
     batch_cancel(batch_id=queued.pk, user=trainer)
     assert events(queued, A.BATCH_CANCELLED)[0].actor == trainer
     done = submit([create_op("b")])
-    run_worker()
+    run_batches()
     batch_undo(batch_id=done.pk, user=None, channel="command")
     [undone] = events(done, A.BATCH_UNDONE)
     assert undone.actor is None and undone.channel == "command"
 
 
-def test_audit_rows_are_not_written_when_the_action_is_refused(submit, run_worker, other_trainer):
+def test_audit_rows_are_not_written_when_the_action_is_refused(submit, run_batches, other_trainer):
     batch = submit([create_op("a")])
-    run_worker()
+    run_batches()
     with pytest.raises(PermissionDenied):
         batch_undo(batch_id=batch.pk, user=other_trainer)
     assert not events(batch, A.BATCH_UNDONE)

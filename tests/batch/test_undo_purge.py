@@ -15,16 +15,16 @@ from batch.undo import batch_undo
 from tests.factories import WorkoutFactory
 from workouts.models import Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def create_op(op_id: str) -> dict:
     return {"id": op_id, "type": "CREATE", "data": {"workout": {"name": f"W {op_id}", "type": "STRENGTH"}}}
 
 
-def finished(submit, run_worker, ops: list[dict], **options) -> Batch:
+def finished(submit, run, ops: list[dict], **options) -> Batch:
     batch = submit(ops, **options)
-    run_worker()
+    run()
     batch.refresh_from_db()
     return batch
 
@@ -41,10 +41,10 @@ def run(command: str, *args: str) -> str:
     return out.getvalue()
 
 
-def test_purge_removes_expired_change_logs_and_old_batches(submit, run_worker, trainer):
-    fresh = finished(submit, run_worker, [create_op("a")])
-    expired = finished(submit, run_worker, [create_op("b"), create_op("c")])
-    old = finished(submit, run_worker, [create_op("d")])
+def test_purge_removes_expired_change_logs_and_old_batches(submit, run_batches, trainer):
+    fresh = finished(submit, run_batches, [create_op("a")])
+    expired = finished(submit, run_batches, [create_op("b"), create_op("c")])
+    old = finished(submit, run_batches, [create_op("d")])
     age(expired, hours=25)
     age(old, hours=31 * 24)
 
@@ -68,16 +68,17 @@ def test_purge_removes_expired_change_logs_and_old_batches(submit, run_worker, t
     assert "removed 0 changes of 0 batches" in run("batch_purge")
 
 
-def test_purge_leaves_a_batch_whose_undo_is_running(submit, run_worker, trainer, rq_queue):
-    batch = finished(submit, run_worker, [create_op("a")])
+def test_purge_leaves_a_batch_whose_undo_is_running(submit, run_batches, trainer):
+    batch = finished(submit, run_batches, [create_op("a")])
     undo = batch_undo(batch_id=batch.pk, user=trainer)  # queued, not run
     age(batch, hours=25)
     run("batch_purge")
     assert BatchChange.objects.filter(batch=batch).exists()
-    run_worker()
+    run_batches()
     assert Batch.objects.get(pk=undo.pk).status == Batch.Status.COMPLETED
 
 
+@pytest.mark.django_db(transaction=True)
 def test_batch_undo_command_with_force_and_wait(submit, run_worker, workers, team):
     workout = WorkoutFactory(team=team, notes="before")
     batch = finished(
@@ -95,10 +96,10 @@ def test_batch_undo_command_with_force_and_wait(submit, run_worker, workers, tea
         run("batch_undo", str(batch.undos.get().pk))
 
 
-def test_batch_retry_command(submit, run_worker):
+def test_batch_retry_command(submit, run_batches):
     batch = finished(
         submit,
-        run_worker,
+        run_batches,
         [
             create_op("ok"),
             {"id": "bad", "type": "UPDATE", "data": {"workoutId": 999_999, "updates": {"notes": "x"}}},
@@ -108,7 +109,7 @@ def test_batch_retry_command(submit, run_worker):
     out = run("batch_retry", str(batch.pk))
     retry = Batch.objects.get(retry_of=batch)
     assert f"Retry batch {retry.pk}" in out and "1 items" in out
-    run_worker()
+    run_batches()
     retry.refresh_from_db()
     assert retry.status == Batch.Status.FAILED and retry.total_items == 1
     with pytest.raises(CommandError, match="no batch"):
