@@ -2,8 +2,8 @@
 
 One home for the rules: the services (`batch/undo.py`, `batch/retry.py`, `batch/resume.py`) refuse
 with the message of `undo_refusal` / `retry_refusal` / `resume_refusal`, and the screens offer an
-action exactly when `can_undo` / `can_retry` / `can_resume` says so, so a button never leads to an
-error. The follow-up batches themselves are built by `batch/followup.py`.
+action exactly when `batch_offers` (for one batch or a whole page) says so, so a button never leads
+to an error. The follow-up batches themselves are built by `batch/followup.py`.
 """
 
 from __future__ import annotations
@@ -312,21 +312,6 @@ def batch_offers(batches: Iterable[Batch]) -> dict[int, Offers]:
     return out
 
 
-def can_undo(batch: Batch) -> bool:
-    """Whether the screens should offer Undo for this batch."""
-    return batch_offers([batch])[batch.pk].undo
-
-
 def can_force_undo(batch: Batch) -> bool:
     """Whether an undo of this batch ended leaving edited objects alone, so "undo with force" can work."""
     return batch_offers([batch])[batch.pk].force_undo
-
-
-def can_retry(batch: Batch) -> bool:
-    """Whether the screens should offer "Retry failed" for this batch."""
-    return batch_offers([batch])[batch.pk].retry
-
-
-def can_resume(batch: Batch) -> bool:
-    """Whether the screens should offer "Resume the remaining N" (N = `batch_offers(...)[id].resume`)."""
-    return batch_offers([batch])[batch.pk].resume > 0
