@@ -27,10 +27,15 @@ from batch.operations.base import (
     register,
     snapshot,
 )
-from batch.operations.calendar import ASSIGNMENT_IMAGE, apply_overrides, remove_assignments, resolve
+from batch.operations.calendar import (
+    ASSIGNMENT_IMAGE,
+    apply_overrides,
+    remove_assignments,
+    resolve,
+    update_assignments,
+)
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
-from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 from workouts.rules import assign_refusal, assignment_medical_fields
@@ -182,31 +187,14 @@ class AssignExecutor(Executor):
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
         creates: list[tuple[BatchItem, Assignment]] = []
-        updates: dict[int, dict[str, Any]] = {}
+        updates: list[tuple[BatchItem, Assignment, dict[str, Any]]] = []
         removals: list[tuple[BatchItem, Assignment]] = []
         results: dict[str, dict[str, Any]] = {}
         for item in items:
             workout, new, changed, removed = ctx.cache["plans"][item.op_id]
             creates.extend((item, a) for a in new)
             removals.extend((item, a) for a in removed)
-            for assignment, values in changed:
-                before = snapshot(assignment, UPDATED_FIELDS)
-                for key, value in values.items():
-                    setattr(assignment, key, value)
-                assignment.version += 1
-                ctx.log_change(
-                    item,
-                    obj=assignment,
-                    action=BatchChange.Action.UPDATED,
-                    before=before,
-                    after=snapshot(assignment, UPDATED_FIELDS),
-                )
-                updates[assignment.pk] = {
-                    "pk": assignment.pk,
-                    **{k: getattr(assignment, k) for k in UPDATED_FIELDS},
-                    "version": assignment.version,
-                    "updated_at": ctx.now,
-                }
+            updates.extend((item, assignment, values) for assignment, values in changed)
             results[item.op_id] = {
                 "id": workout.pk,
                 "workoutId": workout.pk,
@@ -217,13 +205,9 @@ class AssignExecutor(Executor):
                 | {str(a.player_id): v["medical_verdict"] for a, v in changed},
                 "leftOut": left_out_result(item, ctx),
             }
+        update_assignments(ctx, updates, UPDATED_FIELDS)
         if removals:
             remove_assignments(ctx, removals)
-        if updates:
-            versions = values_update_versions(
-                Assignment, list(updates.values()), [*UPDATED_FIELDS, "version", "updated_at"]
-            )
-            ctx.settle_versions(Assignment, versions)
         if creates:
             Assignment.objects.bulk_create([a for _, a in creates])
             for item, assignment in creates:

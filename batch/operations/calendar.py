@@ -273,6 +273,38 @@ def lock_overridden(clear: list[tuple[BatchItem, Booking, int]]) -> dict[int, tu
     return {pk: (version, facility_id) for pk, version, facility_id in rows}
 
 
+def update_assignments(
+    ctx: Context, changes: Sequence[tuple[BatchItem, Assignment, dict[str, Any]]], fields: Sequence[str]
+) -> None:
+    """Change assignments in one statement, logging each UPDATED with the fields' before and after.
+
+    An assignment changed by two items is written once, in its final state; each change is logged
+    with its own version, and the last one with the version the row really has.
+    """
+    rows: dict[int, dict[str, Any]] = {}
+    for item, assignment, values in changes:
+        before = snapshot(assignment, fields)
+        for name, value in values.items():
+            setattr(assignment, name, value)
+        assignment.version += 1
+        ctx.log_change(
+            item,
+            obj=assignment,
+            action=BatchChange.Action.UPDATED,
+            before=before,
+            after=snapshot(assignment, fields),
+        )
+        rows[assignment.pk] = {
+            "pk": assignment.pk,
+            **{name: getattr(assignment, name) for name in fields},
+            "version": assignment.version,
+            "updated_at": ctx.now,
+        }
+    if rows:
+        columns = [*fields, "version", "updated_at"]
+        ctx.settle_versions(Assignment, values_update_versions(Assignment, list(rows.values()), columns))
+
+
 def remove_assignments(ctx: Context, removals: list[tuple[Any, Assignment]]) -> None:
     """Delete (item, assignment) pairs in one statement, logging each as UNASSIGNED with its full row."""
     for item, assignment in removals:

@@ -7,13 +7,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from batch.errors import ErrorCode, ItemError
-from batch.models import BatchChange, BatchItem
-from batch.operations.base import Context, snapshot
-from batch.operations.calendar import remove_assignments
-from batch.sql import values_update_versions
+from batch.models import BatchItem
+from batch.operations.base import Context
+from batch.operations.calendar import remove_assignments, update_assignments
 from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, block_of, blocked
-from workouts.models import Assignment
 from workouts.rules import assignment_medical_fields
 
 PLAYERS_LEFT_OUT = "PLAYERS_LEFT_OUT"
@@ -148,26 +146,7 @@ def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
     pairs = [(item, a) for item in items for a in planned.get(item.op_id, [])]
     if pairs:
         remove_assignments(ctx, pairs)
-    rows: dict[int, dict[str, Any]] = {}
-    for item in items:
-        for assignment, values in ctx.cache.get("refit", {}).get(item.op_id, []):
-            before = snapshot(assignment, REFIT_FIELDS)
-            for name, value in values.items():
-                setattr(assignment, name, value)
-            assignment.version += 1
-            ctx.log_change(
-                item,
-                obj=assignment,
-                action=BatchChange.Action.UPDATED,
-                before=before,
-                after=snapshot(assignment, REFIT_FIELDS),
-            )
-            rows[assignment.pk] = {
-                "pk": assignment.pk,
-                **{name: getattr(assignment, name) for name in REFIT_FIELDS},
-                "version": assignment.version,
-                "updated_at": ctx.now,
-            }
-    if rows:
-        columns = [*REFIT_FIELDS, "version", "updated_at"]
-        ctx.settle_versions(Assignment, values_update_versions(Assignment, list(rows.values()), columns))
+    refits = ctx.cache.get("refit", {})
+    update_assignments(
+        ctx, [(item, a, values) for item in items for a, values in refits.get(item.op_id, [])], REFIT_FIELDS
+    )
