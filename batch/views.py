@@ -142,7 +142,7 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
         return HttpResponse(status=405)
     params = request.POST if request.method == "POST" else request.GET
     team = team_for_user(user=request.user, slug=params.get("team"))
-    selection = Selection.from_session(request.session, team)
+    selection = Selection.from_request(request, team)
     view = params.get("view")
     # Opened from a list showing another filter than the selection's: it does not apply here.
     stale = view is not None and not selection.belongs_to(view)

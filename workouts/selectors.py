@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
@@ -170,16 +171,50 @@ class Selection:
 
     @classmethod
     def from_session(cls, session: Any, team: Team) -> Selection:
-        raw = session.get(SELECTION_KEY.format(team_id=team.pk)) or {}
-        try:
-            return cls(
-                query=raw.get("query"),
-                included={int(i) for i in raw.get("included", [])},
-                excluded={int(i) for i in raw.get("excluded", [])},
-                view=raw["view"] if isinstance(raw.get("view"), str) else None,
-            )
-        except (TypeError, ValueError, AttributeError):
-            return cls()
+        """Return the team's stored selection; one that no longer parses counts as empty."""
+        return cls.parse(session.get(SELECTION_KEY.format(team_id=team.pk)))[0]
+
+    @classmethod
+    def from_request(cls, request: Any, team: Team) -> Selection:
+        """Return the team's stored selection; drop one that no longer parses, with a notice.
+
+        A stored filter that is no longer valid (a date out of range, an unknown type) must not widen
+        to "every workout", nor break every page that reads it.
+        """
+        key = SELECTION_KEY.format(team_id=team.pk)
+        selection, problem = cls.parse(request.session.get(key))
+        if problem:
+            del request.session[key]
+            messages.warning(request, f"Your workout selection was cleared: {problem}. Select again.")
+        return selection
+
+    @classmethod
+    def parse(cls, raw: Any) -> tuple[Selection, str | None]:
+        """Return (selection, None) for a stored value, or (empty selection, why it does not parse)."""
+        from workouts.forms import MAX_SELECTED_IDS, filters_problem, parse_id
+
+        if raw is None:
+            return cls(), None
+        if not isinstance(raw, dict):
+            return cls(), "it was stored in an unknown shape"
+        query = raw.get("query")
+        if query is not None and (not isinstance(query, str) or len(query) > 2000):
+            return cls(), "its filter is not a querystring"
+        if query and (problem := filters_problem(query)):
+            return cls(), f"its filter is no longer valid ({problem})"
+        view = raw.get("view")
+        if view is not None and (not isinstance(view, str) or len(view) > 2000):
+            return cls(), "its view is not a querystring"
+        ids: dict[str, set[int | None]] = {}
+        for name in ("included", "excluded"):
+            values = raw.get(name, [])
+            if not isinstance(values, list) or len(values) > MAX_SELECTED_IDS:
+                return cls(), f"its {name} workouts are not a list of ids"
+            ids[name] = {parse_id(v) if type(v) is int else None for v in values}
+            if None in ids[name]:
+                return cls(), f"its {name} workouts are not a list of ids"
+        selection = cls(query=query, included=ids["included"], excluded=ids["excluded"], view=view)  # type: ignore[arg-type]
+        return selection, None
 
     def save(self, session: Any, team: Team) -> None:
         session[SELECTION_KEY.format(team_id=team.pk)] = self.as_session()

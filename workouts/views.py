@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
-from workouts.forms import SelectionForm, WeekForm, WorkoutFilterForm
+from workouts.forms import MAX_SELECTED_IDS, SelectionForm, WeekForm, WorkoutFilterForm
 from workouts.models import Assignment, Team, Workout, WorkoutExercise
 from workouts.selectors import (
     DEFAULT_SORT,
@@ -47,7 +47,7 @@ def _list_context(request: HttpRequest, team: Team, params: QueryDict) -> dict[s
     form = WorkoutFilterForm(params)
     workouts = workouts_filtered(workouts_for_team(team=team), form.filters)
     page = Paginator(workouts, PAGE_SIZE).get_page(params.get("page"))
-    selection = Selection.from_session(request.session, team)
+    selection = Selection.from_request(request, team)
     page_ids = [w.pk for w in page.object_list]
     view = _filter_key(params)
     stale = not selection.belongs_to(view)
@@ -132,7 +132,7 @@ def workout_select(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     params = QueryDict(data["query"] or "", mutable=True)
     params["team"] = team.slug
-    selection = Selection.from_session(request.session, team)
+    selection = Selection.from_request(request, team)
     view = _filter_key(params)
     if data["action"] == "clear":
         selection = Selection()
@@ -151,6 +151,11 @@ def workout_select(request: HttpRequest) -> HttpResponse:
         else:
             selection.excluded = (selection.excluded - checked) | unchecked
             selection.included = (selection.included - unchecked) | checked
+    if max(len(selection.included), len(selection.excluded)) > MAX_SELECTED_IDS:
+        return HttpResponseBadRequest(
+            f"A selection holds at most {MAX_SELECTED_IDS} ticked workouts; use “select all matching”.",
+            content_type="text/plain",
+        )
     selection.save(request.session, team)
     if not request.htmx:
         return redirect(f"{reverse('workouts:list')}?{params.urlencode()}")

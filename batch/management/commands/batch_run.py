@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,6 +13,7 @@ from batch.errors import IdempotencyConflict, InvalidRequest
 from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
+from batch.request_file import RequestFileError, read_request_file
 from batch.selectors import batch_summary
 from batch.services import batch_submit
 from batch.validation import batch_validate
@@ -57,9 +57,13 @@ class Command(BaseCommand):
                     json.dumps({"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2)
                 )
             else:
-                self.stderr.write("The request is invalid:")
-                for problem in exc.problems:
-                    self.stderr.write(f"  - {problem}")
+                # The first line says it all; the full list follows for the one fixing the file.
+                count = len(exc.problems)
+                more = f" (and {count - 1} more below)" if count > 1 else ""
+                self.stderr.write(f"The request is invalid: {exc.problems[0]}{more}")
+                if count > 1:
+                    for problem in exc.problems:
+                        self.stderr.write(f"  - {problem}")
             sys.exit(EXIT_INVALID)
         except QuotaExceeded as exc:
             if opts["json"]:
@@ -98,14 +102,9 @@ class Command(BaseCommand):
 
     def read_request(self, path: str) -> Any:
         try:
-            text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc}") from exc
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            self.stderr.write(f"{path} is not valid JSON: {exc}")
-            sys.exit(EXIT_INVALID)
+            return read_request_file(path)
+        except RequestFileError as exc:
+            raise CommandError(str(exc), returncode=EXIT_INVALID) from exc
 
     def pick_team(self, user: Any, slug: str | None) -> Any:
         teams = list(teams_for_user(user=user).order_by("name"))
