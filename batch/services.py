@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -64,7 +65,8 @@ def batch_submit(
     The web form passes whether the user ticked "I have read the warnings": the warnings are those of
     this validation, so a client cannot skip the acknowledgement by claiming there were none.
     """
-    request_id = raw.get("metadata", {}).get("requestId", "") if isinstance(raw, dict) else ""
+    metadata = raw.get("metadata") if isinstance(raw, dict) else None
+    request_id = metadata.get("requestId", "") if isinstance(metadata, dict) else ""
     if isinstance(request_id, str) and (
         existing := existing_for_request(user=user, request_id=request_id, raw=raw)
     ):
@@ -88,8 +90,11 @@ def _submit(
     *, user: Any, team: Any, raw: Any, source: str, channel: str, warnings_acknowledged: bool
 ) -> Batch:
     operations = raw.get("operations") if isinstance(raw, dict) else None
-    # Cheap and lock-free: a request over quota is refused before it pays for a dry run.
-    quota_check(user=user, team=team, operations=len(operations) if isinstance(operations, list) else 0)
+    count = len(operations) if isinstance(operations, list) else 0
+    # Cheap and lock-free: a request over quota is refused before it pays for a dry run. One over
+    # BATCH_MAX_OPERATIONS is invalid whatever the quotas say: validation refuses it (exit 2, not 4).
+    if count <= settings.BATCH_MAX_OPERATIONS:
+        quota_check(user=user, team=team, operations=count)
     report = batch_validate(user=user, team=team, raw=raw)
     if report.problems:
         raise InvalidRequest(report.problems)

@@ -7,11 +7,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from hockeyhub.forms import AdminLoginForm
 from hockeyhub.models import AuditEvent
 
 admin.site.site_header = "HockeyHub administration"
 admin.site.site_title = "HockeyHub admin"
 admin.site.index_title = "Club data"
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(AuditEvent)

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from api.api import api
 from hockeyhub import views
+from hockeyhub.forms import LoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workouts:list", permanent=False)),
@@ -15,7 +16,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     # Browsers and crawlers ask for it whatever the pages link to.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),

@@ -270,6 +270,24 @@ def quiet_logs():
     logging.disable(logging.NOTSET)
 
 
+# Django's admin and the RQ dashboard (under /admin/) get fewer variants: their code is not ours and
+# every page of them is alike; non-staff users are turned away before any parameter is read.
+ADMIN_VARIANTS = {
+    "GET": {"none", "nul", "huge-number", "date-far-future", "overlong", "invalid-utf8", "repeated-keys"},
+    "POST": {"empty", "nul", "huge-number", "date-far-future", "overlong", "bad-json"},
+}
+TURNED_AWAY_VARIANTS = {"GET": {"none", "nul"}, "POST": {"empty"}}
+
+
+def _cases_for(
+    path: str, persona: str, cases: list[tuple[str, str, object]]
+) -> list[tuple[str, str, object]]:
+    if not path.startswith("/admin/"):
+        return cases
+    keep = ADMIN_VARIANTS if persona == "staff" else TURNED_AWAY_VARIANTS
+    return [case for case in cases if case[1] in keep[case[0]]]
+
+
 @pytest.mark.parametrize("persona", ["anonymous", "trainer", "staff"])
 def test_no_url_answers_500_to_malformed_input(world, persona, quiet_logs, capsys):
     client = Client(raise_request_exception=False)
@@ -284,17 +302,18 @@ def test_no_url_answers_500_to_malformed_input(world, persona, quiet_logs, capsy
     failures: dict[Case, str] = {}
     statuses: Counter[int] = Counter()
     for path in paths:
-        for method, label, payload in cases:
-            with transaction.atomic():
-                sid = transaction.savepoint()
-                if method == "GET":
-                    response = client.get(path, QUERY_STRING=payload)
-                else:
-                    data, content_type = payload
-                    response = client.generic("POST", path, data, content_type=content_type)
-                transaction.savepoint_rollback(sid)
+        for method, label, payload in _cases_for(path, persona, cases):
+            # A savepoint per request: a POST that deletes or changes something leaves the world as it was.
+            sid = transaction.savepoint()
+            if method == "GET":
+                response = client.get(path, QUERY_STRING=payload)
+            else:
+                data, content_type = payload
+                response = client.generic("POST", path, data, content_type=content_type)
+            transaction.savepoint_rollback(sid)
             statuses[response.status_code] += 1
-            if response.status_code >= 500:
+            # /healthz answers 503 by design while workers or Redis are down; every other 5xx is a crash.
+            if response.status_code >= 500 and not (response.status_code == 503 and path == "/healthz"):
                 exc = getattr(response, "exc_info", None)
                 failures[Case(persona, method, path, label)] = repr(exc[1])[:300] if exc else ""
             if user is not None and "logout" in path:
@@ -302,7 +321,7 @@ def test_no_url_answers_500_to_malformed_input(world, persona, quiet_logs, capsy
     with capsys.disabled():
         print(
             f"\n[{persona}] malformed web requests: {statuses.total()} tried, "
-            f"{sum(n for s, n in statuses.items() if s >= 500)} answered 5xx; "
+            f"{len(failures)} answered 500; "
             f"statuses {dict(sorted(statuses.items()))}"
         )
     assert not failures, "\n".join(

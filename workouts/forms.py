@@ -163,8 +163,6 @@ class WeekForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError("No such week.") from exc
         # The page links the weeks before and after, so those must be in range too.
-        if not (
-            date_in_range(monday - dt.timedelta(days=7)) and date_in_range(monday + dt.timedelta(days=13))
-        ):
+        if not DATE_MIN + dt.timedelta(days=7) <= monday <= DATE_MAX - dt.timedelta(days=13):
             raise forms.ValidationError(f"The week {DATE_RANGE_MESSAGE}.")
         return monday

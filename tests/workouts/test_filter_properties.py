@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 FILTER_KEYS = ["q", "type", "status", "date_from", "date_to", "sort", "page", "team", "week"]
 PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 # Text a browser can send (any code point but lone surrogates, which no UTF-8 URL can carry).

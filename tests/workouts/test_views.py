@@ -98,3 +98,77 @@ def test_detail_shows_exercises_and_assignments(trainer_client, team, django_ass
     assert b"Back squat" in response.content
     assert b"Zetterberg" in response.content
     assert assignment.player.first_name.encode() in response.content
+
+
+# Malformed input: a 400 or a form error, never a 500 -------------------------------------------------
+
+
+def test_a_nul_byte_anywhere_in_the_request_is_a_400(trainer_client, team):
+    assert trainer_client.get(LIST, {"team": "\x00"}).status_code == 400
+    assert trainer_client.get(LIST, {"q": "a\x00b"}).status_code == 400
+    assert trainer_client.get("/workouts/%00/").status_code in (400, 404)
+    response = trainer_client.post(reverse("workouts:select"), {"team": team.slug, "action": "clear\x00"})
+    assert response.status_code == 400 and b"NUL" in response.content
+
+
+@pytest.mark.parametrize("week", ["9999-W52", "0001-W01", "2101-W01", "0000-W00", "2026-W99", "٢٠٢٦-W01"])
+def test_a_week_outside_the_calendar_range_is_a_400(trainer_client, week):
+    response = trainer_client.get(reverse("workouts:calendar"), {"week": week})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01", "2101-01-01", "1999-12-31"])
+def test_list_filter_dates_outside_the_range_are_form_errors(trainer_client, date):
+    response = trainer_client.get(LIST, {"date_to": date, "date_from": date})
+    assert response.status_code == 200
+    assert "must be between 2000-01-01 and 2100-12-31" in response.content.decode()
+
+
+def test_select_all_matching_an_out_of_range_filter_is_refused(trainer_client, team):
+    WorkoutFactory(team=team)
+    response = trainer_client.post(
+        reverse("workouts:select"), {"team": team.slug, "action": "all", "query": "date_to=9999-12-31"}
+    )
+    assert response.status_code == 400 and "must be between" in response.content.decode()
+    assert trainer_client.get(LIST).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"query": "date_to=9999-12-31", "included": [], "excluded": []},
+        {"query": "type=NOPE", "included": [], "excluded": []},
+        {"query": None, "included": ["x"], "excluded": []},
+        {"query": None, "included": [10**30], "excluded": []},
+        {"query": 5, "included": [], "excluded": []},
+        ["not", "a", "selection"],
+    ],
+)
+def test_a_stored_selection_that_no_longer_parses_is_dropped_with_a_notice(trainer_client, team, stored):
+    """Such a selection once made the list and every modal answer 500 until it was cleared."""
+    WorkoutFactory(team=team)
+    session = trainer_client.session
+    session[f"workout-selection:{team.pk}"] = stored
+    session.save()
+    modal = trainer_client.get(reverse("batch:operation", args=["update"]), {"team": team.slug})
+    assert modal.status_code == 200
+    response = trainer_client.get(LIST)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Your workout selection was cleared" in body or "Your workout selection was cleared" in (
+        modal.content.decode()
+    )
+    assert f"workout-selection:{team.pk}" not in trainer_client.session
+    assert "Your workout selection was cleared" not in trainer_client.get(LIST).content.decode()
+
+
+@pytest.mark.parametrize("ids", [["²"], ["9" * 30], ["-1"], ["1.5"]])
+def test_selection_ids_that_are_not_database_ids_are_a_400(trainer_client, team, ids):
+    response = trainer_client.post(
+        reverse("workouts:select"), {"team": team.slug, "action": "sync", "ids": ids, "page_ids": ""}
+    )
+    assert response.status_code == 400
+    response = trainer_client.post(
+        reverse("workouts:select"), {"team": team.slug, "action": "sync", "page_ids": ",".join(ids)}
+    )
+    assert response.status_code == 400

@@ -60,7 +60,9 @@ class Command(BaseCommand):
                 # The first line says it all; the full list follows for the one fixing the file.
                 count = len(exc.problems)
                 more = f" (and {count - 1} more below)" if count > 1 else ""
-                self.stderr.write(f"The request is invalid: {exc.problems[0]}{more}")
+                first = str(exc.problems[0])
+                first = first if len(first) <= 300 else first[:299] + "…"
+                self.stderr.write(f"The request is invalid: {first}{more}")
                 if count > 1:
                     for problem in exc.problems:
                         self.stderr.write(f"  - {problem}")
