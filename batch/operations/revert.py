@@ -511,13 +511,33 @@ class RevertExecutor(Executor):
                     conflict="EXISTS",
                     existingId=taken.pk,
                 )
-            # Forced: the existing assignment takes the before-image's values.
+            # Forced: the existing assignment takes the before-image's values, with today's verdict
+            # (the old load and verdict may no longer be safe).
+            verdicts, override = self.gate(
+                item,
+                change,
+                ctx,
+                workout=self.workout_now(pair[0], ctx),
+                workout_id=pair[0],
+                player_ids=[pair[1]],
+                force=force,
+            )
             ctx.warn(item, f"assignment {taken.pk} overwritten with the removed one's values; forced")
             names = [a for a in image if a not in ("version", "id")]
             for attname in names:
                 setattr(taken, attname, to_python(model, attname, image[attname]))
+            self.apply_verdict(taken, verdicts.get(pair[1]), names)
             taken.version += 1
-            return Step("update", (change.model, taken.pk), change, taken, taken.version, names, forced=True)
+            return Step(
+                "update",
+                (change.model, taken.pk),
+                change,
+                taken,
+                taken.version,
+                names,
+                forced=True,
+                medical_override=override,
+            )
         values = {a: to_python(model, a, v) for a, v in image.items() if a != "id"}
         values["version"] = int(image.get("version") or 0) + 1
         new = model(pk=change.object_id, **values)

@@ -204,3 +204,18 @@ def test_a_worker_process_refuses_to_put_a_blocked_player_back(submit, workers, 
     undo = wait_final(undo.pk)
     medical_conflict(undo)
     assert not Assignment.objects.filter(workout=workout, player=hurt).exists()
+
+
+def test_a_forced_undo_over_a_reassigned_player_takes_todays_load_cap(submit, run_batches, trainer, team):
+    workout = WorkoutFactory(team=team, intensity=80)
+    player, other = PlayerFactory(team=team), PlayerFactory(team=team)
+    AssignmentFactory(workout=workout, player=player, load_percent=100)
+    batch = finished(submit, run_batches, swap_roster(workout, other.pk))
+    again = AssignmentFactory(workout=workout, player=player, load_percent=40)
+    RestrictionFactory(player=player, body_parts=[], max_exertion=70)  # moderate: the load is capped
+
+    undo = undone(batch, trainer, run_batches, force=True)
+
+    assert undo.conflicted == 0, list(BatchItem.objects.filter(batch=undo).values("error"))
+    again.refresh_from_db()
+    assert (again.load_percent, again.medical_verdict) == (70, Assignment.Verdict.MODIFIED)
