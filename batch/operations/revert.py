@@ -10,11 +10,11 @@ Generic over the change-log conventions:
 
 An object changed since (version moved on) ends CONFLICT with what changed, unless `force`.
 
-The medical gate (medical/gate.py) re-checks every revert that puts a player back on a workout (a
-re-created assignment, a restored assignment) or restores a workout's earlier time or intensity, as
-things are now: a blocked player ends the item CONFLICT with MEDICAL_RESTRICTION; a modified one is
-put back with today's load cap and substitutions. `force` overrides a medical block only when the
-undo's actor is a medic or staff member, and every such override leaves an audit row.
+The medical gate re-checks (revert_gate.py) every revert that puts a player back on a workout (a
+re-created or restored assignment) or restores a workout's earlier time or intensity, as things are
+now: a blocked player ends the item CONFLICT with MEDICAL_RESTRICTION; a modified one goes back with
+today's cap and substitutions. `force` overrides a medical block only when the undo's actor is a
+medic or staff member, and every such override leaves an audit row.
 
 Items run in reverse change order (the undo batch is sequential). Within a chunk, `check` works on an
 in-memory image of each object so an object touched twice is restored step by step; the version a
@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db import models
 from django.db.models import F as DbF
 from django.db.models import Value
@@ -39,26 +38,21 @@ from django.db.models.functions import Greatest
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, jsonable, register
-from batch.operations.medical import medical_error
-from batch.sql import values_update, values_update_versions
-from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
-from medical.gate import (
-    MedicalGate,
-    PlannedWorkout,
-    local_date,
-    may_override,
-    medical_override_record,
-    planned_workouts,
+from batch.operations.revert_gate import (
+    ASSIGNMENT,
+    TEMPLATE,
+    WORKOUT,
+    A,
+    Key,
+    RevertGate,
+    model_for,
+    to_python,
 )
-from workouts.rules import assignment_medical_fields
-
-A = BatchChange.Action
-ASSIGNMENT = "workouts.assignment"
-TEMPLATE = "workouts.workouttemplate"
-WORKOUT = "workouts.workout"
-Key = tuple[str, int]
-# Restoring these on a workout asks something new of the players on it: the gate re-checks them.
-GATED_WORKOUT_FIELDS = frozenset({"scheduled_start", "intensity"})
+from batch.sql import values_update, values_update_versions
+from medical.compliance import PlayerVerdict
+from medical.gate import (
+    medical_override_record,
+)
 
 
 @dataclass
@@ -76,18 +70,8 @@ class Step:
     medical_override: tuple[int, list[PlayerVerdict]] | None = None
 
 
-def model_for(label: str) -> type[models.Model]:
-    return apps.get_model(label)
-
-
 def has_version(model: type[models.Model]) -> bool:
     return any(f.name == "version" for f in model._meta.concrete_fields)
-
-
-def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
-    if value is None:
-        return None
-    return model._meta.get_field(attname).to_python(value)
 
 
 def differing(obj: models.Model, image: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -124,7 +108,7 @@ def conflict(
 
 
 @register
-class RevertExecutor(Executor):
+class RevertExecutor(RevertGate, Executor):
     type = OperationType.REVERT
     undoable = False  # an undo is not undone; redo is a new batch
 
@@ -201,103 +185,6 @@ class RevertExecutor(Executor):
         )
         ctx.cache["steps"] = {}
         self.prepare_gate(list(by_id.values()), state, ctx)
-
-    def prepare_gate(self, changes: list[BatchChange], state: dict[Key, Any], ctx: Context) -> None:
-        """Load what the medical gate needs for this chunk's reverts: five queries at most."""
-        recreate = [c for c in changes if c.action == A.UNASSIGNED]
-        restored_workouts = [
-            c
-            for c in changes
-            if c.model == WORKOUT
-            and c.action in (A.UPDATED, A.ARCHIVED, A.RESTORED)
-            and GATED_WORKOUT_FIELDS & set(c.before or {})
-        ]
-        restored_assignments = [
-            state[(c.model, c.object_id)]
-            for c in changes
-            if c.model == ASSIGNMENT and c.action == A.UPDATED and state.get((c.model, c.object_id))
-        ]
-        workout_ids = {(c.before or {}).get("workout_id") for c in recreate} - {None}
-        workout_ids |= {c.object_id for c in restored_workouts} | {a.workout_id for a in restored_assignments}
-        ctx.cache["gate"] = None
-        if not workout_ids:
-            return
-        planned = ctx.cache["planned"] = planned_workouts(workout_ids)
-        roster: dict[int, set[int]] = {}
-        if restored_workouts:
-            assignment = model_for(ASSIGNMENT)
-            for workout_id, player_id in assignment.objects.filter(
-                workout_id__in={c.object_id for c in restored_workouts}
-            ).values_list("workout_id", "player_id"):
-                roster.setdefault(workout_id, set()).add(player_id)
-        ctx.cache["roster"] = roster
-        player_ids = {pid for pids in roster.values() for pid in pids}
-        player_ids |= {(c.before or {}).get("player_id") for c in recreate} - {None}
-        player_ids |= {a.player_id for a in restored_assignments}
-        dates = {w.on_date for w in planned.values()}
-        for change in restored_workouts:
-            start = to_python(
-                model_for(WORKOUT), "scheduled_start", (change.before or {}).get("scheduled_start")
-            )
-            dates.add(local_date(start))
-        ctx.cache["gate"] = MedicalGate(player_ids=player_ids, dates=dates)
-        ctx.cache["may_override"] = ctx.user is not None and may_override(user=ctx.user, team=ctx.team)
-
-    def workout_now(self, workout_id: int, ctx: Context) -> PlannedWorkout | None:
-        """The workout as the gate should judge it at this point of the chunk (restores included)."""
-        planned = ctx.cache.get("planned", {}).get(workout_id)
-        obj = ctx.cache["state"].get((WORKOUT, workout_id))
-        if planned is None or obj is None:
-            return planned
-        return PlannedWorkout(planned.exercises, local_date(obj.scheduled_start), obj.intensity, planned.name)
-
-    def gate(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        ctx: Context,
-        *,
-        workout: PlannedWorkout | None,
-        workout_id: int,
-        player_ids: list[int],
-        force: bool,
-    ) -> tuple[dict[int, PlayerVerdict], tuple[int, list[PlayerVerdict]] | None]:
-        """Judge the players; raise CONFLICT/MEDICAL_RESTRICTION for a block nobody may override."""
-        gate: MedicalGate | None = ctx.cache.get("gate")
-        if gate is None or workout is None or not player_ids:
-            return {}, None
-        verdicts = gate.judge(workout, player_ids)
-        refused = [v for v in verdicts.values() if v.verdict == BLOCKED]
-        if not refused:
-            return verdicts, None
-        if force and ctx.cache.get("may_override"):
-            names = ", ".join(v.player_name for v in refused)
-            ctx.warn(
-                item,
-                f"{names} blocked medically on {workout.name or f'workout {workout_id}'}; put back anyway "
-                "(forced by medical staff, audited)",
-                code=ErrorCode.MEDICAL,
-            )
-            return verdicts, (workout_id, refused)
-        error = medical_error(refused, status=BatchItem.Status.CONFLICT)
-        error.details.update(
-            {
-                "changeId": change.pk,
-                "model": change.model,
-                "objectId": change.object_id,
-                "action": change.action,
-                "conflict": "MEDICAL",
-                "workoutId": workout_id,
-            }
-        )
-        error.suggested_action = (
-            ("Force does not override a medical block: " if force else "")
-            + "leave it undone, or ask a medic or staff member to undo again with force (audited). "
-            + error.suggested_action
-        )
-        raise error
-
-    # --- check: decide, on the in-memory image ------------------------------------------------------
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         change: BatchChange | None = ctx.cache["changes"].get(item.data["changeId"])
@@ -433,52 +320,6 @@ class RevertExecutor(Executor):
         return Step(
             "update", key, change, obj, version, fields=names, forced=forced, medical_override=override
         )
-
-    def gate_restore(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        key: Key,
-        obj: models.Model,
-        ctx: Context,
-        force: bool,
-        names: list[str],
-    ) -> tuple[int, list[PlayerVerdict]] | None:
-        """Re-check a restored workout's players, or a restored assignment's player, as of now."""
-        if key[0] == WORKOUT and GATED_WORKOUT_FIELDS & set(change.before or {}):
-            _, override = self.gate(
-                item,
-                change,
-                ctx,
-                workout=self.workout_now(obj.pk, ctx),
-                workout_id=obj.pk,
-                player_ids=sorted(ctx.cache.get("roster", {}).get(obj.pk, ())),
-                force=force,
-            )
-            return override
-        if key[0] == ASSIGNMENT and change.action == A.UPDATED:
-            verdicts, override = self.gate(
-                item,
-                change,
-                ctx,
-                workout=self.workout_now(obj.workout_id, ctx),
-                workout_id=obj.workout_id,
-                player_ids=[obj.player_id],
-                force=force,
-            )
-            self.apply_verdict(obj, verdicts.get(obj.player_id), names)
-            return override
-        return None
-
-    def apply_verdict(self, obj: models.Model, verdict: PlayerVerdict | None, names: list[str]) -> None:
-        """Put today's cap and substitutions on an assignment going back (the old ones may be stale)."""
-        if verdict is None or verdict.verdict not in (MODIFIED, BLOCKED):
-            return
-        load, fields = assignment_medical_fields(verdict, obj.load_percent)
-        for attname, value in {"load_percent": load, **fields}.items():
-            setattr(obj, attname, value)
-            if attname not in names:
-                names.append(attname)
 
     def check_recreate(
         self,

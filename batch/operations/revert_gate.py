@@ -1,0 +1,188 @@
+"""The medical gate for undo: REVERT re-checks whatever puts a player back on a workout.
+
+A re-created assignment, a restored assignment, and a workout restored to an earlier time or
+intensity are judged as things are now (medical/gate.py): a blocked player ends the item CONFLICT
+with MEDICAL_RESTRICTION unless `force` comes from a medic or staff member (audited when written); a
+modified player goes back with today's cap and substitutions. `prepare_gate` costs five queries at
+most per chunk, whatever its size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from batch.errors import ErrorCode
+from batch.models import BatchChange, BatchItem
+from batch.operations.base import Context
+from batch.operations.medical import medical_error
+from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
+from medical.gate import MedicalGate, PlannedWorkout, local_date, may_override, planned_workouts
+from workouts.rules import assignment_medical_fields
+
+A = BatchChange.Action
+ASSIGNMENT = "workouts.assignment"
+TEMPLATE = "workouts.workouttemplate"
+WORKOUT = "workouts.workout"
+Key = tuple[str, int]
+# Restoring these on a workout asks something new of the players on it: the gate re-checks them.
+GATED_WORKOUT_FIELDS = frozenset({"scheduled_start", "intensity"})
+
+
+def model_for(label: str) -> type[models.Model]:
+    return apps.get_model(label)
+
+
+def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
+    if value is None:
+        return None
+    return model._meta.get_field(attname).to_python(value)
+
+
+class RevertGate:
+    """The REVERT executor's medical checks (a mixin: state lives in the chunk's Context)."""
+
+    def prepare_gate(self, changes: list[BatchChange], state: dict[Key, Any], ctx: Context) -> None:
+        """Load what the medical gate needs for this chunk's reverts: five queries at most."""
+        recreate = [c for c in changes if c.action == A.UNASSIGNED]
+        restored_workouts = [
+            c
+            for c in changes
+            if c.model == WORKOUT
+            and c.action in (A.UPDATED, A.ARCHIVED, A.RESTORED)
+            and GATED_WORKOUT_FIELDS & set(c.before or {})
+        ]
+        restored_assignments = [
+            state[(c.model, c.object_id)]
+            for c in changes
+            if c.model == ASSIGNMENT and c.action == A.UPDATED and state.get((c.model, c.object_id))
+        ]
+        workout_ids = {(c.before or {}).get("workout_id") for c in recreate} - {None}
+        workout_ids |= {c.object_id for c in restored_workouts} | {a.workout_id for a in restored_assignments}
+        ctx.cache["gate"] = None
+        if not workout_ids:
+            return
+        planned = ctx.cache["planned"] = planned_workouts(workout_ids)
+        roster: dict[int, set[int]] = {}
+        if restored_workouts:
+            assignment = model_for(ASSIGNMENT)
+            for workout_id, player_id in assignment.objects.filter(
+                workout_id__in={c.object_id for c in restored_workouts}
+            ).values_list("workout_id", "player_id"):
+                roster.setdefault(workout_id, set()).add(player_id)
+        ctx.cache["roster"] = roster
+        player_ids = {pid for pids in roster.values() for pid in pids}
+        player_ids |= {(c.before or {}).get("player_id") for c in recreate} - {None}
+        player_ids |= {a.player_id for a in restored_assignments}
+        dates = {w.on_date for w in planned.values()}
+        for change in restored_workouts:
+            start = to_python(
+                model_for(WORKOUT), "scheduled_start", (change.before or {}).get("scheduled_start")
+            )
+            dates.add(local_date(start))
+        ctx.cache["gate"] = MedicalGate(player_ids=player_ids, dates=dates)
+        ctx.cache["may_override"] = ctx.user is not None and may_override(user=ctx.user, team=ctx.team)
+
+    def workout_now(self, workout_id: int, ctx: Context) -> PlannedWorkout | None:
+        """The workout as the gate should judge it at this point of the chunk (restores included)."""
+        planned = ctx.cache.get("planned", {}).get(workout_id)
+        obj = ctx.cache["state"].get((WORKOUT, workout_id))
+        if planned is None or obj is None:
+            return planned
+        return PlannedWorkout(planned.exercises, local_date(obj.scheduled_start), obj.intensity, planned.name)
+
+    def gate(
+        self,
+        item: BatchItem,
+        change: BatchChange,
+        ctx: Context,
+        *,
+        workout: PlannedWorkout | None,
+        workout_id: int,
+        player_ids: list[int],
+        force: bool,
+    ) -> tuple[dict[int, PlayerVerdict], tuple[int, list[PlayerVerdict]] | None]:
+        """Judge the players; raise CONFLICT/MEDICAL_RESTRICTION for a block nobody may override."""
+        gate: MedicalGate | None = ctx.cache.get("gate")
+        if gate is None or workout is None or not player_ids:
+            return {}, None
+        verdicts = gate.judge(workout, player_ids)
+        refused = [v for v in verdicts.values() if v.verdict == BLOCKED]
+        if not refused:
+            return verdicts, None
+        if force and ctx.cache.get("may_override"):
+            names = ", ".join(v.player_name for v in refused)
+            ctx.warn(
+                item,
+                f"{names} blocked medically on {workout.name or f'workout {workout_id}'}; put back anyway "
+                "(forced by medical staff, audited)",
+                code=ErrorCode.MEDICAL,
+            )
+            return verdicts, (workout_id, refused)
+        error = medical_error(refused, status=BatchItem.Status.CONFLICT)
+        error.details.update(
+            {
+                "changeId": change.pk,
+                "model": change.model,
+                "objectId": change.object_id,
+                "action": change.action,
+                "conflict": "MEDICAL",
+                "workoutId": workout_id,
+            }
+        )
+        error.suggested_action = (
+            ("Force does not override a medical block: " if force else "")
+            + "leave it undone, or ask a medic or staff member to undo again with force (audited). "
+            + error.suggested_action
+        )
+        raise error
+
+    # --- check: decide, on the in-memory image ------------------------------------------------------
+
+    def gate_restore(
+        self,
+        item: BatchItem,
+        change: BatchChange,
+        key: Key,
+        obj: models.Model,
+        ctx: Context,
+        force: bool,
+        names: list[str],
+    ) -> tuple[int, list[PlayerVerdict]] | None:
+        """Re-check a restored workout's players, or a restored assignment's player, as of now."""
+        if key[0] == WORKOUT and GATED_WORKOUT_FIELDS & set(change.before or {}):
+            _, override = self.gate(
+                item,
+                change,
+                ctx,
+                workout=self.workout_now(obj.pk, ctx),
+                workout_id=obj.pk,
+                player_ids=sorted(ctx.cache.get("roster", {}).get(obj.pk, ())),
+                force=force,
+            )
+            return override
+        if key[0] == ASSIGNMENT and change.action == A.UPDATED:
+            verdicts, override = self.gate(
+                item,
+                change,
+                ctx,
+                workout=self.workout_now(obj.workout_id, ctx),
+                workout_id=obj.workout_id,
+                player_ids=[obj.player_id],
+                force=force,
+            )
+            self.apply_verdict(obj, verdicts.get(obj.player_id), names)
+            return override
+        return None
+
+    def apply_verdict(self, obj: models.Model, verdict: PlayerVerdict | None, names: list[str]) -> None:
+        """Put today's cap and substitutions on an assignment going back (the old ones may be stale)."""
+        if verdict is None or verdict.verdict not in (MODIFIED, BLOCKED):
+            return
+        load, fields = assignment_medical_fields(verdict, obj.load_percent)
+        for attname, value in {"load_percent": load, **fields}.items():
+            setattr(obj, attname, value)
+            if attname not in names:
+                names.append(attname)
