@@ -148,8 +148,11 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
     stale = view is not None and not selection.belongs_to(view)
     selected = selected_workouts(team=team, selection=Selection() if stale else selection)
     count = selected.count() if form_class.needs_selection else 0
-    form = form_class(request.POST or None, team=team, user=request.user)
-    options = OptionsForm(request.POST or None)
+    # Bound on every POST, even an empty one (`request.POST or None` would leave it unbound, and an
+    # unbound form cannot take the "select a workout first" error).
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, team=team, user=request.user)
+    options = OptionsForm(data)
     context: dict[str, Any] = {
         "team": team,
         "form": form,

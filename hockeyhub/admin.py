@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django_rq.admin import QueueAdmin
+from django_rq.models import Dashboard as RQDashboard
 
 from hockeyhub.forms import AdminLoginForm
 from hockeyhub.models import AuditEvent
@@ -14,6 +16,19 @@ admin.site.site_header = "HockeyHub administration"
 admin.site.site_title = "HockeyHub admin"
 admin.site.index_title = "Club data"
 admin.site.login_form = AdminLoginForm
+
+
+class RQDashboardAdmin(QueueAdmin):
+    """django-rq's dashboard entry is a model without a table: its object pages (/<id>/change/,
+    /delete/, /history/) would query the missing table. There is no such object, so say so."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> None:
+        return None
+
+
+if admin.site.is_registered(RQDashboard):
+    admin.site.unregister(RQDashboard)
+    admin.site.register(RQDashboard, RQDashboardAdmin)
 
 
 @admin.register(AuditEvent)

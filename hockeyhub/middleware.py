@@ -111,3 +111,34 @@ class RefuseNulBytesMiddleware:
         return (
             request.method == "POST" and request.content_type in FORM_TYPES and _has_nul(request.POST.lists())
         )
+
+
+RQ_DASHBOARD_PATHS = ("/admin/rq/", "/admin/django_rq/")
+
+
+class RQDashboardNotFoundMiddleware:
+    """Answer 404 where the RQ dashboard (django-rq, staff only) raises on a name that names nothing.
+
+    Its job, worker and scheduler pages look the id up and raise instead of answering 404: a job
+    that finished and expired, a worker that stopped, the scheduler pages without rq-scheduler
+    installed. Only those pages and only those lookups; anything else still reaches the error page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import ImproperlyConfigured
+        from django.http import HttpResponseNotFound
+        from rq.exceptions import NoSuchJobError
+
+        if not request.path.startswith(RQ_DASHBOARD_PATHS):
+            return None
+        if isinstance(exception, NoSuchJobError | ImproperlyConfigured) or (
+            isinstance(exception, ValueError) and "RQ worker key" in str(exception)
+        ):
+            return HttpResponseNotFound(f"Not found: {exception}", content_type="text/plain; charset=utf-8")
+        return None

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hockeyhub.middleware.RequestContextMiddleware",
     "hockeyhub.middleware.RefuseNulBytesMiddleware",
+    "hockeyhub.middleware.RQDashboardNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -537,3 +537,9 @@ def test_schedule_form_builds_a_recurrence_the_engine_accepts(trainer_client, te
     assert "Dry run" in body
     bad = trainer_client.post(reverse("batch:operation", args=["schedule"]), {**data, "exceptions": "soon"})
     assert bad.status_code == 422 and "Use dates like" in bad.content.decode()
+
+
+@pytest.mark.parametrize("op", ["assign", "update", "delete", "create"])
+def test_an_empty_post_to_the_modal_is_a_form_error_not_a_500(trainer_client, team, op):
+    response = trainer_client.post(reverse("batch:operation", args=[op]))
+    assert response.status_code == 422

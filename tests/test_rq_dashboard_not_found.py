@@ -1,0 +1,37 @@
+"""The RQ dashboard (staff only) answers 404 for names that name nothing, not 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_only_client(staff):
+    client = Client(raise_request_exception=False)
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/rq/queues/0/nope/",
+        "/admin/rq/queues/0/nope/delete/",
+        "/admin/rq/queues/0/nope/requeue/",
+        "/admin/rq/workers/0/nope/",
+        "/admin/rq/schedulers/0/",
+        "/admin/django_rq/dashboard/queues/0/nope/enqueue/",
+    ],
+)
+def test_unknown_jobs_workers_and_schedulers_are_404(staff_only_client, path):
+    assert staff_only_client.get(path).status_code == 404
+    assert staff_only_client.post(path).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["change", "delete", "history"])
+def test_the_dashboard_entry_has_no_object_pages(staff_only_client, view):
+    response = staff_only_client.get(f"/admin/django_rq/dashboard/1/{view}/")
+    assert response.status_code == 302
