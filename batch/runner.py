@@ -249,9 +249,12 @@ def run_next_chunk(*, batch_id: int) -> str:
             with transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BATCH_LOCK_TIMEOUT_MS}ms"])
+                # No ordering: the model's default (batch, seq) would join the batch row and lock it
+                # too, for the whole chunk, serializing every runner of the batch.
                 chunk = (
-                    BatchChunk.objects.select_for_update()
+                    BatchChunk.objects.select_for_update(of=("self",))
                     .filter(pk=claim.chunk_id, status=BatchChunk.Status.PENDING)
+                    .order_by()
                     .first()
                 )
                 if chunk is None:  # a cancel or stop closed it since the claim
