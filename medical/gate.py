@@ -39,6 +39,7 @@ class PlannedWorkout:
     on_date: dt.date
     intensity: int | None
     name: str = ""
+    archived: bool = False  # nobody trains in an archived workout: the gate lets it be
 
 
 def local_date(start: dt.datetime | None) -> dt.date:
@@ -67,8 +68,8 @@ def planned_workouts(
             ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
         )
     out = {}
-    for pk, name, start, intensity in Workout.objects.filter(pk__in=ids).values_list(
-        "pk", "name", "scheduled_start", "intensity"
+    for pk, name, start, intensity, archived_at in Workout.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "scheduled_start", "intensity", "archived_at"
     ):
         values = at.get(pk, {})
         start = values.get("scheduled_start", start)
@@ -77,6 +78,7 @@ def planned_workouts(
             on_date=local_date(start),
             intensity=values.get("intensity", intensity),
             name=name,
+            archived=values.get("archived_at", archived_at) is not None,
         )
     return out
 

@@ -169,6 +169,7 @@ class ArchiveData(ExchangeModel):
 
     workout_id: IdOrRef
     restore: bool = None
+    blocked_players: BlockedPlayersMode = BlockedPlayers
 
 
 class AssignData(ExchangeModel):

@@ -12,8 +12,18 @@ from typing import Any
 
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, refused, register, snapshot
-from batch.operations.loading import chunk_workouts, workout_of
+from batch.operations.loading import chunk_workouts, load_parts, workout_of
+from batch.operations.medical import (
+    compliance_engine,
+    gate_players,
+    left_out,
+    left_out_result,
+    refit,
+    take_off,
+    write_take_offs,
+)
 from batch.sql import values_update_versions
+from medical.gate import local_date
 from workouts.models import Workout
 from workouts.rules import archive_refusal, mark_archived, mark_restored
 
@@ -76,12 +86,39 @@ class ArchiveExecutor(Executor):
     type = OperationType.ARCHIVE
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
-        chunk_workouts(items, ctx)
+        workouts = chunk_workouts(items, ctx)
+        # A restored workout is back on its players' calendars: the medical gate judges them again.
+        restoring = {
+            i.data["workoutId"] for i in items if i.data.get("restore") and i.data["workoutId"] in workouts
+        }
+        load_parts(ctx, restoring)
+        if ctx.cache["players"]:
+            dates = {local_date(workouts[pk].scheduled_start) for pk in restoring}
+            compliance_engine(ctx, player_ids=ctx.cache["players"], dates=dates)
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         workout = workout_of(item, ctx)
-        if workout is not None:
-            plan_archive(item, ctx, workout, restore=bool(item.data.get("restore")))
+        if workout is None:
+            return
+        restore = bool(item.data.get("restore"))
+        if restore and workout.archived_at is not None:
+            verdicts = gate_players(
+                item,
+                ctx,
+                player_ids=[a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])],
+                exercises=ctx.cache["specs"].get(workout.pk, []),
+                on_date=local_date(workout.scheduled_start),
+                intensity=workout.intensity,
+                name=workout.name,
+            )
+            take_off(item, ctx, workout, left_out(item, ctx, verdicts))
+            refit(item, ctx, workout, verdicts)
+        plan_archive(item, ctx, workout, restore=restore)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
-        return write_archive(items, ctx)
+        write_take_offs(items, ctx)
+        results = write_archive(items, ctx)
+        for item in items:
+            if item.data.get("restore"):
+                results[item.op_id]["leftOut"] = left_out_result(item, ctx)
+        return results

@@ -91,7 +91,13 @@ class RevertGate:
         obj = ctx.cache["state"].get((WORKOUT, workout_id))
         if planned is None or obj is None:
             return planned
-        return PlannedWorkout(planned.exercises, local_date(obj.scheduled_start), obj.intensity, planned.name)
+        return PlannedWorkout(
+            planned.exercises,
+            local_date(obj.scheduled_start),
+            obj.intensity,
+            planned.name,
+            archived=obj.archived_at is not None,
+        )
 
     def gate(
         self,
@@ -106,7 +112,7 @@ class RevertGate:
     ) -> tuple[dict[int, PlayerVerdict], tuple[int, list[PlayerVerdict]] | None]:
         """Judge the players; raise CONFLICT/MEDICAL_RESTRICTION for a block nobody may override."""
         gate: MedicalGate | None = ctx.cache.get("gate")
-        if gate is None or workout is None or not player_ids:
+        if gate is None or workout is None or workout.archived or not player_ids:
             return {}, None
         verdicts = gate.judge(workout, player_ids)
         refused = [v for v in verdicts.values() if v.verdict == BLOCKED]

@@ -290,3 +290,53 @@ def test_a_move_caps_the_load_of_a_player_modified_on_the_new_day_and_undo_resto
     assignment.refresh_from_db()
     assert assignment.load_percent == 100
     assert timezone.localdate(Workout.objects.get(pk=workout.pk).scheduled_start) == first
+
+
+def test_restoring_an_archived_workout_takes_off_a_player_blocked_since_and_undo_archives_it_back(
+    submit, run_batches, trainer, team, squat, squad
+):
+    players, hurt = squad
+    workout = WorkoutFactory(team=team, name="Leg day")
+    WorkoutExerciseFactory(workout=workout, exercise=squat)
+    fit = players[0]
+    AssignmentFactory(workout=workout, player=fit)
+    AssignmentFactory(workout=workout, player=hurt)
+    archived = run(submit, run_batches, [{"id": "a", "type": "ARCHIVE", "data": {"workoutId": workout.pk}}])
+    assert archived.status == Batch.Status.COMPLETED
+
+    restore = {"id": "r", "type": "ARCHIVE", "data": {"workoutId": workout.pk, "restore": True}}
+    batch = run(submit, run_batches, [restore])
+
+    item = only_item(batch)
+    assert item.status == BatchItem.Status.SUCCEEDED, item.error
+    assert Workout.objects.get(pk=workout.pk).archived_at is None
+    assert list(Assignment.objects.values_list("player_id", flat=True)) == [fit.pk]
+    assert "Pat Hurt" in left_out_warning(item)["message"]
+
+    undo = batch_undo(batch_id=batch.pk, user=trainer)
+    run_batches()
+    undo.refresh_from_db()
+
+    # Back in the archive, the roster is as it was: nobody trains in an archived workout.
+    assert undo.status == Batch.Status.COMPLETED, list(BatchItem.objects.filter(batch=undo).values("error"))
+    assert Workout.objects.get(pk=workout.pk).archived_at is not None
+    assert set(Assignment.objects.values_list("player_id", flat=True)) == {fit.pk, hurt.pk}
+
+
+def test_restoring_with_blocked_players_fail_fails_the_restore(submit, run_batches, team, squat, squad):
+    players, hurt = squad
+    workout = WorkoutFactory(team=team)
+    WorkoutExerciseFactory(workout=workout, exercise=squat)
+    AssignmentFactory(workout=workout, player=hurt)
+    run(submit, run_batches, [{"id": "a", "type": "ARCHIVE", "data": {"workoutId": workout.pk}}])
+
+    restore = {
+        "id": "r",
+        "type": "ARCHIVE",
+        "data": {"workoutId": workout.pk, "restore": True, "blockedPlayers": "fail"},
+    }
+    batch = run(submit, run_batches, [restore], validateBeforeExecute=False)
+
+    item = only_item(batch)
+    assert item.status == BatchItem.Status.FAILED and item.error["code"] == "MEDICAL_RESTRICTION"
+    assert Workout.objects.get(pk=workout.pk).archived_at is not None
