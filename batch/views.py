@@ -63,6 +63,7 @@ from batch.wording import (
     STRATEGY_LABELS,
     batch_outcome,
     headline,
+    part_rows,
     plain,
     suggestion,
 )
@@ -248,6 +249,7 @@ def dry_run_context(report: Any, team: Any) -> dict[str, Any]:
     workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
     for item in news:
         item["target"] = names[item["id"]].target
+        item["part_rows"] = part_rows(item.get("parts"), workouts=workouts)
         for entry in (*item["errors"], *item["warnings"], *item["conflicts"]):
             entry["plain"] = plain(entry.get("message", ""), workouts=workouts)
             entry["headline"] = headline(entry)
@@ -377,6 +379,7 @@ def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[
                 "message": plain((item.error or {}).get("message", ""), workouts=workouts),
                 "suggestion": suggestion(item.error, offers=offers, workouts=workouts),
                 "warnings": [plain(w.get("message", ""), workouts=workouts) for w in item.warnings or []][:5],
+                "parts": part_rows((item.result or {}).get("parts"), workouts=workouts),
                 "same_workout": key == previous,
             }
         )

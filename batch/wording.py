@@ -7,6 +7,7 @@ counts is used everywhere: succeeded, failed, conflicts, skipped, cancelled.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -203,3 +204,32 @@ def _problem_words(batch: Batch) -> str:
     if batch.failed:
         parts.append(f"{batch.failed} failed")
     return ", ".join(parts)
+
+
+# What became of each part of a series or a set of copies, as the screens say it.
+PART_OUTCOMES = {"moved": "Scheduled", "created": "Created", "skipped": "Skipped"}
+
+
+def part_rows(parts: list[dict[str, Any]] | None, *, workouts: dict[int, str] | None = None) -> list[dict]:
+    """Return each part (occurrence or copy) as its day, its outcome in a word and, if dropped, why.
+
+    Only items with more than one part get rows: a single occurrence is the item itself.
+    """
+    if not parts or len(parts) < 2:
+        return []
+    rows = []
+    for part in parts:
+        try:
+            day = dt.date.fromisoformat(str(part.get("date", "")))
+        except ValueError:
+            day = None
+        outcome = str(part.get("outcome", ""))
+        rows.append(
+            {
+                "day": day,
+                "outcome": outcome,
+                "label": PART_OUTCOMES.get(outcome, outcome.capitalize()),
+                "reason": plain(part.get("reason", ""), workouts=workouts),
+            }
+        )
+    return rows

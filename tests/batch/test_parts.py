@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from batch.models import Batch, BatchItem
 from batch.validation import batch_validate
+from batch.wording import part_rows
 from tests.factories import (
     AssignmentFactory,
     FacilityFactory,
@@ -238,3 +240,55 @@ def test_the_dry_run_predicts_the_outcome_of_every_type_that_meets_the_calendar(
     # The first of each kind to meet the busy gym (CREATE, then the series) met a conflict; later ones
     # meet what earlier operations left (OVERRIDE, for one, frees the gym).
     assert seen["c"][1] and seen["s"][1], seen
+
+
+def test_the_dry_run_and_the_results_page_list_each_date_with_its_outcome_and_reason(
+    trainer_client, submit, run_batches, team, gym, week_two_taken
+):
+    workout = WorkoutFactory(
+        team=team, name="Leg day", scheduled_start=None, scheduled_end=None, status="draft"
+    )
+    trainer_client.post(
+        reverse("workouts:select"), {"team": team.slug, "action": "all", "query": "status=draft"}
+    )
+    form = {
+        "team": team.slug,
+        "request_id": "series-1",
+        "action": "validate",
+        "start": f"{MONDAY.isoformat()}T10:00",
+        "end": f"{MONDAY.isoformat()}T11:00",
+        "facility": gym.pk,
+        "frequency": "weekly",
+        "count": 4,
+        "opt-max_concurrency": 2,
+        "opt-retry_attempts": 1,
+        "opt-medical_check": "on",
+        "opt-conflict_resolution": "SKIP",
+    }
+    response = trainer_client.post(
+        reverse("batch:operation", args=["schedule"]), form, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    week_two = (MONDAY + dt.timedelta(days=7)).strftime("%a %-d %b")
+    dry_run = response.content.decode()
+    assert dry_run.count('class="parts__item') == 4
+    assert f'{week_two}</span> <span class="badge badge--skipped">Skipped</span>' in dry_run
+    assert "Main gym is already booked by Busy" in dry_run
+
+    batch = submit([series(workout.pk, gym.pk, "SKIP")])
+    run_batches()
+    page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert page.count('class="parts__item') == 4
+    assert page.count("parts__item--created") == 2 and page.count("parts__item--moved") == 1
+    assert f'{week_two}</span> <span class="badge badge--skipped">Skipped</span>' in page
+
+
+def test_a_single_occurrence_gets_no_list_of_dates():
+    one = [{"n": 0, "date": "2026-12-07", "outcome": "moved", "start": "2026-12-07T10:00:00+01:00"}]
+    assert part_rows(one) == []
+    assert part_rows(None) == []
+    rows = part_rows([*one, {"n": 1, "date": "2026-12-14", "outcome": "skipped", "reason": "gym is booked"}])
+    assert [(r["day"], r["label"], r["reason"]) for r in rows] == [
+        (dt.date(2026, 12, 7), "Scheduled", ""),
+        (dt.date(2026, 12, 14), "Skipped", "Gym is booked"),
+    ]

@@ -16,12 +16,13 @@ from medical.models import MedicalRestriction
 from tests.browser.conftest import login, shot
 from tests.factories import (
     ExerciseFactory,
+    FacilityFactory,
     PlayerFactory,
     RestrictionFactory,
     WorkoutExerciseFactory,
     WorkoutFactory,
 )
-from workouts.models import Assignment
+from workouts.models import Assignment, Workout
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 MONDAY = timezone.localdate() + dt.timedelta(days=7 - timezone.localdate().weekday() + 7)
@@ -78,3 +79,53 @@ def test_a_squad_assign_leaves_the_blocked_player_out_and_says_so(page, trainer,
     assert [w["code"] for w in item.warnings if w["code"] == "PLAYERS_LEFT_OUT"] == ["PLAYERS_LEFT_OUT"]
     assigned = set(Assignment.objects.filter(workout=workout).values_list("player_id", flat=True))
     assert assigned == {p.pk for p in fit}
+
+
+def test_a_weekly_series_skips_only_its_colliding_week_and_names_it(page, trainer, team, workers):
+    gym = FacilityFactory(name="Main gym", opens_at=dt.time(7), closes_at=dt.time(21))
+    WorkoutFactory(team=team, name="Leg day", status=Workout.Status.DRAFT, scheduled_start=None)
+    week3 = MONDAY + dt.timedelta(days=14)
+    WorkoutFactory(
+        team=team, name="Busy", facility=gym, scheduled_start=at(week3, 10), scheduled_end=at(week3, 11)
+    )
+    workers.start()
+
+    login(page, "alice")
+    page.locator("tr", has_text="Leg day").locator("input[data-select-row]").check()
+    page.click("a[data-op=schedule]")
+    dialog = page.locator("#op-modal")
+    expect(dialog).to_be_visible()
+    dialog.locator("#op_start").fill(f"{MONDAY.isoformat()}T10:00")
+    dialog.locator("#op_end").fill(f"{MONDAY.isoformat()}T11:00")
+    dialog.locator("#op_facility").select_option(label="Main gym")
+    dialog.locator("#op_frequency").select_option("weekly")
+    dialog.locator("#op_count").fill("4")
+    dialog.locator("#id_opt-conflict_resolution").select_option("SKIP")
+    dialog.get_by_role("button", name="Validate").click()
+    dry_run = dialog.get_by_test_id("dry-run")
+    expect(dry_run).to_contain_text("1 occurrence skipped")
+    parts = dry_run.get_by_test_id("parts").locator("li")
+    expect(parts).to_have_count(4)
+    skipped = parts.nth(2)
+    expect(skipped).to_contain_text(week3.strftime("%a %-d %b"))
+    expect(skipped).to_contain_text("Skipped")
+    expect(skipped).to_contain_text("Main gym is already booked by Busy")
+    for n in (0, 1, 3):
+        expect(parts.nth(n)).not_to_contain_text("Skipped")
+    shot(page, "32-series-dry-run-skipped-week")
+
+    validate_and_run(page, dialog)
+    row = page.get_by_test_id("result-list").locator("li.result", has_text="Leg day").first
+    expect(row.locator(".result__status")).to_have_text("Done")
+    result_parts = row.get_by_test_id("parts").locator("li")
+    expect(result_parts).to_have_count(4)
+    expect(result_parts.nth(2)).to_contain_text(week3.strftime("%a %-d %b"))
+    expect(result_parts.nth(2)).to_contain_text("Skipped")
+    expect(result_parts.nth(2)).to_contain_text("Main gym is already booked by Busy")
+    shot(page, "33-series-results-skipped-week")
+
+    assert BatchItem.objects.get().status == BatchItem.Status.SUCCEEDED
+    series = Workout.objects.filter(name="Leg day", team=team)
+    days = sorted(timezone.localtime(w.scheduled_start).date() for w in series)
+    assert days == [MONDAY, MONDAY + dt.timedelta(days=7), MONDAY + dt.timedelta(days=21)]
+    assert Workout.objects.filter(facility=gym, scheduled_start=at(week3, 10)).get().name == "Busy"
