@@ -74,6 +74,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"workouts\.workouttemplate \d+"), "the template"),
     (re.compile(r"workouts\.assignment \d+"), "the assignment"),
     (re.compile(r"workouts\.workout \d+"), "the workout"),
+    # A booking is named already ("Busy (workout 57) ..."); its id adds nothing on screen.
+    (re.compile(r" \(workout \d+\)"), ""),
     (re.compile(r"\(permanent: false\)"), "(without “Delete permanently”)"),
     (re.compile(r"\(ARCHIVE with restore: true\)"), "(Archive / restore → Restore from archive)"),
     (re.compile(r"Leave it out of workoutIds\."), "Leave it out of the selection."),
