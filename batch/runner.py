@@ -37,7 +37,11 @@ from hockeyhub.metrics import observe_chunk_duration
 
 log = logging.getLogger("batch")
 
-ADVISORY_NAMESPACE = 0x4842  # "HB": (namespace, batch_id * 64 + slot) is a runner slot
+ADVISORY_NAMESPACE = 0x4842  # "HB": (namespace * 256 + slot, batch_id) is a runner slot
+# Reads the slot locks back from pg_locks (alias l); the batch id is l.objid.
+SLOT_LOCKS_SQL = (
+    f"l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid::bigint / 256 = {ADVISORY_NAMESPACE}"
+)
 CHUNK_NAMESPACE = 0x4843  # (namespace, chunk id) is a claimed chunk
 CLIENT_CHECK_INTERVAL = "1s"
 # How many ready chunks a claim looks at: enough to get past those other runners of the batch hold.
@@ -53,32 +57,42 @@ def is_transient(exc: BaseException) -> bool:
     return sqlstate in TRANSIENT_SQLSTATES
 
 
+def slot_lock_key(batch_id: int, slot: int) -> tuple[int, int]:
+    """Return the two int4 keys of a runner slot's advisory lock: (namespace and slot, batch id).
+
+    The batch id gets a whole int4 (ids up to 2^31 - 1); packing it with the slot into one int4 would
+    overflow from batch 33,554,432 on."""
+    if not 0 <= slot < 256:
+        raise ValueError(f"runner slot {slot} out of range 0..255")
+    return ADVISORY_NAMESPACE * 256 + slot, batch_id
+
+
 @contextmanager
 def runner_slot(batch_id: int, slot: int) -> Iterator[bool]:
     """Hold the slot's advisory lock for the runner's life; yield False if another runner has it."""
-    key = batch_id * 64 + slot
+    key = slot_lock_key(batch_id, slot)
     with connection.cursor() as cursor:
         # A backend waiting on a row lock does not notice its client died; this makes it check, so a
         # killed runner's locks (its slot, its chunk) go within a second, not when the wait ends.
         cursor.execute("SET client_connection_check_interval = %s", [CLIENT_CHECK_INTERVAL])
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, key])
+        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", key)
         acquired = bool(cursor.fetchone()[0])
     try:
         yield acquired
     finally:
         if acquired and connection.connection is not None:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, key])
+                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
 
 
 def slot_is_free(batch_id: int, slot: int) -> bool:
     """Return True when no live runner holds the slot (the check takes and drops the lock)."""
-    key = batch_id * 64 + slot
+    key = slot_lock_key(batch_id, slot)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, key])
+        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", key)
         free = bool(cursor.fetchone()[0])
         if free:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, key])
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
     return free
 
 
@@ -154,11 +168,10 @@ def running_per_team() -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT b.team_id, count(*) FROM pg_locks l "
-            "JOIN batch_batch b ON b.id = l.objid::bigint / 64 "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objsubid = 2 "
+            "JOIN batch_batch b ON b.id = l.objid::bigint "
+            f"WHERE l.granted AND {SLOT_LOCKS_SQL} "
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "GROUP BY b.team_id",
-            [ADVISORY_NAMESPACE],
+            "GROUP BY b.team_id"
         )
         return dict(cursor.fetchall())
 

@@ -10,7 +10,7 @@ import pytest
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.queueing import enqueue_runner, waiting_batches
 from batch.request import parse_request
-from batch.runner import ADVISORY_NAMESPACE, over_team_share, run_turn
+from batch.runner import over_team_share, run_turn, runner_slot, slot_is_free, slot_lock_key
 from batch.services import batch_cancel, batch_submit
 from batch.store import create_batch
 from tests.batch.conftest import wait_final, wait_until
@@ -28,7 +28,7 @@ def submit_as(user, team, operations: list[dict], **options) -> Batch:
 def hold_slot(batch_id: int, slot: int = 0) -> psycopg.Connection:
     """Stand in for a live runner of the batch: hold its slot lock from another session."""
     conn = psycopg.connect(database_url(), autocommit=True)
-    conn.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, batch_id * 64 + slot])
+    conn.execute("SELECT pg_advisory_lock(%s::int, %s::int)", slot_lock_key(batch_id, slot))
     return conn
 
 
@@ -127,3 +127,20 @@ def test_another_teams_small_batch_finishes_within_two_seconds_while_a_big_one_r
     assert BatchChange.objects.filter(batch=big).count() == big.succeeded
     assert Workout.objects.filter(team=other_team).count() == 10
     assert BatchItem.objects.filter(batch=big, status="SUCCEEDED").count() == big.succeeded
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runner_slot_locks_work_for_batch_ids_far_beyond_33_million():
+    huge = 2_000_000_000
+    assert slot_is_free(huge, 15)
+    with runner_slot(huge, 15) as acquired:
+        assert acquired
+        other = psycopg.connect(database_url(), autocommit=True)
+        try:  # another session sees the slot taken, and only that slot
+            taken = other.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", slot_lock_key(huge, 15))
+            assert taken.fetchone()[0] is False
+            for key in (slot_lock_key(huge, 14), slot_lock_key(huge - 1, 15)):
+                assert other.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", key).fetchone()[0]
+        finally:
+            other.close()
+    assert slot_is_free(huge, 15)

@@ -15,7 +15,7 @@ from django.db import connection
 
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.recovery import batch_recover
-from batch.runner import ADVISORY_NAMESPACE
+from batch.runner import SLOT_LOCKS_SQL
 from batch.services import batch_cancel
 from tests.batch.conftest import wait_final, wait_until
 from tests.factories import WorkoutFactory
@@ -90,8 +90,7 @@ def slot_locks() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.granted "
-            "AND l.locktype = 'advisory' AND l.classid = %s AND d.datname = current_database()",
-            [ADVISORY_NAMESPACE],
+            f"AND {SLOT_LOCKS_SQL} AND d.datname = current_database()"
         )
         return cursor.fetchone()[0]
 
@@ -219,9 +218,8 @@ def test_two_workers_share_a_batch_within_its_concurrency_cap(submit, workers, t
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s "
-                "AND d.datname = current_database()",
-                [ADVISORY_NAMESPACE],
+                f"WHERE l.granted AND {SLOT_LOCKS_SQL} "
+                "AND d.datname = current_database()"
             )
             peak = max(peak, cursor.fetchone()[0])
         time.sleep(0.02)
