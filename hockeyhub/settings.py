@@ -289,7 +289,6 @@ BATCH_TIME_SLICE_MS = env_int("BATCH_TIME_SLICE_MS", 1000, minimum=50)
 BATCH_CHUNK_TARGET_MS = env_int("BATCH_CHUNK_TARGET_MS", 250, minimum=10)
 
 # JSON API and webhooks (see docs/api.md).
-API_PAGE_SIZE_MAX = env_int("API_PAGE_SIZE_MAX", 200, minimum=1)
 # Hosts that webhooks may reach even when they resolve to private or loopback addresses (SSRF guard).
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)

@@ -174,7 +174,7 @@ def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
     summary="The batch's definition (exchange format) or its results as CSV/JSON",
     openapi_extra={
         "responses": {
-            "200": {
+            200: {
                 "description": "definition: an exchange-format request; results: CSV or JSON",
                 "content": {
                     "application/json": {"schema": {"type": "object"}},

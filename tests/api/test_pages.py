@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
@@ -85,3 +86,25 @@ def test_staff_manage_tokens_and_webhooks_in_the_admin(staff_client):
     assert staff_client.get(reverse("admin:api_apitoken_add")).status_code == 200
     assert staff_client.get(reverse("admin:webhooks_webhookendpoint_changelist")).status_code == 200
     assert staff_client.get(reverse("admin:webhooks_webhookdelivery_changelist")).status_code == 200
+
+
+def test_openapi_document_is_strict_json_and_the_docs_page_is_served_locally(client):
+    from collections import Counter
+
+    def no_duplicates(pairs):
+        counts = Counter(key for key, _ in pairs)
+        assert not [key for key, n in counts.items() if n > 1], pairs
+        return dict(pairs)
+
+    response = client.get("/api/v1/openapi.json")
+    spec = json.loads(response.content, object_pairs_hook=no_duplicates)
+    assert spec["openapi"].startswith("3.1")
+    body = spec["paths"]["/api/v1/batches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/BatchRequest"}
+    assert "CreateOperation" in spec["components"]["schemas"]  # the exchange format's own models
+    problem = spec["paths"]["/api/v1/batches"]["post"]["responses"]["409"]["content"]
+    assert list(problem) == ["application/problem+json"]
+    docs = client.get("/api/v1/docs")
+    html = docs.content.decode()
+    assert docs.status_code == 200 and "script-src 'self'" in docs["Content-Security-Policy"]
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
