@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from hockeyhub import metrics
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
@@ -277,6 +278,7 @@ def webhook_deliver(*, delivery_id: int) -> str:
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.next_attempt_at = None
             outcome = "gave up"
+            metrics.webhook_failure(reason="gave_up")  # the last try failed: nothing more is sent
         else:
             delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
             outcome = f"retry in {delay:g}s"

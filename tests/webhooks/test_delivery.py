@@ -10,6 +10,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from batch.models import Batch
+from hockeyhub import metrics
 from tests.api.conftest import ApiClient, make_token
 from tests.batch.conftest import wait_final, wait_until
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -139,7 +140,12 @@ def test_a_target_that_turned_internal_is_refused_at_delivery(receiver, trainer,
         endpoint=endpoint, event="batch.completed", msg_id="msg_x", payload={"type": "batch.completed"}
     )
     settings.WEBHOOK_ALLOWED_HOSTS = []
+    counters = metrics._redis(), metrics._key("webhook_failures")
+    before = {k: int(v) for k, v in counters[0].hgetall(counters[1]).items()}
     assert webhook_deliver(delivery_id=delivery.pk) == "gave up"
+    after = {k: int(v) for k, v in counters[0].hgetall(counters[1]).items()}
+    for reason in (b"refused", b"gave_up"):
+        assert after.get(reason, 0) == before.get(reason, 0) + 1, (before, after)
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.log[0]["error"].startswith("refused:")
     assert receiver.requests == []
