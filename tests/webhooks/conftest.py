@@ -72,7 +72,14 @@ def webhook_queue(transactional_db):
 @pytest.fixture
 def workers(rq_queue, webhook_queue):  # noqa: F811
     """Real `batch_worker` processes (they serve the batch and webhook queues, with the scheduler)."""
+    from rq.scheduler import RQScheduler
+
     from tests.batch.conftest import WorkerProcesses
+
+    # A worker killed by an earlier test leaves its scheduler lock for a minute, and a new worker only
+    # tries to take it every two minutes: clear it, so this test's worker schedules retries at once.
+    for q in (rq_queue, webhook_queue):
+        q.connection.delete(RQScheduler.get_locking_key(q.name))
 
     procs = WorkerProcesses()
     yield procs
