@@ -208,24 +208,17 @@ def server_error(request: HttpRequest, exc: BaseException) -> HttpResponse:
     )
 
 
-def _has_nul(request: HttpRequest) -> bool:
-    return "\x00" in request.path or any(
-        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
-    )
-
-
 class ApiProblemMiddleware:
-    """Under /api/: turn non-JSON error responses (404 page, 405, CSRF failure) and crashes into problems."""
+    """Under /api/: turn non-JSON error responses (404 page, 405, a refusal by another middleware such as
+    NUL bytes or a bad Host) and crashes into problems. It sits near the top of MIDDLEWARE so that the
+    answers of the middleware inside it pass through it too."""
+
+    SKIP_HEADERS = {"content-type", "content-length"}
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIX) and _has_nul(request):
-            # PostgreSQL text cannot hold NUL; refuse it here rather than fail in a query.
-            return problem(
-                request, 400, code="BAD_REQUEST", detail="NUL characters are not allowed in the URL or query."
-            )
         response = self.get_response(request)
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
@@ -237,10 +230,17 @@ class ApiProblemMiddleware:
             404: "No such endpoint; see /api/v1/openapi.json.",
             405: "Method not allowed here; see /api/v1/openapi.json.",
         }.get(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error")
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 403: "PERMISSION_DENIED"}.get(
-            status, "HTTP_ERROR"
-        )
-        headers = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+        text = b"" if response.streaming else response.content
+        if content_type.startswith("text/plain") and 0 < len(text) <= 300 and status not in (404, 405):
+            detail = text.decode(errors="replace").strip()
+        code = {
+            400: "BAD_REQUEST",
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            403: "PERMISSION_DENIED",
+        }.get(status, "HTTP_ERROR")
+        # Keep what the inner middleware added (request id, security headers, Allow, Retry-After).
+        headers = {k: v for k, v in response.items() if k.lower() not in self.SKIP_HEADERS}
         return problem(request, status, code=code, detail=detail, headers=headers)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hockeyhub.middleware.RequestContextMiddleware",
+    # Under /api/: any non-JSON error (unknown URL, 405, a refusal below, a crash) becomes problem+json.
+    "api.problems.ApiProblemMiddleware",
     "hockeyhub.middleware.RefuseNulBytesMiddleware",
     "hockeyhub.middleware.RQDashboardNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,8 +118,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Under /api/: any non-JSON error (unknown URL, 405, crash) becomes problem+json.
-    "api.problems.ApiProblemMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
