@@ -116,12 +116,16 @@ class RefuseNulBytesMiddleware:
 RQ_DASHBOARD_PATHS = ("/admin/rq/", "/admin/django_rq/")
 
 
-class RQDashboardNotFoundMiddleware:
-    """Answer 404 where the RQ dashboard (django-rq, staff only) raises on a name that names nothing.
+class AdminLookupErrorsMiddleware:
+    """Answer 404 or 400 where the admin pages raise on a value from the URL that names nothing.
 
-    Its job, worker and scheduler pages look the id up and raise instead of answering 404: a job
-    that finished and expired, a worker that stopped, the scheduler pages without rq-scheduler
-    installed. Only those pages and only those lookups; anything else still reaches the error page.
+    - The RQ dashboard (django-rq) looks a job, worker or scheduler up and raises instead of answering
+      404: a job that finished and expired, a worker that stopped, the scheduler pages without
+      rq-scheduler installed. Those are 404s.
+    - Django's admin turns `?effective_date__year=99999999999999999999` (date hierarchy) into an
+      OverflowError, and an autocomplete field given a non-number id (`?user=abc` on an add page, or
+      posted) into "Field 'id' expected a number". Those are 400s.
+    Only under /admin/ and only these errors; anything else still reaches the error page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -135,10 +139,18 @@ class RQDashboardNotFoundMiddleware:
         from django.http import HttpResponseNotFound
         from rq.exceptions import NoSuchJobError
 
-        if not request.path.startswith(RQ_DASHBOARD_PATHS):
+        if not request.path.startswith("/admin/"):
             return None
-        if isinstance(exception, NoSuchJobError | ImproperlyConfigured) or (
-            isinstance(exception, ValueError) and "RQ worker key" in str(exception)
+        text = str(exception)
+        if request.path.startswith(RQ_DASHBOARD_PATHS) and (
+            isinstance(exception, NoSuchJobError | ImproperlyConfigured)
+            or (isinstance(exception, ValueError) and "RQ worker key" in text)
         ):
-            return HttpResponseNotFound(f"Not found: {exception}", content_type="text/plain; charset=utf-8")
+            return HttpResponseNotFound(f"Not found: {text}", content_type="text/plain; charset=utf-8")
+        if isinstance(exception, OverflowError) or (
+            isinstance(exception, ValueError) and text.startswith("Field '") and "expected a number" in text
+        ):
+            return HttpResponseBadRequest(
+                f"Bad request: {text[:200]}", content_type="text/plain; charset=utf-8"
+            )
         return None

@@ -109,7 +109,7 @@ MIDDLEWARE = [
     # Under /api/: any non-JSON error (unknown URL, 405, a refusal below, a crash) becomes problem+json.
     "api.problems.ApiProblemMiddleware",
     "hockeyhub.middleware.RefuseNulBytesMiddleware",
-    "hockeyhub.middleware.RQDashboardNotFoundMiddleware",
+    "hockeyhub.middleware.AdminLookupErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

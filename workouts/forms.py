@@ -37,16 +37,6 @@ class BoundedDateField(forms.DateField):
         return attrs
 
 
-class BoundedDateTimeField(forms.DateTimeField):
-    """A DateTimeField whose local date lies within the documented range."""
-
-    def clean(self, value: Any) -> dt.datetime | None:
-        result = super().clean(value)
-        if result is not None:
-            validate_date_in_range(timezone.localtime(result) if timezone.is_aware(result) else result)
-        return result
-
-
 def parse_id(value: Any) -> int | None:
     """Return value as a positive database id, or None when it is not one (wrong type, '²', 10**30)."""
     text = str(value)
