@@ -122,12 +122,7 @@ def test_every_page_fits_a_phone(page, trainer, staff, team, workers):
         shot(page, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="django-rq's queue dashboard ships an inline <style> the CSP blocks (its fix is outside the "
-    "screens' work); strict: this test fails once it passes, so the mark gets removed",
-)
-def test_the_queue_dashboard_in_the_admin_keeps_the_csp(page, staff):
+def test_the_queue_dashboard_in_the_admin_keeps_the_csp(page, staff, team):
     login(page, "dana")
     page.goto("/admin/rq/")
     expect(page.locator("body")).to_contain_text("Queue")
