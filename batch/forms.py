@@ -28,8 +28,8 @@ from batch.exchange import (
     UpdateFields,
     limits,
 )
+from workouts.forms import validate_date_in_range
 from workouts.models import Assignment, Workout, WorkoutTemplate
-from workouts.rules import DATE_MAX, DATE_MIN, date_in_range
 from workouts.selectors import players_for_team, templates_for_team
 
 Target = tuple[int, int]  # (workout id, version)
@@ -43,11 +43,6 @@ WEEKDAYS = [
     ("SU", "Sun"),
 ]
 MAX_CREATED = 1000
-
-
-def validate_date_in_range(value: dt.date | dt.datetime) -> None:
-    if not date_in_range(value):
-        raise forms.ValidationError(f"Pick a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}.")
 
 
 def bounds_from(field: forms.IntegerField, model: Any, name: str) -> None:

@@ -515,7 +515,7 @@ def test_modal_dates_far_out_are_form_errors_not_500s(trainer_client, team):
         },
     )
     assert response.status_code == 422
-    assert "Pick a date between 2000-01-01 and 2100-12-31." in response.content.decode()
+    assert "The date must be between 2000-01-01 and 2100-12-31." in response.content.decode()
     form = ScheduleForm(
         {"start": "2030-01-01T09:00", "exceptions": "2030-01-02, 2200-01-01", "request_id": "r"}, team=team
     )
