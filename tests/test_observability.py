@@ -328,4 +328,6 @@ def test_failed_webhook_deliveries_are_counted_by_reason(settings, client, team,
     finally:
         receiver.close()
     failures = {dict(k)["reason"]: v for k, v in scrape(client)["hockeyhub_webhook_failures_total"].items()}
-    assert failures == {"http_5xx": 1, "http_4xx": 1, "refused": 1}
+    # Each failed attempt counts by its reason; a delivery that will not be tried again also counts as
+    # gave_up (here all three: no retry window, and a refusal is final).
+    assert failures == {"http_5xx": 1, "http_4xx": 1, "refused": 1, "gave_up": 3}

@@ -293,8 +293,6 @@ def webhook_deliver(*, delivery_id: int) -> str:
 
 def _count_failure(*, status: int | None, error: str) -> None:
     """Count a failed attempt in hockeyhub_webhook_failures_total{reason} (shared by all processes)."""
-    from hockeyhub.metrics import webhook_failure
-
     if error.startswith("refused:"):
         reason = "refused"
     elif status is None:
@@ -305,7 +303,7 @@ def _count_failure(*, status: int | None, error: str) -> None:
         reason = "http_5xx"
     else:
         reason = "http_other"  # 1xx/3xx: redirects are not followed
-    webhook_failure(reason=reason)
+    metrics.webhook_failure(reason=reason)
 
 
 def webhook_redeliver(*, delivery: WebhookDelivery, user: Any) -> WebhookDelivery:
