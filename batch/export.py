@@ -16,7 +16,7 @@ from batch.actions import FAILED_HERE
 from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
-from batch.selectors import batch_items, named_items
+from batch.selectors import RESULT_FIELDS, batch_items, named_items, result_entry
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
 RESULT_COLUMNS = [
@@ -146,17 +146,8 @@ def results_json_chunks(batch: Batch, *, status: str | None = None) -> Iterator[
         },
     }
     yield json.dumps(head)[:-1] + ', "results": ['
-    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "data", "error", "result")
+    items = batch_items(batch=batch, status=status).only(*RESULT_FIELDS)
     for index, (item, named) in enumerate(named_items(items, team_id=batch.team_id)):
-        entry: dict[str, Any] = {
-            "id": item.op_id,
-            "type": item.type,
-            "status": item.status,
-            "target": named.target.as_dict(),
-        }
-        if item.error:
-            entry["error"] = item.error
-        if item.result is not None:
-            entry["result"] = item.result
+        entry = result_entry(item, named)
         yield ("," if index else "") + "\n  " + json.dumps(entry, default=str)
     yield "\n]}\n"

@@ -282,28 +282,34 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
         summary["error"] = batch.error
     if include_results:
         results = []
-        items = batch_items(batch=batch).only(
-            "op_id", "type", "status", "data", "error", "result", "metadata", "retry_count"
-        )
+        items = batch_items(batch=batch).only(*RESULT_FIELDS)
         for item, named in named_items(items, team_id=batch.team_id):
-            entry: dict[str, Any] = {
-                "id": item.op_id,
-                "type": item.type,
-                "status": item.status,
-                "target": named.target.as_dict(),
-            }
-            if item.error:
-                entry["error"] = item.error
-            if item.result is not None:
-                entry["result"] = item.result
-            # The operation's own metadata comes back as it was sent (the exchange format's promise).
-            if item.metadata:
-                entry["metadata"] = item.metadata
-            if item.retry_count:
-                entry["retryCount"] = item.retry_count
-            results.append(entry)
+            results.append(result_entry(item, named))
         summary["results"] = results
     return summary
+
+
+RESULT_FIELDS = ("op_id", "type", "status", "data", "error", "result", "metadata", "retry_count")
+
+
+def result_entry(item: BatchItem, named: Any) -> dict[str, Any]:
+    """Return one item's result in the exchange shape (load the item with RESULT_FIELDS)."""
+    entry: dict[str, Any] = {
+        "id": item.op_id,
+        "type": item.type,
+        "status": item.status,
+        "target": named.target.as_dict(),
+    }
+    if item.error:
+        entry["error"] = item.error
+    if item.result is not None:
+        entry["result"] = item.result
+    # The operation's own metadata comes back as it was sent (the exchange format's promise).
+    if item.metadata:
+        entry["metadata"] = item.metadata
+    if item.retry_count:
+        entry["retryCount"] = item.retry_count
+    return entry
 
 
 # --- Names: which workout (and player) each item is about -------------------------------------------
