@@ -9,6 +9,7 @@ without a dependency, and cycles (graphlib), named like `a -> b -> a`. Python co
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -196,12 +197,26 @@ def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
                 code="TOO_MANY_OPERATIONS",
             )
         ]
-    try:
-        model = BatchRequestModel.model_validate(raw)
-    except ValidationError as error:
-        return empty, problems_from(error, raw, BatchRequestModel)
-    request = to_request(model)
+    operations: list[Operation] = []
     problems: list[RequestProblem] = []
+    envelope: BatchRequestModel | None = None
+    for start, window in windows(raw):
+        try:
+            model = BatchRequestModel.model_validate(window)
+        except ValidationError as error:
+            problems.extend(problems_from(error, raw, BatchRequestModel, offset=start))
+            continue
+        envelope = envelope or model
+        if not problems:
+            operations.extend(to_operations(model, start))
+        del model  # one window's models alive at a time
+    if problems or envelope is None:
+        return empty, problems
+    request = BatchRequest(
+        operations,
+        envelope.options.model_dump(by_alias=False),
+        envelope.metadata.exchange() if "metadata" in envelope.model_fields_set else {},
+    )
     seen: set[str] = set()
     for op in request.operations:
         if op.id in seen:
@@ -214,11 +229,27 @@ def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
     return request, problems
 
 
-def to_request(model: BatchRequestModel) -> BatchRequest:
-    """Return the engine's BatchRequest: options snake_case, data and metadata camelCase."""
-    # One dump of the whole request: per-operation dumps cost several times more at 100,000 operations.
-    dumped = model.exchange()
-    operations = [
+# Operations are validated this many at a time, so the pydantic models of one window are alive at
+# once, not those of the whole request (at 100,000 operations they were most of a dry run's peak).
+PARSE_WINDOW = 2000
+
+
+def windows(raw: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (offset, the request with only a window of its operations); the whole request as one
+    window when `operations` is not a non-empty list (its own error says why)."""
+    raw_ops = raw.get("operations")
+    if not isinstance(raw_ops, list) or not raw_ops:
+        yield 0, raw
+        return
+    for start in range(0, len(raw_ops), PARSE_WINDOW):
+        yield start, {**raw, "operations": raw_ops[start : start + PARSE_WINDOW]}
+
+
+def to_operations(model: BatchRequestModel, start: int) -> list[Operation]:
+    """Return the engine's Operations of a validated window: data and metadata camelCase."""
+    # One dump per window: per-operation dumps cost several times more at 100,000 operations.
+    dumped = model.exchange()["operations"]
+    return [
         Operation(
             id=op.id,
             type=op.type,
@@ -226,10 +257,9 @@ def to_request(model: BatchRequestModel) -> BatchRequest:
             priority=op.priority,
             dependencies=list(op.dependencies),
             conflict_resolution=op.conflict_resolution,
-            seq=index,
+            seq=start + index,
             metadata=op.metadata or {},
             retry_count=op.retry_count,
         )
-        for index, (op, raw_op) in enumerate(zip(model.operations, dumped["operations"], strict=True))
+        for index, (op, raw_op) in enumerate(zip(model.operations, dumped, strict=True))
     ]
-    return BatchRequest(operations, model.options.model_dump(by_alias=False), dumped.get("metadata", {}))

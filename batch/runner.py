@@ -27,7 +27,7 @@ from django.utils import timezone
 from batch.errors import ErrorCode, ItemError
 from batch.models import Batch, BatchChange, BatchChunk, BatchItem
 from batch.operations import executor_for
-from batch.operations.base import Context
+from batch.operations.base import ChangeRow, Context
 from batch.queueing import enqueue_runner, queue, waiting_batches
 from batch.request import resolve_refs
 from batch.sql import copy_insert, values_update
@@ -424,7 +424,7 @@ CHANGE_FIELDS = [
 ]
 
 
-def change_row(change: BatchChange, now: Any) -> dict[str, Any]:
+def change_row(change: ChangeRow, now: Any) -> dict[str, Any]:
     return {
         "batch": change.batch_id,
         "item": change.item_id,

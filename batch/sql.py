@@ -173,8 +173,7 @@ def copy_create(model: type[models.Model], objs: Sequence[models.Model]) -> list
         return []
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    fast = [f.get_internal_type() in FAST_TYPES for f in fields]
-    json = [isinstance(f, models.JSONField) for f in fields]
+    values = [value_getter(f) for f in fields]
     ids = allocate_ids(model, len(objs))
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
@@ -184,16 +183,27 @@ def copy_create(model: type[models.Model], objs: Sequence[models.Model]) -> list
     ):
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk = pk
-            row: list[Any] = [pk]
-            for field, is_fast, is_json in zip(fields, fast, json, strict=True):
-                value = field.pre_save(obj, add=True)
-                if is_json:
-                    value = None if value is None else Jsonb(value)
-                elif not is_fast:
-                    value = field.get_db_prep_save(value, connection)
-                row.append(value)
-            copy.write_row(row)
+            copy.write_row([pk, *(value(obj) for value in values)])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
     return list(objs)
+
+
+def value_getter(field: models.Field) -> Any:
+    """Return obj -> the value COPY writes for the field, as `bulk_create` would save it.
+
+    Most fields save their attribute as it is (`Field.pre_save` is a plain getattr): those skip the
+    per-value method calls, which were most of a big insert's Python time.
+    """
+    attname = field.attname
+    plain_pre_save = type(field).pre_save is models.Field.pre_save
+    if isinstance(field, models.JSONField):
+        if plain_pre_save:
+            return lambda obj: None if (v := getattr(obj, attname)) is None else Jsonb(v)
+        return lambda obj: None if (v := field.pre_save(obj, add=True)) is None else Jsonb(v)
+    if field.get_internal_type() in FAST_TYPES:
+        if plain_pre_save:
+            return lambda obj: getattr(obj, attname)
+        return lambda obj: field.pre_save(obj, add=True)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)

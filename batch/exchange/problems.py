@@ -15,11 +15,23 @@ from batch.exchange.envelope import PUBLIC_TYPES
 UNKNOWN_NOUNS = {"": "top-level key", "options": "option", "metadata": "metadata key"}
 
 
-def problems_from(error: ValidationError, raw: Any, root: type[BaseModel]) -> list[RequestProblem]:
-    """Return one problem per error; an operation's errors carry its id and a path inside it."""
+def problems_from(
+    error: ValidationError, raw: Any, root: type[BaseModel], *, offset: int = 0
+) -> list[RequestProblem]:
+    """Return one problem per error; an operation's errors carry its id and a path inside it.
+
+    `offset`: the error is of a window of the operations starting there (batch.request.windows):
+    operation indexes are shifted by it, and errors outside the operations, which every window
+    repeats, are reported for the first window only.
+    """
     problems = []
     for entry in error.errors(include_url=False, include_input=False):
         loc = list(entry["loc"])
+        in_operations = len(loc) >= 2 and loc[0] == "operations" and isinstance(loc[1], int)
+        if offset and not in_operations:
+            continue
+        if in_operations:
+            loc[1] += offset
         if entry["type"] == "rule":
             loc.extend(entry["ctx"]["field"].split("."))
         operation_id, field = locate(loc, raw)

@@ -36,6 +36,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.sql import copy_create
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 from workouts.rules import assign_refusal, assignment_medical_fields
@@ -209,7 +210,7 @@ class AssignExecutor(Executor):
         if removals:
             remove_assignments(ctx, removals)
         if creates:
-            Assignment.objects.bulk_create([a for _, a in creates])
+            copy_create(Assignment, [a for _, a in creates])
             for item, assignment in creates:
                 ctx.log_change(
                     item,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 from django.db import models
@@ -20,7 +21,7 @@ from batch.errors import ErrorCode, ItemError
 # Date parsing is the exchange format's (one definition); executors import it from here.
 from batch.exchange import parse_date_safe as parse_date_safe
 from batch.exchange import parse_dt as parse_dt
-from batch.models import Batch, BatchChange, BatchItem
+from batch.models import Batch, BatchItem
 from workouts.rules import Refusal
 
 
@@ -31,6 +32,23 @@ class PendingRef:
     op_id: str
 
 
+@dataclass(slots=True)
+class ChangeRow:
+    """A change-log row queued in the chunk (a BatchChange as the runner will COPY it): a plain record,
+    because a model instance per change (foreign-key descriptors and all) was a large part of a
+    chunk's Python time."""
+
+    batch_id: int | None
+    item_id: int
+    model: str
+    object_id: int
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    version_after: int | None
+    undoable: bool
+
+
 @dataclass
 class Context:
     team: Any
@@ -39,7 +57,7 @@ class Context:
     dry_run: bool
     batch: Batch | None = None
     now: dt.datetime = field(default_factory=timezone.now)
-    changes: list[BatchChange] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
     # Per dry run: warnings and medical verdicts gathered per op id, shown to the user.
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -87,9 +105,9 @@ class Context:
         if self.dry_run:
             return
         self.changes.append(
-            BatchChange(
-                batch=self.batch,
-                item=item,
+            ChangeRow(
+                batch_id=self.batch.pk if self.batch is not None else None,
+                item_id=item.pk,
                 model=obj._meta.label_lower,
                 object_id=object_id if object_id is not None else obj.pk,
                 action=action,
@@ -125,11 +143,18 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """Return a JSON-safe image of the named fields (foreign keys by id, as `<name>_id`)."""
     image: dict[str, Any] = {}
-    for name in fields:
-        model_field = obj._meta.get_field(name)
-        attname = model_field.attname
-        image[attname] = jsonable(getattr(obj, attname))
+    for attname in attnames(type(obj), tuple(fields)):
+        value = getattr(obj, attname)
+        image[attname] = value if value is None or type(value) in PLAIN else jsonable(value)
     return image
+
+
+PLAIN = frozenset({int, str, bool, float})
+
+
+@cache
+def attnames(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(model._meta.get_field(name).attname for name in fields)
 
 
 def not_found(what: str, ident: Any, *, field_name: str) -> ItemError:

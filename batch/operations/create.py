@@ -265,9 +265,9 @@ class CreateExecutor(Executor):
             if workout.template_id:
                 template_uses[workout.template_id] = template_uses.get(workout.template_id, 0) + 1
         if exercise_rows:
-            WorkoutExercise.objects.bulk_create(exercise_rows)
+            copy_create(WorkoutExercise, exercise_rows)
         if assignment_rows:
-            Assignment.objects.bulk_create(assignment_rows)
+            copy_create(Assignment, assignment_rows)
         for template_id, uses in template_uses.items():
             WorkoutTemplate.objects.filter(pk=template_id).update(usage_count=DbF("usage_count") + uses)
         results = {}

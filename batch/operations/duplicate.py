@@ -30,6 +30,7 @@ from batch.operations.calendar import (
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.sql import copy_create
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 from workouts.rules import assignment_medical_fields, copy_name, copy_of
@@ -108,7 +109,7 @@ def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]
     """Insert the copies, their exercises and assignments (three statements); log each CREATED."""
     if not plans:
         return {}
-    workouts = Workout.objects.bulk_create([p.workout for p in plans])
+    workouts = copy_create(Workout, [p.workout for p in plans])
     exercise_rows, assignment_rows = [], []
     created: dict[str, list[int]] = {}
     for plan, workout in zip(plans, workouts, strict=True):
@@ -126,9 +127,9 @@ def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]
         )
         created.setdefault(plan.item.op_id, []).append(workout.pk)
     if exercise_rows:
-        WorkoutExercise.objects.bulk_create(exercise_rows)
+        copy_create(WorkoutExercise, exercise_rows)
     if assignment_rows:
-        Assignment.objects.bulk_create(assignment_rows)
+        copy_create(Assignment, assignment_rows)
     return created
 
 

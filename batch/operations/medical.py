@@ -55,8 +55,9 @@ def gate_players(
     if gate is None or not player_ids:
         return {}
     verdicts = gate.judge(PlannedWorkout(tuple(exercises), on_date, intensity), player_ids)
-    for verdict in verdicts.values():
-        ctx.note(item, "medical", verdict.as_dict())
+    if ctx.dry_run:  # the dry run shows every verdict; a run keeps only what it writes
+        for verdict in verdicts.values():
+            ctx.note(item, "medical", verdict.as_dict())
     refused = blocked(verdicts.values())
     if refused and ctx.medical_check_for(item):
         if not ctx.leaves_blocked_out(item):

@@ -37,7 +37,7 @@ from django.db.models.functions import Greatest
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, jsonable, register
+from batch.operations.base import ChangeRow, Context, Executor, jsonable, register
 from batch.operations.revert_gate import (
     ASSIGNMENT,
     TEMPLATE,
@@ -498,7 +498,7 @@ class RevertExecutor(RevertGate, Executor):
                 usage_count=Greatest(DbF("usage_count") - count, Value(0))
             )
 
-    def log_row(self, item: BatchItem, step: Step, ctx: Context) -> BatchChange:
+    def log_row(self, item: BatchItem, step: Step, ctx: Context) -> ChangeRow:
         """The undo's own change row: informational, and the version chain for later reverts."""
         change = step.change
         action = {"delete": A.DELETED, "insert": A.ASSIGNED, "update": A.RESTORED}[step.kind]
@@ -506,9 +506,9 @@ class RevertExecutor(RevertGate, Executor):
             action = A.ARCHIVED
         elif step.kind == "update":
             action = A.UPDATED
-        return BatchChange(
-            batch=ctx.batch,
-            item=item,
+        return ChangeRow(
+            batch_id=ctx.batch.pk if ctx.batch is not None else None,
+            item_id=item.pk,
             model=step.key[0],
             object_id=step.key[1],
             action=action,

@@ -14,6 +14,7 @@ from typing import Any
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, PendingRef, not_found, refused, register, snapshot
+from batch.sql import copy_create
 from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
 from workouts.rules import template_exercises, template_from, template_source_refusal
 
@@ -90,7 +91,7 @@ class TemplateExecutor(Executor):
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         plans = [ctx.cache["plans"][item.op_id] for item in items]
-        templates = WorkoutTemplate.objects.bulk_create([template for template, _ in plans])
+        templates = copy_create(WorkoutTemplate, [template for template, _ in plans])
         rows = []
         results = {}
         for item, template, (_, picked) in zip(items, templates, plans, strict=True):
@@ -112,5 +113,5 @@ class TemplateExecutor(Executor):
                 "name": template.name,
                 "exercises": len(picked),
             }
-        TemplateExercise.objects.bulk_create(rows)
+        copy_create(TemplateExercise, rows)
         return results

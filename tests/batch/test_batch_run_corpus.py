@@ -7,12 +7,18 @@ as what it tries; tests/batch/corpus/ would only hold the same bytes.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from django.core.management import ManagementUtility
 
 from batch.models import Batch
 from tests.batch.conftest import ROOT, worker_env
@@ -285,6 +291,7 @@ def _corpus(tmp_path: Path, workout_id: int, player_id: int) -> dict[str, Path]:
 
 
 def _run(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the command in a real process (the interpreter's own exit path, a real timeout)."""
     args = [sys.executable, "manage.py", "batch_run", str(path), "--user", "alice", "--team", "hawks", *extra]
     try:
         return subprocess.run(
@@ -294,20 +301,53 @@ def _run(path: Path, *extra: str) -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(args, returncode=-1, stdout="", stderr=f"HUNG: {exc}")
 
 
+def _run_here(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the command as manage.py would, in this process: the same argv parsing, CommandError
+    handling and sys.exit, without a Python start-up per file. An escaping exception is a traceback."""
+    args = ["manage.py", "batch_run", str(path), "--user", "alice", "--team", "hawks", *extra]
+    out, err = io.StringIO(), io.StringIO()
+
+    def hung(signum, frame):
+        raise TimeoutError(f"no answer within {TIMEOUT}s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.setitimer(signal.ITIMER_REAL, TIMEOUT)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            ManagementUtility(args).execute()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except TimeoutError as exc:
+        return subprocess.CompletedProcess(args, returncode=-1, stdout="", stderr=f"HUNG: {exc}")
+    except Exception:  # noqa: BLE001 - what a real process would print as a traceback
+        err.write(traceback.format_exc())
+        code = 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return subprocess.CompletedProcess(args, returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+# These run in a real process too, plain and as a dry run: a refusal must reach the shell as exit 2
+# whatever path it takes (the FIFO would block a reader forever; only a process shows it does not).
+IN_A_PROCESS = ("not-json", "top-array", "cycle-two", "update-far-dates", "nul-in-id", "fifo")
+
+
 def test_every_malformed_request_file_exits_2_with_one_clear_line(
     transactional_db, trainer, team, tmp_path, capsys
 ):
     workout = WorkoutFactory(team=team)
     player = PlayerFactory(team=team)
     corpus = _corpus(tmp_path, workout.pk, player.pk)
-    runs = list(corpus.items())
-    # A few cases again as a dry run and as --json: the same refusal on every path of the command.
-    for name in ("not-json", "top-array", "cycle-two", "update-far-dates", "nul-in-id", "fifo"):
-        runs.append((f"{name} --dry-run", corpus[name]))
+    here = [(name, path) for name, path in corpus.items() if name not in IN_A_PROCESS]
+    results = [_run_here(path) for _, path in here]
+    runs = list(here)
+    processes = [(name, corpus[name], []) for name in IN_A_PROCESS]
+    processes += [(f"{name} --dry-run", corpus[name], ["--dry-run"]) for name in IN_A_PROCESS]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(
-            pool.map(lambda run: _run(run[1], *(["--dry-run"] if "--dry-run" in run[0] else [])), runs)
-        )
+        results += list(pool.map(lambda run: _run(run[1], *run[2]), processes))
+    runs += [(name, path) for name, path, _ in processes]
     problems = []
     tracebacks = hangs = 0
     for (name, _), result in zip(runs, results, strict=True):
@@ -321,8 +361,8 @@ def test_every_malformed_request_file_exits_2_with_one_clear_line(
             problems.append(f"{name}: exit {result.returncode}: {output.strip()[-600:]}")
     with capsys.disabled():
         print(
-            f"\nbatch_run corpus: {len(runs)} runs ({len(corpus)} files), "
-            f"{tracebacks} tracebacks, {hangs} hangs"
+            f"\nbatch_run corpus: {len(runs)} runs ({len(corpus)} files; {len(processes)} in a process of "
+            f"their own), {tracebacks} tracebacks, {hangs} hangs"
         )
     assert not problems, "\n".join(problems)
     assert not Batch.objects.exists()

@@ -520,3 +520,28 @@ def test_modal_dates_far_out_are_form_errors_not_500s(trainer_client, team):
         {"start": "2030-01-01T09:00", "exceptions": "2030-01-02, 2200-01-01", "request_id": "r"}, team=team
     )
     assert not form.is_valid() and "exceptions" in form.errors
+
+
+def test_a_request_longer_than_a_parse_window_names_its_problems_by_operation_and_once():
+    """Operations are validated a window at a time (batch.request.PARSE_WINDOW); the user must not see
+    window-relative indexes or an option error once per window."""
+    from batch.request import PARSE_WINDOW
+
+    count = 2 * PARSE_WINDOW + 10
+    ops = [{"id": f"d{i}", "type": "DELETE", "data": {"workoutId": i + 1}} for i in range(count)]
+    ops[PARSE_WINDOW + 5]["data"]["workoutId"] = "five"
+    ops[2 * PARSE_WINDOW + 3] = {"type": "DELETE", "data": {"workoutId": "x"}}  # no id: named by index
+    _, problems = parse_request({"operations": ops, "options": {"chunkSize": "big"}})
+    assert [(p.operation_id, p.field) for p in problems] == [
+        (None, "options.chunkSize"),
+        (f"d{PARSE_WINDOW + 5}", "data.workoutId"),
+        (None, f"operations[{2 * PARSE_WINDOW + 3}].id"),
+        (None, f"operations[{2 * PARSE_WINDOW + 3}].data.workoutId"),
+    ]
+
+    ops = [{"id": f"d{i}", "type": "DELETE", "data": {"workoutId": i + 1}} for i in range(count)]
+    request, problems = parse_request({"operations": ops, "metadata": {"description": "long"}})
+    assert problems == []
+    assert [op.seq for op in request.operations] == list(range(count))
+    assert request.operations[-1].id == f"d{count - 1}"
+    assert request.metadata == {"description": "long"}
