@@ -22,6 +22,8 @@ def dependency_levels(operations: list[Operation]) -> dict[str, int]:
 
     The graph is known to be acyclic (checked at validation).
     """
+    if not any(op.dependencies for op in operations):  # the common case, without building a graph
+        return dict.fromkeys((op.id for op in operations), 0)
     graph = dependency_graph(operations)
     levels: dict[str, int] = {}
     for node in TopologicalSorter(graph).static_order():

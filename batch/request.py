@@ -175,6 +175,8 @@ def dependency_graph(operations: list[Operation]) -> dict[str, list[str]]:
 
 def find_cycle(operations: list[Operation]) -> list[str] | None:
     """Return one dependency cycle as a list of ids (first id repeated at the end), or None."""
+    if not any(op.dependencies for op in operations):
+        return None
     try:
         TopologicalSorter(dependency_graph(operations)).prepare()
     except CycleError as error:

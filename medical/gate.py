@@ -24,6 +24,7 @@ from django.utils import timezone
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.compliance import BLOCKED, ComplianceEngine, ExerciseSpec, PlayerVerdict
+from workouts.calendar import local_day
 from workouts.models import Membership, Workout, WorkoutExercise
 from workouts.selectors import role_in_team
 
@@ -44,7 +45,7 @@ class PlannedWorkout:
 
 def local_date(start: dt.datetime | None) -> dt.date:
     """Return the local day of a start (today for an unscheduled workout)."""
-    return timezone.localdate(start) if start is not None else timezone.localdate()
+    return local_day(start if start is not None else timezone.now())
 
 
 def planned_workouts(

@@ -42,7 +42,10 @@ LOAD = "DAILY_LOAD_LIMIT"
 
 
 def local_day(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value).date()
+    """The club's day of a moment, in the club's zone (settings.TIME_ZONE; no request activates
+    another). Not timezone.localtime(): its context-local zone lookup per call was a fifth of a 100k
+    dry run."""
+    return value.astimezone(timezone.get_default_timezone()).date()
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
