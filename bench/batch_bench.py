@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -52,10 +54,10 @@ django.setup()
 
 import psutil  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import OperationalError, connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from batch.models import Batch  # noqa: E402
+from batch.models import Batch, BatchChange  # noqa: E402
 from batch.queueing import queue  # noqa: E402
 from batch.services import batch_submit  # noqa: E402
 from batch.undo import batch_undo  # noqa: E402
@@ -94,12 +96,21 @@ def setup_club() -> tuple[object, Team, list[int], list[int]]:
 
 
 def reset(team: Team) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE batch_batchchange, batch_batchitem, batch_batchchunk, batch_batch, "
-            "hockeyhub_auditevent, workouts_assignment, workouts_workoutexercise, workouts_workout "
-            "RESTART IDENTITY CASCADE"
-        )
+    """Empty the tables the runs write. A worker may still be closing the last batch (its turn ends
+    after the batch is final): a TRUNCATE that deadlocks with it is simply tried again."""
+    for attempt in range(10):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE batch_batchchange, batch_batchitem, batch_batchchunk, batch_batch, "
+                    "hockeyhub_auditevent, workouts_assignment, workouts_workoutexercise, workouts_workout "
+                    "RESTART IDENTITY CASCADE"
+                )
+            break
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
     queue().empty()
 
 
@@ -219,7 +230,11 @@ def run(user, team, ops: list[dict], *, workers: Workers, chunk: int | None, lab
 
 
 def result(label, batch, workers, chunk, started, submitted, finished, peak_rss) -> dict:
+    # Rows the run wrote: each logged change is an object row plus its change-log row; each item's
+    # outcome rewrites its row. (Exact for these workloads: CREATE 3 per op, ASSIGN of 3 players 7.)
+    changes = BatchChange.objects.filter(batch=batch).count()
     return {
+        "rows": 2 * changes + batch.total_items,
         "ops": batch.total_items,
         "type": label,
         "workers": workers,
@@ -270,7 +285,7 @@ def build_ops(team: Team, op_type: str, n: int, players: list[int], facilities: 
 def print_table(results: list[dict], reference: float) -> None:
     header = (
         f"{'type':<9}{'ops':>8}{'workers':>8}{'chunk':>9}{'seconds':>9}{'submit s':>9}{'exec s':>8}"
-        f"{'ops/s':>8}{'% raw':>7}{'peak RSS MB':>12}  status"
+        f"{'ops/s':>8}{'% raw':>7}{'rows/op':>8}{'peak RSS MB':>12}  status"
     )
     print()
     print(header)
@@ -279,7 +294,8 @@ def print_table(results: list[dict], reference: float) -> None:
         share = 100 * r["rate"] / reference if r["type"] == "CREATE" else float("nan")
         print(
             f"{r['type']:<9}{r['ops']:>8}{r['workers']:>8}{r['chunk']!s:>9}{r['seconds']:>9.2f}"
-            f"{r['submit']:>9.2f}{r['exec']:>8.2f}{r['rate']:>8.0f}{share:>7.1f}{r['rss_mb']:>12.1f}  "
+            f"{r['submit']:>9.2f}{r['exec']:>8.2f}{r['rate']:>8.0f}{share:>7.1f}"
+            f"{r['rows'] / r['ops']:>8.1f}{r['rss_mb']:>12.1f}  "
             f"{r['status']} ({r['ok']} ok, {r['failed']} failed)"
         )
     print(
@@ -313,6 +329,9 @@ def print_ratios(results: list[dict], reference: float, big: int) -> None:
                 "<= 1.5",
             )
         )
+        per_row = (assign["exec"] / assign["rows"]) / (create_half["exec"] / create_half["rows"])
+        rows_each = f"{assign['rows'] / assign['ops']:.0f} vs {create_half['rows'] / create_half['ops']:.0f}"
+        lines.append((f"  the same per row written ({rows_each} per op)", per_row, "-"))
     auto, c500 = find(results, "CREATE", big, 2, "auto"), find(results, "CREATE", big, 2, 500)
     if auto and c500:
         lines.append((f"{big} CREATE default time / chunk 500 time", auto["exec"] / c500["exec"], "<= 1.3"))
@@ -323,7 +342,45 @@ def print_ratios(results: list[dict], reference: float, big: int) -> None:
     if c1k and c100:
         lines.append(("peak worker RSS 100k / 1k", c100["rss_mb"] / c1k["rss_mb"], "<= 1.1"))
     for name, value, target in lines:
-        print(f"{name:<42}{value:>9.2f}   target {target}")
+        print(f"{name:<42}{value:>9.2f}" + (f"   target {target}" if target != "-" else ""))
+
+
+def dry_run_memory(sizes: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """Peak RSS of `manage.py batch_run FILE --dry-run` (its own process) per request size.
+
+    Returns (operations, JSON bytes, peak RSS bytes). The growth from the smallest to a larger
+    request, against that request's JSON size, is what submitting it holds in memory.
+    """
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = Path(folder) / f"create-{n}.json"
+            path.write_text(json.dumps({"operations": create_ops(n), "metadata": {"source": "bench"}}))
+            code = (
+                "import resource, subprocess, sys; "
+                "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+                "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", code, sys.executable, "manage.py", "batch_run", str(path)]
+                + ["--user", "bench", "--team", "bench", "--dry-run"],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            assert out[0] == "0", f"batch_run --dry-run of {n} operations exited {out[0]}"
+            rows.append((n, path.stat().st_size, int(out[1]) * 1024))
+    return rows
+
+
+def print_dry_run_memory(rows: list[tuple[int, int, int]]) -> None:
+    print(f"\n{'dry run':>8}{'JSON MB':>9}{'peak RSS MB':>13}{'growth MB':>11}{'growth/JSON':>13}")
+    base = rows[0][2]
+    for n, size, rss in rows:
+        growth = rss - base
+        print(f"{n:>8}{size / 2**20:>9.1f}{rss / 2**20:>13.1f}{growth / 2**20:>11.1f}{growth / size:>13.1f}")
 
 
 def scale_out(user, team, n: int) -> None:
@@ -385,8 +442,10 @@ def main() -> None:
     reset(team)
     reference = bulk_create_reference(team, big)
     reset(team)
+    memory = dry_run_memory((1_000, big, 100_000) if not args.quick else (100, 1_000))
     print_table(results, reference)
     print_ratios(results, reference, big)
+    print_dry_run_memory(memory)
 
 
 if __name__ == "__main__":
