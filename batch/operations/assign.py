@@ -25,7 +25,6 @@ from batch.operations.base import (
     not_found,
     refused,
     register,
-    snapshot,
 )
 from batch.operations.calendar import (
     ASSIGNMENT_IMAGE,
@@ -36,7 +35,7 @@ from batch.operations.calendar import (
 )
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
-from batch.sql import copy_create
+from batch.sql import insert_rows
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Assignment, Player, Workout, WorkoutExercise
 from workouts.rules import assign_refusal, assignment_medical_fields
@@ -163,8 +162,8 @@ class AssignExecutor(Executor):
             loads[player.pk] = load
             if player.pk in existing:
                 updates.append((existing[player.pk], values))
-            else:
-                creates.append(Assignment(workout=workout, player=player, **values))
+            else:  # a plain row (batch.sql.insert_rows): cheaper than a model instance per player
+                creates.append({"workout_id": workout.pk, "player_id": player.pk, **values})
         if data.get("removeExisting"):
             removals = [a for pid, a in existing.items() if pid not in seen]
         calendar: Calendar = ctx.cache["calendar"]
@@ -187,7 +186,7 @@ class AssignExecutor(Executor):
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
-        creates: list[tuple[BatchItem, Assignment]] = []
+        creates: list[tuple[BatchItem, dict[str, Any]]] = []
         updates: list[tuple[BatchItem, Assignment, dict[str, Any]]] = []
         removals: list[tuple[BatchItem, Assignment]] = []
         results: dict[str, dict[str, Any]] = {}
@@ -199,10 +198,10 @@ class AssignExecutor(Executor):
             results[item.op_id] = {
                 "id": workout.pk,
                 "workoutId": workout.pk,
-                "assigned": [a.player_id for a in new],
+                "assigned": [row["player_id"] for row in new],
                 "updated": [a.player_id for a, _ in changed],
                 "removed": [a.player_id for a in removed],
-                "medical": {str(a.player_id): a.medical_verdict for a in new}
+                "medical": {str(row["player_id"]): row["medical_verdict"] for row in new}
                 | {str(a.player_id): v["medical_verdict"] for a, v in changed},
                 "leftOut": left_out_result(item, ctx),
             }
@@ -210,12 +209,13 @@ class AssignExecutor(Executor):
         if removals:
             remove_assignments(ctx, removals)
         if creates:
-            copy_create(Assignment, [a for _, a in creates])
-            for item, assignment in creates:
-                ctx.log_change(
+            insert_rows(Assignment, [row for _, row in creates])
+            for item, row in creates:
+                ctx.log_inserted(
                     item,
-                    obj=assignment,
+                    model=Assignment,
+                    row=row,
+                    image=ASSIGNMENT_IMAGE,
                     action=BatchChange.Action.ASSIGNED,
-                    after=snapshot(assignment, ASSIGNMENT_IMAGE),
                 )
         return results

@@ -118,6 +118,33 @@ class Context:
             )
         )
 
+    def log_inserted(
+        self,
+        item: BatchItem,
+        *,
+        model: type[models.Model],
+        row: dict[str, Any],
+        image: Sequence[str],
+        action: str,
+    ) -> None:
+        """Queue the change of a row inserted as a plain dict (batch.sql.insert_rows): as `log_change`
+        with `after` the row's image of those fields."""
+        if self.dry_run:
+            return
+        self.changes.append(
+            ChangeRow(
+                batch_id=self.batch.pk if self.batch is not None else None,
+                item_id=item.pk,
+                model=model._meta.label_lower,
+                object_id=row["id"],
+                action=action,
+                before=None,
+                after=row_image(model, row, image),
+                version_after=row.get("version"),
+                undoable=True,
+            )
+        )
+
     def settle_versions(self, model: type[models.Model], versions: dict[int, int]) -> None:
         """Make each object's latest queued change record the version its row really has after the write
         (the database's version trigger has the last word; see workouts/migrations/0002)."""
@@ -145,6 +172,15 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     image: dict[str, Any] = {}
     for attname in attnames(type(obj), tuple(fields)):
         value = getattr(obj, attname)
+        image[attname] = value if value is None or type(value) in PLAIN else jsonable(value)
+    return image
+
+
+def row_image(model: type[models.Model], row: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """`snapshot` of a row held as a dict {attname: value}."""
+    image: dict[str, Any] = {}
+    for attname in attnames(model, tuple(fields)):
+        value = row[attname]
         image[attname] = value if value is None or type(value) in PLAIN else jsonable(value)
     return image
 
