@@ -26,11 +26,19 @@ def teams_for_user(*, user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).distinct()
 
 
+class NoTeamYet(Http404):
+    """The user is in no team at all (a new install, or a new account not yet added to one): every team
+    page would be a 404, so the error page says what to do instead (hockeyhub.views.page_not_found)."""
+
+
 def team_for_user(*, user: User, slug: str | None = None) -> Team:
-    """Return the team named by slug (or the user's first team); 404 if the user may not see it."""
+    """Return the team named by slug (or the user's first team); 404 if the user may not see it,
+    NoTeamYet when the user sees no team at all."""
     teams = teams_for_user(user=user).order_by("name")
     team = teams.filter(slug=slug).first() if slug else teams.first()
     if team is None:
+        if user.is_authenticated and not teams.exists():
+            raise NoTeamYet("You are not in a team yet.")
         raise Http404("No such team.")
     return team
 
