@@ -108,7 +108,25 @@ def plain(text: str, *, workouts: dict[int, str] | None = None, players: dict[in
     if players:
         text = _PLAYER_ID.sub(lambda m: players.get(int(m.group(1)), m.group(0)), text)
     text = _WORKOUT_ID.sub("the workout", text)
+    text = _ISO_DAY.sub(_day, text)
     return text[:1].upper() + text[1:]
+
+
+# The engine's messages name days as ISO dates (stable for API clients and logs); a page says "Mon 21
+# Dec 2026", as the club reads a calendar.
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _day(match: re.Match[str]) -> str:
+    try:
+        day = dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return match.group(0)
+    return human_day(day)
+
+
+def human_day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b} {day.year}"
 
 
 def suggestion(error: dict[str, Any] | None, *, offers: set[str], **names: Any) -> str:

@@ -156,7 +156,11 @@ def test_plain_words_replace_engine_terms():
     assert text.startswith("“Leg day” was edited after you selected it")
     assert "ADJUST_TIME" not in text and "“Move to the next free time”" in text
     clash = plain("Main gym is already booked by Busy (workout 57) 2026-12-21 10:00–11:00")
-    assert clash == "Main gym is already booked by Busy 2026-12-21 10:00–11:00"
+    assert clash == "Main gym is already booked by Busy Mon 21 Dec 2026 10:00–11:00"
+    assert plain("3 players left out on 2026-12-21, 2026-12-28 (medical)") == (
+        "3 players left out on Mon 21 Dec 2026, Mon 28 Dec 2026 (medical)"
+    )
+    assert plain("not a day: 2026-02-30") == "Not a day: 2026-02-30"
 
 
 def edited_after_undo(submit, run_worker, trainer, workout: Workout, **updates: Any) -> Batch:
