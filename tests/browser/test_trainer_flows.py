@@ -96,7 +96,7 @@ def test_select_range_and_all_open_every_modal_validate_run_and_see_results(page
     dialog.locator("#id_opt-chunk_size").fill("5")
     dialog.get_by_role("button", name="Validate").click()
     expect(dialog.get_by_test_id("dry-run")).to_contain_text("ready to run")
-    expect(dialog.get_by_test_id("estimate")).to_contain_text("55 rows")
+    expect(dialog.get_by_test_id("estimate")).to_contain_text("55 changes to write")
     shot(page, "03-update-dry-run")
     run = dialog.locator("button[data-run]")
     expect(run).to_be_enabled()
