@@ -70,6 +70,12 @@ def test_every_page_fits_a_phone(page, trainer, staff, team, workers):
     page.locator("input[data-select-row]").first.check()
     expect(page.get_by_test_id("selection-count")).to_have_text("1 of 4 selected")
     expect(page.locator("#selection-bar")).to_be_in_viewport()
+    # The operations sit in one row that scrolls sideways: the bar leaves the list room on a phone.
+    bar = page.locator("#selection-bar").bounding_box()
+    assert bar["height"] <= 160, bar  # count, selection buttons, one row of operations (was ~200 px)
+    last_op = page.locator(".sticky-bar__ops a[data-op]").last
+    last_op.scroll_into_view_if_needed()
+    expect(last_op).to_be_in_viewport()
     # Rows are cards: no header row on screen, each cell labelled.
     expect(page.locator(".workouts-table thead")).not_to_be_in_viewport()
     fits(page, "phone-01-workouts")
