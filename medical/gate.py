@@ -1,8 +1,8 @@
 """The medical gate: may these players train in these workouts, as they are or as they will be?
 
 Every path that puts a player on a workout, or changes a workout a player is on, asks here: the batch
-executors (through `batch/operations/medical.py`), undo (`batch/operations/revert.py`), the admin and
-the forms. The rules themselves live in `medical/compliance.py`; this module gives them a workout
+executors (through `batch/operations/medical.py`), undo (`batch/operations/revert/`), the admin and
+the forms. The rules themselves live in `medical/compliance/`; this module gives them a workout
 shape (`PlannedWorkout`: exercises, date, intensity — from a saved workout, from the planned data of
 a CREATE that has not run yet, or from a saved workout at a restored time or intensity), judges many
 players × many workouts at once, and words a block for people.

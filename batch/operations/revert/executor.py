@@ -1,0 +1,255 @@
+"""The REVERT executor: `check` decides each item's Step against the chunk's in-memory image.
+
+`prepare` loads the chunk (loading.py) and the medical gate's needs (revert_gate.py); `apply`
+writes the steps (writes.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import models
+
+from batch.errors import ErrorCode, ItemError
+from batch.models import BatchChange, BatchItem, OperationType
+from batch.operations.base import Context, Executor, register
+from batch.operations.revert.loading import load_chunk
+from batch.operations.revert.steps import Step, conflict, differing, has_version
+from batch.operations.revert.writes import apply_steps
+from batch.operations.revert_gate import (
+    ASSIGNMENT,
+    TEMPLATE,
+    A,
+    Key,
+    RevertGate,
+    model_for,
+    to_python,
+)
+
+
+@register
+class RevertExecutor(RevertGate, Executor):
+    type = OperationType.REVERT
+    undoable = False  # an undo is not undone; redo is a new batch
+
+    def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
+        changes = load_chunk(items, ctx)
+        self.prepare_gate(changes, ctx.cache["state"], ctx)
+
+    def check(self, item: BatchItem, ctx: Context) -> None:
+        change: BatchChange | None = ctx.cache["changes"].get(item.data["changeId"])
+        force = bool(item.data.get("force"))
+        if change is None:
+            raise ItemError(
+                code=ErrorCode.NOT_FOUND,
+                message=f"change {item.data['changeId']} is no longer in the change log (purged?)",
+                details={"changeId": item.data["changeId"]},
+                suggested_action="Changes are kept until the undo deadline; this one cannot be undone.",
+            )
+        if not change.undoable:
+            raise ItemError(
+                code=ErrorCode.NOT_UNDOABLE,
+                message=f"{change.model} {change.object_id} was {change.get_action_display().lower()}; "
+                "that cannot be undone",
+                details={"changeId": change.pk, "model": change.model, "objectId": change.object_id},
+                suggested_action="Re-create it by hand if it is still needed.",
+                status=BatchItem.Status.SKIPPED,
+            )
+        key: Key = (change.model, change.object_id)
+        obj = ctx.cache["state"].get(key)
+        if change.action == A.UNASSIGNED:
+            step = self.check_recreate(item, change, key, obj, ctx, force)
+        elif change.action in (A.CREATED, A.ASSIGNED):
+            step = self.check_delete(item, change, key, obj, ctx, force)
+        elif change.action in (A.UPDATED, A.ARCHIVED, A.RESTORED):
+            step = self.check_restore(item, change, key, obj, ctx, force)
+        else:
+            raise ItemError(
+                code=ErrorCode.NOT_UNDOABLE,
+                message=f"no way to undo a {change.action!r} change",
+                details={"changeId": change.pk},
+                status=BatchItem.Status.SKIPPED,
+            )
+        ctx.cache["steps"][item.op_id] = step
+        ctx.cache["chain"][step.key] = step.version
+
+    def expected_version(self, change: BatchChange, key: Key, ctx: Context) -> int | None:
+        chain = ctx.cache["chain"]
+        return chain.get(key, change.version_after)
+
+    def verify(
+        self, item: BatchItem, change: BatchChange, key: Key, obj: models.Model, ctx: Context, force: bool
+    ) -> bool:
+        """Raise CONFLICT if the object moved on since the batch (unless forced); return True if forced."""
+        if has_version(type(obj)):
+            expected = self.expected_version(change, key, ctx)
+            if expected is None or obj.version == expected:
+                return False
+            changed = differing(obj, change.after) if key not in ctx.cache["chain"] else {}
+            message = (
+                f"{change.model} {change.object_id} was changed since the batch "
+                f"(version {obj.version}, expected {expected})"
+            )
+            current = obj.version
+        else:
+            changed = differing(obj, change.after)
+            if not changed:
+                return False
+            expected = current = None
+            message = f"{change.model} {change.object_id} was changed since the batch: {', '.join(changed)}"
+        if not force:
+            raise conflict(change, message, expected=expected, current=current, changedFields=changed)
+        ctx.warn(item, message + "; forced", code=ErrorCode.VERSION_CONFLICT)
+        return True
+
+    def check_delete(
+        self,
+        item: BatchItem,
+        change: BatchChange,
+        key: Key,
+        obj: models.Model | None,
+        ctx: Context,
+        force: bool,
+    ) -> Step:
+        if obj is None:
+            ctx.warn(item, f"{change.model} {change.object_id} is already gone", code="ALREADY_REVERTED")
+            return Step("noop", key, change, obj, None)  # type: ignore[arg-type]
+        forced = self.verify(item, change, key, obj, ctx, force)
+        if key[0] == TEMPLATE and obj.pk in ctx.cache["used_templates"] and not forced:
+            if not force:
+                raise conflict(
+                    change,
+                    f"template {obj.pk} is used by workouts created since",
+                    expected=change.version_after,
+                    current=getattr(obj, "version", None),
+                    conflict="IN_USE",
+                )
+            forced = True
+        ctx.cache["state"][key] = None
+        if key[0] == ASSIGNMENT:
+            pair = (obj.workout_id, obj.player_id)
+            if ctx.cache["pairs"].get(pair) is obj:
+                del ctx.cache["pairs"][pair]
+            ctx.cache.get("roster", {}).get(obj.workout_id, set()).discard(obj.player_id)
+        return Step("delete", key, change, obj, None, forced=forced)
+
+    def check_restore(
+        self,
+        item: BatchItem,
+        change: BatchChange,
+        key: Key,
+        obj: models.Model | None,
+        ctx: Context,
+        force: bool,
+    ) -> Step:
+        if obj is None:
+            raise conflict(
+                change,
+                f"{change.model} {change.object_id} was deleted since the batch",
+                expected=self.expected_version(change, key, ctx),
+                current=None,
+                conflict="DELETED",
+            )
+        forced = self.verify(item, change, key, obj, ctx, force)
+        model = type(obj)
+        names = []
+        previous = {attname: getattr(obj, attname) for attname in (change.before or {})}
+        for attname, value in (change.before or {}).items():
+            setattr(obj, attname, to_python(model, attname, value))
+            names.append(attname)
+        try:
+            override = self.gate_restore(item, change, key, obj, ctx, force, names)
+        except ItemError:
+            for attname, value in previous.items():  # the chunk's image stays as the database has it
+                setattr(obj, attname, value)
+            raise
+        version = None
+        if has_version(model):
+            obj.version += 1
+            version = obj.version
+        return Step(
+            "update", key, change, obj, version, fields=names, forced=forced, medical_override=override
+        )
+
+    def check_recreate(
+        self,
+        item: BatchItem,
+        change: BatchChange,
+        key: Key,
+        obj: models.Model | None,
+        ctx: Context,
+        force: bool,
+    ) -> Step:
+        image = dict(change.before or {})
+        pair = (image.get("workout_id"), image.get("player_id"))
+        base = {"expected": None, "current": None}
+        if pair[0] not in ctx.cache["workouts"] or pair[1] not in ctx.cache["players"]:
+            missing = "workout" if pair[0] not in ctx.cache["workouts"] else "player"
+            raise conflict(
+                change,
+                f"cannot re-assign: {missing} {pair[0] if missing == 'workout' else pair[1]} is gone",
+                **base,
+                conflict="DELETED",
+            )
+        taken = ctx.cache["pairs"].get(pair) or obj
+        model = model_for(change.model)
+        if taken is not None:
+            if not force:
+                raise conflict(
+                    change,
+                    f"player {pair[1]} has an assignment to workout {pair[0]} again",
+                    **base,
+                    conflict="EXISTS",
+                    existingId=taken.pk,
+                )
+            # Forced: the existing assignment takes the before-image's values, with today's verdict
+            # (the old load and verdict may no longer be safe).
+            verdicts, override = self.gate(
+                item,
+                change,
+                ctx,
+                workout=self.workout_now(pair[0], ctx),
+                workout_id=pair[0],
+                player_ids=[pair[1]],
+                force=force,
+            )
+            ctx.warn(item, f"assignment {taken.pk} overwritten with the removed one's values; forced")
+            names = [a for a in image if a not in ("version", "id")]
+            for attname in names:
+                setattr(taken, attname, to_python(model, attname, image[attname]))
+            self.apply_verdict(taken, verdicts.get(pair[1]), names)
+            taken.version += 1
+            return Step(
+                "update",
+                (change.model, taken.pk),
+                change,
+                taken,
+                taken.version,
+                names,
+                forced=True,
+                medical_override=override,
+            )
+        values = {a: to_python(model, a, v) for a, v in image.items() if a != "id"}
+        values["version"] = int(image.get("version") or 0) + 1
+        new = model(pk=change.object_id, **values)
+        verdicts, override = self.gate(
+            item,
+            change,
+            ctx,
+            workout=self.workout_now(pair[0], ctx),
+            workout_id=pair[0],
+            player_ids=[pair[1]],
+            force=force,
+        )
+        names = list(values)
+        self.apply_verdict(new, verdicts.get(pair[1]), names)
+        ctx.cache["state"][key] = new
+        ctx.cache["pairs"][pair] = new
+        ctx.cache.get("roster", {}).setdefault(pair[0], set()).add(pair[1])
+        return Step("insert", key, change, new, values["version"], fields=names, medical_override=override)
+
+    # --- apply: runs of one kind per model (writes.py) -----------------------------------------------
+
+    def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
+        return apply_steps(items, ctx)
