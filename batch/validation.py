@@ -6,7 +6,7 @@ Runs the same executor prepare/check steps the runner uses, on unsaved items, ch
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +30,14 @@ MEDICAL_ROLES = {Membership.Role.MEDIC, Membership.Role.STAFF}
 class ItemReport:
     op_id: str
     type: str
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    medical: list[dict[str, Any]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    # Each is the shared empty tuple until something is found: most operations have nothing to say,
+    # and five empty lists each were a fifth of a 100,000-operation dry run's memory.
+    errors: Sequence[dict[str, Any]] = ()
+    warnings: Sequence[dict[str, Any]] = ()
+    medical: Sequence[dict[str, Any]] = ()
+    conflicts: Sequence[dict[str, Any]] = ()
     # Per occurrence of a series or per copy: what the run will create, move or skip, and why.
-    parts: list[dict[str, Any]] = field(default_factory=list)
+    parts: Sequence[dict[str, Any]] = ()
 
     @property
     def ok(self) -> bool:
@@ -46,11 +48,11 @@ class ItemReport:
             "id": self.op_id,
             "type": self.type,
             "ok": self.ok,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "medical": self.medical,
-            "conflicts": self.conflicts,
-            "parts": self.parts,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+            "medical": list(self.medical),
+            "conflicts": list(self.conflicts),
+            "parts": list(self.parts),
         }
 
 
@@ -224,25 +226,26 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
         executor = executor_for(group[0].type)
         executor.prepare(group, ctx)
         for item in group:
-            item_report = ItemReport(op_id=item.op_id, type=item.type)
+            errors: list[dict[str, Any]] = []
+            warnings: list[dict[str, Any]] = []
+            conflicts: list[dict[str, Any]] = []
             try:
                 executor.check(item, ctx)
             except ItemError as error:
                 entry = error.as_dict()
                 if error.code == ErrorCode.CONFLICT or error.details.get("conflict"):
-                    item_report.conflicts.append(
-                        {**entry, "resolution": ctx.strategy_for(item), "outcome": error.status}
-                    )
-                if error.status == "FAILED":
-                    item_report.errors.append(entry)
-                else:
-                    item_report.warnings.append(entry)
+                    conflicts.append({**entry, "resolution": ctx.strategy_for(item), "outcome": error.status})
+                (errors if error.status == "FAILED" else warnings).append(entry)
             notes = ctx.notes.get(item.op_id, {})
-            item_report.warnings.extend(notes.get("warnings", []))
-            item_report.medical.extend(notes.get("medical", []))
-            item_report.conflicts.extend(notes.get("conflicts", []))
-            item_report.parts.extend(notes.get("parts", []))
-            report.items[item.op_id] = item_report
+            report.items[item.op_id] = ItemReport(
+                op_id=item.op_id,
+                type=item.type,
+                errors=errors or (),
+                warnings=warnings + notes.get("warnings", []) or (),
+                medical=notes.get("medical") or (),
+                conflicts=conflicts + notes.get("conflicts", []) or (),
+                parts=notes.get("parts") or (),
+            )
     report.items = {op.id: report.items[op.id] for op in request.operations}
     report.estimate = estimate(request)
     return report

@@ -350,7 +350,7 @@ def test_a_medic_turns_the_check_off_for_one_operation_only_and_it_is_audited(me
         "options": {"validateBeforeExecute": False, "blockedPlayers": "fail"},
     }
     report = batch_validate(user=medic, team=team, raw=raw)
-    assert report.items["off"].errors == []
+    assert not report.items["off"].errors
     assert [m["verdict"] for m in report.items["off"].medical] == ["blocked"]
     assert [e["code"] for e in report.items["on"].errors] == ["MEDICAL_RESTRICTION"]
     batch = batch_submit(user=medic, team=team, raw=raw)

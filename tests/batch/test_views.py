@@ -204,7 +204,7 @@ def test_validate_shows_the_dry_run_and_enables_run(trainer_client, team):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "ready to run" in body and "2 rows" in body and "can be undone" in body
+    assert "ready to run" in body and "2 changes to write" in body and "can be undone" in body
     assert 'value="run" data-run\n' in body or ("data-run" in body and 'title="Validate first"' not in body)
     assert Batch.objects.count() == 0
 

@@ -84,4 +84,4 @@ def test_engine_treats_anothers_private_template_as_unknown(trainer, colleague, 
     }
     errors = batch_validate(user=trainer, team=team, raw=raw).items["c1"].errors
     assert [e["code"] for e in errors] == ["NOT_FOUND"]
-    assert batch_validate(user=colleague, team=team, raw=raw).items["c1"].errors == []
+    assert not batch_validate(user=colleague, team=team, raw=raw).items["c1"].errors
