@@ -210,6 +210,23 @@ def _slices(operations: list[Any]) -> Iterator[list[DraftItem]]:
     yield from (group for group in by_type.values() if group)
 
 
+# Types whose calendar and medical checks need the saved workout: on a workout an earlier operation of
+# the request creates (a `$ref`), the dry run cannot judge them, and says so rather than look clean.
+# (ASSIGN on a `$ref` is judged, from the CREATE's plan.) The run judges them in full.
+JUDGED_WHEN_RUN = {"UPDATE", "SCHEDULE", "DUPLICATE"}
+
+
+def judged_when_run(item: DraftItem) -> dict[str, Any]:
+    ref = item.data["workoutId"].op_id
+    return {
+        "code": "JUDGED_WHEN_RUN",
+        "message": f"changes the workout operation {ref!r} creates: its calendar and medical checks run "
+        "when the batch runs (players a restriction blocks are left out then, and named in the results)",
+        "suggestedAction": "Read this operation's result after the run, or run it in a second batch to "
+        "see its checks in a dry run first.",
+    }
+
+
 def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     """Return the dry-run report of a raw exchange-format request; writes nothing."""
     request, problems = parse_request(raw)
@@ -237,6 +254,8 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
                     conflicts.append({**entry, "resolution": ctx.strategy_for(item), "outcome": error.status})
                 (errors if error.status == "FAILED" else warnings).append(entry)
             notes = ctx.notes.get(item.op_id, {})
+            if isinstance(item.data.get("workoutId"), PendingRef) and item.type in JUDGED_WHEN_RUN:
+                warnings.append(judged_when_run(item))
             report.items[item.op_id] = ItemReport(
                 op_id=item.op_id,
                 type=item.type,

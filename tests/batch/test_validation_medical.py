@@ -134,3 +134,36 @@ def test_with_blocked_players_excluded_the_dry_run_says_who_will_be_left_out(tra
     assert warning["message"].startswith("1 player will be left out of Leg day")
     assert "Pat Hurt is blocked" in warning["message"] and "Knee sprain" in warning["message"]
     assert warning["players"] == [{"playerId": hurt.pk, "playerName": "Pat Hurt"}]
+
+
+def test_a_move_or_copy_of_a_workout_the_request_creates_says_its_checks_run_later(trainer, team, squat):
+    """The dry run cannot place or judge a SCHEDULE, UPDATE or DUPLICATE of a `$ref` workout: it says so
+    on that operation instead of showing it clean, and names the operation that creates it."""
+    start = (timezone.now() + dt.timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    on_ref = {"workoutId": {"$ref": "c"}}
+    report = validate(
+        trainer,
+        team,
+        [
+            create("c", exercises=[{"exerciseId": squat.pk}]),
+            assign("a", "c", PlayerFactory(team=team).pk),
+            {
+                "id": "s",
+                "type": "SCHEDULE",
+                "data": {**on_ref, "start": start.isoformat()},
+                "dependencies": ["c"],
+            },
+            {
+                "id": "u",
+                "type": "UPDATE",
+                "data": {**on_ref, "updates": {"intensity": 90}},
+                "dependencies": ["c"],
+            },
+            {"id": "d", "type": "DUPLICATE", "data": {**on_ref, "count": 2}, "dependencies": ["c"]},
+        ],
+    )
+    assert report.valid
+    for op_id in ("s", "u", "d"):
+        (warning,) = report.items[op_id].warnings
+        assert warning["code"] == "JUDGED_WHEN_RUN" and "'c'" in warning["message"], op_id
+    assert not report.items["a"].warnings and not report.items["c"].warnings
