@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.forms import TokenForm
 from api.selectors import tokens_for_user
 from api.services import api_token_create, api_token_revoke
+from hockeyhub.once import show_once, take_once
 from workouts.selectors import team_for_user, teams_for_user
 
 
@@ -23,7 +24,7 @@ from workouts.selectors import team_for_user, teams_for_user
 def token_list(request: HttpRequest) -> HttpResponse:
     teams = list(teams_for_user(user=request.user).order_by("name"))
     form = TokenForm(request.POST or None, teams=teams)
-    created_secret = None
+    created_secret = take_once(request, "api-token") if request.method == "GET" else None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -31,14 +32,15 @@ def token_list(request: HttpRequest) -> HttpResponse:
             days = form.cleaned_data["expires_in_days"]
             expires = timezone.now() + dt.timedelta(days=days) if days else None
             try:
-                _, created_secret = api_token_create(
+                _, secret = api_token_create(
                     user=request.user, team=team, name=form.cleaned_data["name"], expires_at=expires
                 )
             except (ValueError, PermissionDenied) as exc:
                 form.add_error(None, str(exc))
                 status = 422
             else:
-                form = TokenForm(teams=teams)
+                show_once(request, "api-token", secret)
+                return redirect("api:tokens")
         else:
             status = 422
     context = {

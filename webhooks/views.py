@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from hockeyhub.once import show_once, take_once
 from webhooks.forms import EndpointForm
 from webhooks.models import WebhookDelivery
 from webhooks.selectors import deliveries_for_endpoint, endpoints_for_teams
@@ -27,7 +28,7 @@ from workouts.selectors import team_for_user, teams_for_user
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     team = team_for_user(user=request.user, slug=request.GET.get("team") or request.POST.get("team"))
     form = EndpointForm(request.POST or None)
-    created = None
+    created = take_once(request, "webhook-secret") if request.method == "GET" else None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -46,7 +47,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc))
                 status = 403
             else:
-                form = EndpointForm()
+                show_once(request, "webhook-secret", {"url": created.url, "secret": created.secret})
+                return redirect(f"{reverse('webhooks:list')}?team={team.slug}")
         else:
             status = 422
     endpoints = [

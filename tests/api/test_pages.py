@@ -19,9 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def test_token_page_shows_the_secret_once_and_stores_only_its_hash(trainer_client, trainer):
     page = trainer_client.post(
-        reverse("api:tokens"), {"name": "Planner sync", "team": "hawks", "expires_in_days": 30}
+        reverse("api:tokens"), {"name": "Planner sync", "team": "hawks", "expires_in_days": 30}, follow=True
     )
-    assert page.status_code == 200
+    # Post/Redirect/Get: the secret is shown on the page the POST redirects to, so a reload re-sends nothing.
+    assert page.redirect_chain == [(reverse("api:tokens"), 302)] and page.status_code == 200
     secret = page.context["created_secret"]
     assert secret.startswith("hh_") and secret in page.content.decode()
     token = ApiToken.objects.get(user=trainer)
@@ -34,7 +35,7 @@ def test_token_page_shows_the_secret_once_and_stores_only_its_hash(trainer_clien
 
 def test_revoking_on_the_page_stops_the_token(trainer_client, trainer):
     secret = trainer_client.post(
-        reverse("api:tokens"), {"name": "x", "team": "hawks", "expires_in_days": 0}
+        reverse("api:tokens"), {"name": "x", "team": "hawks", "expires_in_days": 0}, follow=True
     ).context["created_secret"]
     token = ApiToken.objects.get(user=trainer)
     trainer_client.post(reverse("api:token-revoke", args=[token.pk]))
@@ -72,7 +73,9 @@ def test_webhooks_page_shows_the_secret_once_and_refuses_internal_urls(trainer_c
     assert refused.status_code == 422 and "private" in refused.content.decode()
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     created = trainer_client.post(
-        reverse("webhooks:list"), {"team": "hawks", "url": "http://127.0.0.1:9/x", "events": ["batch.failed"]}
+        reverse("webhooks:list"),
+        {"team": "hawks", "url": "http://127.0.0.1:9/x", "events": ["batch.failed"]},
+        follow=True,
     )
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret in created.content.decode()
