@@ -172,19 +172,13 @@ def copy_create(model: type[models.Model], objs: Sequence[models.Model]) -> list
     """
     if not objs:
         return []
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [value_getter(f) for f in fields]
-    ids = allocate_ids(model, len(objs))
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
-    ):
-        for obj, pk in zip(objs, ids, strict=True):
-            obj.pk = pk
-            copy.write_row([pk, *(value(obj) for value in values)])
+    values = [value_getter(f) for f in new_row_fields(model)]
+
+    def row(obj: models.Model, pk: int) -> list[Any]:
+        obj.pk = pk
+        return [value(obj) for value in values]
+
+    copy_new_rows(model, objs, row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -200,29 +194,46 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
     """
     if not rows:
         return []
-    meta = model._meta
     now = timezone.now()
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    defaults = [
-        (lambda: now) if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default
-        for f in fields
+    fields = [
+        (
+            f.attname,
+            (lambda: now)
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            else f.get_default,
+            isinstance(f, models.JSONField),
+        )
+        for f in new_row_fields(model)
     ]
-    json = [isinstance(f, models.JSONField) for f in fields]
+
+    def values(row: dict[str, Any], pk: int) -> list[Any]:
+        row["id"] = pk
+        out = []
+        for name, default, is_json in fields:
+            value = row[name] if name in row else row.setdefault(name, default())
+            out.append(Jsonb(value) if is_json and value is not None else value)
+        return out
+
+    return copy_new_rows(model, rows, values)
+
+
+def new_row_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def copy_new_rows(model: type[models.Model], rows: Sequence[Any], values: Any) -> list[int]:
+    """Reserve an id per row and COPY `[id, *values(row, id)]` for each (columns: the id, then
+    `new_row_fields`); return the ids. The one COPY writer of copy_create and insert_rows."""
+    meta = model._meta
     ids = allocate_ids(model, len(rows))
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [meta.pk, *fields])
+    columns = ", ".join(quote(f.column) for f in [meta.pk, *new_row_fields(model)])
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
         for row, pk in zip(rows, ids, strict=True):
-            row["id"] = pk
-            values: list[Any] = [pk]
-            for field, default, is_json in zip(fields, defaults, json, strict=True):
-                name = field.attname
-                value = row[name] if name in row else row.setdefault(name, default())
-                values.append(Jsonb(value) if is_json and value is not None else value)
-            copy.write_row(values)
+            copy.write_row([pk, *values(row, pk)])
     return ids
 
 

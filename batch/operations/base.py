@@ -102,20 +102,15 @@ class Context:
         object_id: int | None = None,
     ) -> None:
         """Queue a change-log row; the runner writes them in the chunk's transaction."""
-        if self.dry_run:
-            return
-        self.changes.append(
-            ChangeRow(
-                batch_id=self.batch.pk if self.batch is not None else None,
-                item_id=item.pk,
-                model=obj._meta.label_lower,
-                object_id=object_id if object_id is not None else obj.pk,
-                action=action,
-                before=before,
-                after=after,
-                version_after=getattr(obj, "version", None),
-                undoable=undoable,
-            )
+        self._queue(
+            item,
+            model=obj._meta.label_lower,
+            object_id=object_id if object_id is not None else obj.pk,
+            action=action,
+            before=before,
+            after=after,
+            version_after=getattr(obj, "version", None),
+            undoable=undoable,
         )
 
     def log_inserted(
@@ -129,20 +124,22 @@ class Context:
     ) -> None:
         """Queue the change of a row inserted as a plain dict (batch.sql.insert_rows): as `log_change`
         with `after` the row's image of those fields."""
+        self._queue(
+            item,
+            model=model._meta.label_lower,
+            object_id=row["id"],
+            action=action,
+            before=None,
+            after=row_image(model, row, image),
+            version_after=row.get("version"),
+            undoable=True,
+        )
+
+    def _queue(self, item: BatchItem, **change: Any) -> None:
         if self.dry_run:
             return
         self.changes.append(
-            ChangeRow(
-                batch_id=self.batch.pk if self.batch is not None else None,
-                item_id=item.pk,
-                model=model._meta.label_lower,
-                object_id=row["id"],
-                action=action,
-                before=None,
-                after=row_image(model, row, image),
-                version_after=row.get("version"),
-                undoable=True,
-            )
+            ChangeRow(batch_id=self.batch.pk if self.batch is not None else None, item_id=item.pk, **change)
         )
 
     def settle_versions(self, model: type[models.Model], versions: dict[int, int]) -> None:
