@@ -19,8 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if settings.BATCH_RECOVER_ON_WORKER_START and not opts["no_recover"]:
-            for entry in batch_recover():
-                self.stdout.write(f"recover: batch {entry.batch_id}: {entry.action}")
+            batch_recover()  # what it does is logged (JSON lines, like everything else a worker says)
         # rqworker closes the DB connections before forking work horses.
         # Webhook deliveries share the worker; the scheduler moves their delayed retries onto the queue.
         call_command(
