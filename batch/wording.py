@@ -14,7 +14,7 @@ from typing import Any
 
 from batch.models import Batch, BatchItem
 
-# The labels of the modal's "If it clashes with another booking" choice (batch/forms.py OptionsForm).
+# The labels of the modal's "If it clashes with another booking" choice (batch/forms/options.py OptionsForm).
 STRATEGY_LABELS = {
     "SKIP": "Skip it",
     "OVERRIDE": "Take over the other booking",

@@ -1,16 +1,18 @@
 """Import and export on the web: upload a definition (exchange JSON or a CSV of operations), see its
-dry run, run it; download a batch's definition (all, or failed only) and its results as JSON.
+dry run, run it; download a batch's definition (all, or failed only) and its results as JSON or as
+readable CSV.
 
 Thin: `batch.imports` reads the upload, `batch_validate` / `batch_submit` do the work, `batch.export`
-streams the downloads. The uploaded request waits in the session between preview and run.
+streams the JSON downloads. The uploaded request waits in the session between preview and run.
 """
 
 from __future__ import annotations
 
+import csv
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -18,22 +20,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
 from batch.export import definition_chunks, results_json_chunks
+from batch.forms.pages import ImportForm
 from batch.imports import MAX_UPLOAD_BYTES, ImportRefused, request_from_upload
+from batch.models import OperationType
 from batch.quotas import QuotaExceeded
+from batch.selectors import batch_items_for_people, named_items
 from batch.services import batch_submit
 from batch.validation import batch_validate
-from batch.views import FORM_ERROR_STATUS, _get_batch, dry_run_context
+from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, undo_context
+from batch.views.modal import dry_run_context
+from batch.wording import ITEM_STATUS_LABELS, headline, plain, suggestion
 from workouts.selectors import team_for_user
 
 SESSION_KEY = "batch-import"
 MAX_SESSION_CHARS = 5_000_000
-
-
-class ImportForm(forms.Form):
-    file = forms.FileField(
-        label="Batch definition",
-        help_text="Exchange-format .json, or a .csv of operations (see docs/api.md).",
-    )
 
 
 def _pending(request: HttpRequest, token: str) -> Any:
@@ -115,7 +115,7 @@ def batch_import(request: HttpRequest) -> HttpResponse:
 @require_GET
 def batch_definition(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
     """The batch as an exchange-format request; ?failed=1: only what failed, valid input again."""
-    batch = _get_batch(request, batch_id)
+    batch = get_batch(request, batch_id)
     failed_only = request.GET.get("failed") == "1"
     response = StreamingHttpResponse(
         definition_chunks(batch, failed_only=failed_only), content_type="application/json"
@@ -128,7 +128,83 @@ def batch_definition(request: HttpRequest, batch_id: int) -> StreamingHttpRespon
 @login_required
 @require_GET
 def batch_results_json(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
-    batch = _get_batch(request, batch_id)
+    batch = get_batch(request, batch_id)
     response = StreamingHttpResponse(results_json_chunks(batch), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-results.json"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = [
+    "workout",
+    "date",
+    "player",
+    "operation",
+    "outcome",
+    "problem",
+    "message",
+    "suggested action",
+    "created",
+    "workout id",
+    "operation id",
+]
+
+
+def csv_safe(value: Any) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, and tab/CR starts)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@login_required
+def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
+    """Stream the batch's results as readable CSV, errors first, grouped by workout (flat memory)."""
+    batch = get_batch(request, batch_id)
+    writer = csv.writer(_Echo())
+    offers = page_offers(request, batch, undo_context(batch))
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(CSV_HEADER)
+        items = batch_items_for_people(batch=batch).only(
+            "op_id", "type", "status", "data", "result", "error", "seq"
+        )
+        workouts: dict[int, str] = {}
+        for item, named in named_items(items, team_id=batch.team_id):
+            target = named.target
+            if target.kind == "workout" and target.id:
+                workouts[target.id] = target.name
+                if len(workouts) > 5000:
+                    workouts.clear()
+            error = item.error or {}
+            created = "; ".join(
+                [f"{t.name} ({t.date or 'no date'})" for t in named.created]
+                + [f"{what}: {', '.join(names)}" for what, names in named.players]
+            )
+            yield writer.writerow(
+                [
+                    csv_safe(v)
+                    for v in (
+                        target.name,
+                        target.date or "",
+                        target.player,
+                        OperationType(item.type).label if item.type in OperationType.values else item.type,
+                        ITEM_STATUS_LABELS.get(item.status, item.status),
+                        headline(item.error),
+                        plain(error.get("message", ""), workouts=workouts),
+                        suggestion(item.error, offers=offers, workouts=workouts),
+                        created,
+                        target.id or "",
+                        item.op_id,
+                    )
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-results.csv"'
     return response

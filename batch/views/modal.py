@@ -1,0 +1,207 @@
+"""The operation modal: one form per operation type, its dry run (action=validate) and the run.
+
+The request is built on the server from the session's selection; the dry run's report is shaped for
+the template by `dry_run_context`, which the import page shares.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
+from batch.forms.base import OperationForm
+from batch.forms.operations import OPERATION_FORMS
+from batch.forms.options import OptionsForm
+from batch.quotas import QuotaExceeded
+from batch.selectors import item_names
+from batch.services import batch_submit, existing_for_request
+from batch.validation import batch_validate
+from batch.views.common import FORM_ERROR_STATUS, render_page
+from batch.wording import STRATEGY_LABELS, headline, part_rows, plain
+from medical.selectors import player_medical_status
+from workouts.selectors import Selection, selected_workouts, team_for_user
+
+ACK_NEEDED = "The dry run had warnings: tick “I have read the warnings” to run anyway."
+
+
+def _player_rows(form: OperationForm, team: Any) -> list[dict[str, Any]]:
+    """Players with their medical badge (one query for the roster, one for the badges)."""
+    if not form.picks_players:
+        return []
+    players = list(form.fields["players"].queryset)
+    status = player_medical_status(players)
+    chosen = {str(v) for v in (form["players"].value() or [])}
+    return [{"player": p, "status": status[p.pk], "checked": str(p.pk) in chosen} for p in players]
+
+
+def _build_request(
+    form: OperationForm, options: OptionsForm, targets: list[tuple[int, int]], names: list[str] | None = None
+) -> dict[str, Any]:
+    operations = form.operations(targets)
+    description = form.description(len(targets) if form.needs_selection else len(operations))
+    if names:
+        # History, notices and the batch page then say which workouts, not just how many.
+        shown = ", ".join(names[:3]) + (f" and {len(targets) - 3} more" if len(targets) > 3 else "")
+        description = f"{description} ({shown})"[:300]
+    return {
+        "operations": operations,
+        "options": options.exchange(),
+        "metadata": {
+            "requestId": form.cleaned_data["request_id"],
+            "description": description,
+            "source": "web",
+        },
+    }
+
+
+@login_required
+def operation(request: HttpRequest, op: str) -> HttpResponse:
+    """GET: the modal for one operation type. POST action=validate: the dry run. action=run: submit."""
+    form_class = OPERATION_FORMS.get(op)
+    if form_class is None:
+        raise Http404("No such operation.")
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    params = request.POST if request.method == "POST" else request.GET
+    team = team_for_user(user=request.user, slug=params.get("team"))
+    selection = Selection.from_request(request, team)
+    view = params.get("view")
+    # Opened from a list showing another filter than the selection's: it does not apply here.
+    stale = view is not None and not selection.belongs_to(view)
+    selected = selected_workouts(team=team, selection=Selection() if stale else selection)
+    count = selected.count() if form_class.needs_selection else 0
+    # Bound on every POST, even an empty one (`request.POST or None` would leave it unbound, and an
+    # unbound form cannot take the "select a workout first" error).
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, team=team, user=request.user)
+    options = OptionsForm(data)
+    context: dict[str, Any] = {
+        "team": team,
+        "form": form,
+        "options": options,
+        "op": op,
+        "count": count,
+        "view": view,
+        "stale": stale,
+        "targets": target_preview(selected, count) if form_class.needs_selection else None,
+    }
+    status = 200
+    action = request.POST.get("action", "validate")
+    if request.method == "POST":
+        if action not in ("validate", "run"):
+            return HttpResponseBadRequest("Unknown action.", content_type="text/plain")
+        if action == "run" and (
+            done := existing_for_request(user=request.user, request_id=request.POST.get("request_id", ""))
+        ):
+            # A second click on Run (the first one used up the selection): the same batch.
+            url = reverse("batch:detail", args=[done.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        if form_class.needs_selection and not count:
+            form.add_error(None, "Select at least one workout on the list first.")
+        if form.is_valid() and options.is_valid():
+            targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
+            names = [row["name"] for row in (context["targets"] or {}).get("rows", [])]
+            raw = _build_request(form, options, targets, names)
+            if action == "validate":
+                context.update(dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team))
+            else:
+                try:
+                    batch = batch_submit(
+                        user=request.user,
+                        team=team,
+                        raw=raw,
+                        source="web",
+                        channel="web",
+                        warnings_acknowledged=bool(request.POST.get("acknowledge")),
+                    )
+                except InvalidRequest as exc:
+                    for problem in exc.problems[:20]:
+                        if problem.code == ErrorCode.WARNINGS_NOT_ACKNOWLEDGED:
+                            context["ack_error"] = ACK_NEEDED
+                        else:
+                            form.add_error(None, plain(str(problem)))
+                    # Keep the dry run (and its acknowledgement box) on screen next to the refusal.
+                    context.update(
+                        dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team)
+                    )
+                    status = FORM_ERROR_STATUS
+                except QuotaExceeded as exc:
+                    form.add_error(None, exc.message)
+                    status = FORM_ERROR_STATUS
+                except IdempotencyConflict as exc:
+                    form.add_error(
+                        None,
+                        f"This form was already run as batch {exc.batch.pk} with different choices; "
+                        "open that batch, or reload the form to run a new one.",
+                    )
+                    status = FORM_ERROR_STATUS
+                else:
+                    if form_class.needs_selection:
+                        Selection().save(request.session, team)  # a run uses up the selection
+                    url = reverse("batch:detail", args=[batch.pk])
+                    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        else:
+            status = FORM_ERROR_STATUS
+    context["players"] = _player_rows(form, team)
+    return render_page(request, "batch/operation.html", "modal", context, status=status)
+
+
+TARGET_PREVIEW = 20
+
+
+def target_preview(selected: Any, count: int) -> dict[str, Any]:
+    """The first TARGET_PREVIEW selected workouts by name and date, and how many more (one query)."""
+    rows = list(selected.values("pk", "name", "scheduled_start")[:TARGET_PREVIEW])
+    return {"rows": rows, "more": max(count - len(rows), 0)}
+
+
+def dry_run_context(report: Any, team: Any) -> dict[str, Any]:
+    """The dry run for the template: items with news, named, problems first and grouped by workout."""
+    data = report.as_dict()
+    ops = {op.id: op for op in report.request.operations}
+    news = [i for i in data["items"] if i["errors"] or i["warnings"] or i["medical"] or i["conflicts"]]
+    wanted = [i["id"] for i in news]
+    wanted += [p["operationId"] for p in data["problems"] if p.get("operationId") in ops]
+    drafts = [
+        SimpleNamespace(op_id=o, type=ops[o].type, data=ops[o].data, result=None)
+        for o in dict.fromkeys(wanted)
+    ]
+    names = item_names(drafts, team_id=team.pk) if drafts else {}
+    workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
+    for item in news:
+        item["target"] = names[item["id"]].target
+        item["part_rows"] = part_rows(item.get("parts"), workouts=workouts)
+        for entry in (*item["errors"], *item["warnings"], *item["conflicts"]):
+            entry["plain"] = plain(entry.get("message", ""), workouts=workouts)
+            entry["headline"] = headline(entry)
+            entry["next"] = plain(entry.get("suggestedAction", ""), workouts=workouts)
+            if entry.get("resolution"):
+                entry["resolution_label"] = STRATEGY_LABELS.get(entry["resolution"], entry["resolution"])
+    news.sort(key=lambda i: (not i["errors"], str(i["target"].start or ""), i["target"].name))
+    for problem in data["problems"]:
+        named = names.get(problem.get("operationId") or "")
+        problem["target"] = named.target if named else None
+        problem["plain"] = plain(problem.get("message", ""), workouts=workouts)
+    summary = data["summary"]
+    problems, ops_n, warns = len(data["problems"]), summary["operations"], summary["warnings"]
+    if problems:
+        said = f"Dry run: {problems} problem{pluralize(problems)} to fix before running."
+    elif not data["valid"]:
+        said = f"Dry run: {summary['withErrors']} of {ops_n} have errors; Run stays off."
+    else:
+        said = f"Dry run: ready to run, {ops_n} operation{pluralize(ops_n)}"
+        said += f", {warns} warning{pluralize(warns)} to read." if warns else "."
+    return {
+        "report": data,
+        "items_with_news": news[:200],
+        "more_news": max(len(news) - 200, 0),
+        "report_announcement": said,
+    }
