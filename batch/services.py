@@ -1,4 +1,4 @@
-"""Writes on batches: submit, cancel, notices seen. The runner (batch/runner.py) does the work itself."""
+"""Writes on batches: submit, cancel, notices seen. The runner (batch/runner/) does the work itself."""
 
 from __future__ import annotations
 

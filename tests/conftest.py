@@ -29,11 +29,11 @@ def _quotas_off(settings):
 @pytest.fixture(autouse=True)
 def _fresh_costs():
     """Measured per-type costs are cached per process for a minute; each test starts from its own."""
-    from batch import selectors
+    from batch.selectors import costs
 
-    selectors._cost_cache = None
+    costs._cost_cache = None
     yield
-    selectors._cost_cache = None
+    costs._cost_cache = None
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import time
 import pytest
 from django.utils import timezone
 
-from batch import selectors
 from batch.models import Batch, BatchChunk, BatchItem
 from batch.planner import plan_chunks
 from batch.request import Operation
 from batch.selectors import DEFAULT_COSTS_MS
+from batch.selectors import costs as selector_costs
 from batch.services import batch_cancel
 from tests.batch.conftest import wait_final, wait_until
 from tests.batch.test_workers import create_ops
@@ -54,7 +54,7 @@ def test_sizes_are_learned_from_the_measured_cost_per_type(submit, settings):
     BatchItem.objects.filter(batch=history).update(
         status=BatchItem.Status.SUCCEEDED, duration_ms=2.0, finished_at=timezone.now()
     )
-    selectors._cost_cache = None  # what a minute later looks like (costs are cached per process)
+    selector_costs._cost_cache = None  # what a minute later looks like (costs are cached per process)
     batch = submit(create_ops(500))
     assert batch.options["chunk_size"] is None
     per_chunk = int((250 - DEFAULT_COSTS_MS["_chunk"]) / 2.0)  # 119 CREATEs of 2 ms each
