@@ -32,8 +32,12 @@ class ImportRefused(Exception):
         super().__init__(message)
 
 
-def request_from_upload(*, name: str, content: bytes) -> Any:
-    """Return the raw exchange-format request in an uploaded .json or .csv file."""
+def request_from_upload(*, name: str, content: bytes, csv_options: dict[str, Any] | None = None) -> Any:
+    """Return the raw exchange-format request in an uploaded .json or .csv file.
+
+    A CSV holds only operations: it runs with `csv_options` (the exchange format's camelCase options,
+    from the import page's form), or the engine's defaults. A JSON request brings its own options.
+    """
     if len(content) > MAX_UPLOAD_BYTES:
         raise ImportRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
     try:
@@ -51,6 +55,7 @@ def request_from_upload(*, name: str, content: bytes) -> Any:
     if name.lower().endswith(".csv") or "," in stripped.split("\n", 1)[0]:
         return {
             "operations": operations_from_csv(text),
+            "options": dict(csv_options or {}),
             "metadata": {"source": "import", "description": f"Import of {name}"[:300]},
         }
     raise ImportRefused("Upload a .json file in the exchange format or a .csv of operations.")

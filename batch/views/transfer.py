@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
 from batch.export import definition_chunks, results_json_chunks
+from batch.forms.options import OptionsForm
 from batch.forms.pages import ImportForm
 from batch.imports import MAX_UPLOAD_BYTES, ImportRefused, request_from_upload
 from batch.models import OperationType
@@ -46,17 +47,29 @@ def _pending(request: HttpRequest, token: str) -> Any:
 def batch_import(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     team = team_for_user(user=request.user, slug=params.get("team"))
-    context: dict[str, Any] = {"team": team, "form": ImportForm(), "max_mb": MAX_UPLOAD_BYTES // 2**20}
+    # A CSV runs with the options on the page (a form without them — a script — keeps the defaults).
+    sent_options = request.method == "POST" and any(key.startswith("opt-") for key in request.POST)
+    options = OptionsForm(request.POST if sent_options else None)
+    context: dict[str, Any] = {
+        "team": team,
+        "form": ImportForm(),
+        "options": options,
+        "max_mb": MAX_UPLOAD_BYTES // 2**20,
+    }
     status = 200
     action = request.POST.get("action", "preview")
     if request.method == "POST" and action == "preview":
         form = ImportForm(request.POST, request.FILES)
         context["form"] = form
-        if not form.is_valid():
+        if not form.is_valid() or (sent_options and not options.is_valid()):
             return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
         upload = form.cleaned_data["file"]
         try:
-            raw = request_from_upload(name=upload.name, content=upload.read(MAX_UPLOAD_BYTES + 1))
+            raw = request_from_upload(
+                name=upload.name,
+                content=upload.read(MAX_UPLOAD_BYTES + 1),
+                csv_options=options.exchange() if sent_options else None,
+            )
         except ImportRefused as exc:
             form.add_error("file", exc.message)
             return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)

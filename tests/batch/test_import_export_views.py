@@ -150,3 +150,41 @@ def test_results_export_as_json_names_each_target(trainer_client, trainer, team)
     body = json.loads(b"".join(response.streaming_content))
     assert body["id"] == batch.pk and [r["status"] for r in body["results"]] == ["SUCCEEDED", "FAILED"]
     assert body["results"][0]["target"]["id"] == made
+
+
+def test_a_csv_runs_with_the_options_on_the_page_and_a_json_with_its_own(trainer_client, team):
+    """A CSV carries only operations: the import page's options are its options. A JSON request keeps
+    the options it brings. A bad option is a form error, not a silent default."""
+    workout = WorkoutFactory(team=team)
+    page = trainer_client.get(IMPORT, {"team": "hawks"}).content.decode()
+    assert 'data-testid="csv-options"' in page and 'name="opt-conflict_resolution"' in page
+    options = {
+        "opt-max_concurrency": 2,
+        "opt-chunk_size": "",
+        "opt-retry_attempts": 1,
+        "opt-medical_check": "on",
+        "opt-conflict_resolution": "FAIL",
+        "opt-blocked_players": "fail",
+        "opt-stop_on_error": "on",
+    }
+    csv_text = f"id,type,data.workoutId,data.updates.notes\nu,UPDATE,{workout.pk},from a sheet\n"
+    file = SimpleUploadedFile("plan.csv", csv_text.encode())
+    preview = trainer_client.post(IMPORT, {"team": "hawks", "action": "preview", "file": file, **options})
+    assert preview.status_code == 200, preview.content.decode()[:500]
+    assert run(trainer_client, preview).status_code == 302
+    batch = Batch.objects.get()
+    assert batch.options["conflict_resolution"] == "FAIL" and batch.options["stop_on_error"] is True
+    assert batch.options["blocked_players"] == "fail" and batch.options["max_concurrency"] == 2
+
+    own = {"operations": [{"id": "j", "type": "ARCHIVE", "data": {"workoutId": workout.pk}}]}
+    own["options"] = {"conflictResolution": "SKIP"}
+    file = SimpleUploadedFile("plan.json", json.dumps(own).encode())
+    preview = trainer_client.post(IMPORT, {"team": "hawks", "action": "preview", "file": file, **options})
+    assert run(trainer_client, preview).status_code == 302
+    assert Batch.objects.latest("pk").options["conflict_resolution"] == "SKIP"
+
+    bad = {**options, "opt-conflict_resolution": "PANIC"}
+    file = SimpleUploadedFile("plan.csv", csv_text.encode())
+    refused = trainer_client.post(IMPORT, {"team": "hawks", "action": "preview", "file": file, **bad})
+    assert refused.status_code == 422 and "PANIC" in refused.content.decode()
+    assert Batch.objects.count() == 2
