@@ -210,7 +210,7 @@ def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
             continue
         envelope = envelope or model
         if not problems:
-            operations.extend(to_operations(model, start))
+            operations.extend(to_operations(model, start, window["operations"]))
         del model  # one window's models alive at a time
     if problems or envelope is None:
         return empty, problems
@@ -247,15 +247,20 @@ def windows(raw: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield start, {**raw, "operations": raw_ops[start : start + PARSE_WINDOW]}
 
 
-def to_operations(model: BatchRequestModel, start: int) -> list[Operation]:
-    """Return the engine's Operations of a validated window: data and metadata camelCase."""
+def to_operations(model: BatchRequestModel, start: int, given: list[Any]) -> list[Operation]:
+    """Return the engine's Operations of a validated window: data and metadata camelCase.
+
+    Where validation left an operation's data as it was given (the usual case), the Operation keeps
+    the caller's dict rather than an equal copy: at 100,000 operations the copies were a third of what
+    a submit held. Nothing writes into operation data (refs are resolved into new dicts).
+    """
     # One dump per window: per-operation dumps cost several times more at 100,000 operations.
     dumped = model.exchange()["operations"]
     return [
         Operation(
             id=op.id,
             type=op.type,
-            data=raw_op["data"],
+            data=given_op["data"] if same_json(out["data"], given_op.get("data")) else out["data"],
             priority=op.priority,
             dependencies=list(op.dependencies),
             conflict_resolution=op.conflict_resolution,
@@ -263,5 +268,16 @@ def to_operations(model: BatchRequestModel, start: int) -> list[Operation]:
             metadata=op.metadata or {},
             retry_count=op.retry_count,
         )
-        for index, (op, raw_op) in enumerate(zip(model.operations, dumped, strict=True))
+        for index, (op, out, given_op) in enumerate(zip(model.operations, dumped, given, strict=True))
     ]
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values, types included (True is not 1, 1.0 is not 1, "1" is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same_json, a, b))
+    return a == b

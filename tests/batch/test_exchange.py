@@ -545,3 +545,28 @@ def test_a_request_longer_than_a_parse_window_names_its_problems_by_operation_an
     assert [op.seq for op in request.operations] == list(range(count))
     assert request.operations[-1].id == f"d{count - 1}"
     assert request.metadata == {"description": "long"}
+
+
+def test_operations_keep_the_callers_data_only_where_validation_left_it_unchanged():
+    """Memory: an Operation shares the caller's data dict when it is the normalised data already; where
+    validation changed something (a numeric string to an id, a default filled in) it has its own."""
+    from batch.request import same_json
+
+    as_given = {"workoutId": 5, "updates": {"notes": "x"}}
+    normalised = {"workoutId": "6", "updates": {"notes": "y"}}
+    raw = {
+        "operations": [
+            {"id": "a", "type": "UPDATE", "data": as_given},
+            {"id": "b", "type": "UPDATE", "data": normalised},
+        ]
+    }
+    request, problems = parse_request(raw)
+    assert problems == []
+    first, second = request.operations
+    assert first.data is as_given
+    assert second.data is not normalised and second.data["workoutId"] == 6 and normalised["workoutId"] == "6"
+    assert (
+        not same_json({"a": True}, {"a": 1})
+        and not same_json([1.0], [1])
+        and same_json({"a": [1]}, {"a": [1]})
+    )
