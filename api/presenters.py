@@ -10,6 +10,7 @@ from django.urls import reverse
 from batch.actions import Offers, batch_offers
 from batch.models import Batch, BatchItem
 from batch.request import options_to_exchange
+from batch.runner.claims import items_in_claimed_chunks
 from batch.selectors import Progress, current_operation, item_names
 from medical.selectors import RestrictionSummary, player_medical_status
 from workouts.models import Player, Workout, WorkoutTemplate
@@ -29,12 +30,8 @@ def progress_dict(batch: Batch, *, with_current: bool) -> dict[str, Any]:
     progress = Progress(batch)
     processed = batch.processed
     remaining = progress.remaining
-    # Time-sized chunks (no chunkSize) vary in size: their average stands in.
-    chunk_size = int(
-        (batch.options or {}).get("chunk_size") or -(-batch.total_items // max(batch.total_chunks, 1))
-    )
     in_progress = (
-        min(remaining, chunk_size * max(batch.runner_slots, 1))
+        min(remaining, items_in_claimed_chunks(batch.pk))
         if batch.status in (Batch.Status.RUNNING, Batch.Status.CANCELLING, Batch.Status.ROLLING_BACK)
         else 0
     )

@@ -56,7 +56,7 @@ class ProgressOut(Schema):
     cancelled: int
     conflicts: int
     remaining: int
-    inProgress: int = Field(description="Operations in chunks being run now (upper bound)")
+    inProgress: int = Field(description="Operations in the chunks runners hold right now")
     percentComplete: float
     successRate: float | None = Field(description="successful / completed, 0..1; null before any outcome")
     currentOperation: CurrentOperation | None = None

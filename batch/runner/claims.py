@@ -67,3 +67,22 @@ def release_chunk(chunk_id: int) -> None:
 def chunk_key(chunk_id: int) -> int:
     """The lock key must fit an int4; a rare collision only makes a free chunk look held for a moment."""
     return chunk_id % 2**31
+
+
+def items_in_claimed_chunks(batch_id: int) -> int:
+    """Return how many of the batch's pending operations sit in chunks a runner holds right now.
+
+    Exact, not an estimate: the claims are the advisory locks above, which PostgreSQL lists in
+    pg_locks (a two-key lock shows its keys as classid/objid, objsubid 2) while their session lives.
+    One query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(c.item_count), 0) FROM batch_batchchunk c JOIN pg_locks l "
+            "ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = %s "
+            "AND l.objid = (c.id %% 2147483648) "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "WHERE c.batch_id = %s AND c.status = 'PENDING'",
+            [CHUNK_NAMESPACE, batch_id],
+        )
+        return int(cursor.fetchone()[0])

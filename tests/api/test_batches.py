@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 
-from batch.models import Batch, BatchItem
+from batch.models import Batch, BatchChunk, BatchItem
+from batch.runner.claims import CHUNK_NAMESPACE, chunk_key, claim_chunk, release_chunk
 from tests.factories import WorkoutFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +34,28 @@ def test_submit_answers_202_with_location_and_the_guides_progress_fields(trainer
     assert progress["total"] == 2 and progress["percentComplete"] == 0.0
     # Stored options come back in the exchange (camelCase) shape; no chunkSize: chunks sized by time.
     assert body["options"]["chunkSize"] is None and body["options"]["maxConcurrency"] == 5
+
+
+def test_in_progress_counts_the_operations_of_the_chunks_runners_hold(trainer_api, transactional_db):
+    """inProgress is exact: the operations of the chunks runners have claimed, none before a claim.
+    Two runners: this test's connection, and a second session holding the next chunk's claim."""
+    ops = [create_op(f"op{i}") for i in range(7)]
+    body = trainer_api.post("/api/v1/batches", {"operations": ops, "options": {"chunkSize": 3}}).json()
+    Batch.objects.filter(pk=body["id"]).update(status=Batch.Status.RUNNING)
+
+    def in_progress() -> int:
+        return trainer_api.get(f"/api/v1/batches/{body['id']}").json()["progress"]["inProgress"]
+
+    assert in_progress() == 0
+    first = claim_chunk(body["id"])
+    assert in_progress() == 3
+    last = BatchChunk.objects.filter(batch_id=body["id"]).order_by("-seq").first()  # 1 operation
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [CHUNK_NAMESPACE, chunk_key(last.pk)])
+        assert in_progress() == 4
+    release_chunk(first.chunk_id)
+    assert in_progress() == 0
 
 
 def test_same_idempotency_key_and_body_replays_the_first_batch(trainer_api):
