@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)  # one per operation: no __dict__ each at 100,000 operations
 class Operation:
     id: str
     type: str
