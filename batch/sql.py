@@ -7,7 +7,7 @@ stays linear, and UPDATE ... FROM a COPY-filled temp table stays cheap in Python
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -117,21 +117,31 @@ def copy_insert(model: type[models.Model], rows: Sequence[dict[str, Any]], field
     if not rows:
         return 0
 
-    meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    json_columns = [isinstance(f, models.JSONField) for f in model_fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model_fields)
-    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    Jsonb(row[name]) if is_json and row[name] is not None else row[name]
-                    for name, is_json in zip(fields, json_columns, strict=True)
-                ]
-            )
+    json_columns = [isinstance(model._meta.get_field(name), models.JSONField) for name in fields]
+    copy_rows(
+        model,
+        [model._meta.get_field(name) for name in fields],
+        (
+            [
+                Jsonb(row[name]) if is_json and row[name] is not None else row[name]
+                for name, is_json in zip(fields, json_columns, strict=True)
+            ]
+            for row in rows
+        ),
+    )
     return len(rows)
+
+
+def copy_rows(model: type[models.Model], fields: Sequence[models.Field], values: Iterable[list[Any]]) -> None:
+    """The one COPY writer: stream each list of values into the model's table, columns `fields`."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in values:
+            copy.write_row(row)
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
@@ -223,17 +233,10 @@ def new_row_fields(model: type[models.Model]) -> list[models.Field]:
 
 def copy_new_rows(model: type[models.Model], rows: Sequence[Any], values: Any) -> list[int]:
     """Reserve an id per row and COPY `[id, *values(row, id)]` for each (columns: the id, then
-    `new_row_fields`); return the ids. The one COPY writer of copy_create and insert_rows."""
-    meta = model._meta
+    `new_row_fields`); return the ids. Behind copy_create and insert_rows."""
     ids = allocate_ids(model, len(rows))
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in [meta.pk, *new_row_fields(model)])
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy,
-    ):
-        for row, pk in zip(rows, ids, strict=True):
-            copy.write_row([pk, *values(row, pk)])
+    columns = [model._meta.pk, *new_row_fields(model)]
+    copy_rows(model, columns, ([pk, *values(row, pk)] for row, pk in zip(rows, ids, strict=True)))
     return ids
 
 

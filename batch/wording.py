@@ -126,6 +126,7 @@ def _day(match: re.Match[str]) -> str:
 
 
 def human_day(day: dt.date) -> str:
+    """A day as pages name it: "Mon 21 Dec 2026" (the force-undo preview and plain() share it)."""
     return f"{day:%a} {day.day} {day:%b} {day.year}"
 
 

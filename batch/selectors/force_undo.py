@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from batch.models import Batch, BatchChange, BatchItem, OperationType
 from batch.selectors.names import ASSIGNMENT_MODEL, WORKOUT_MODEL, Target, _start, item_names
+from batch.wording import human_day
 
 # Fields whose restored value changes what a player is asked to do: the medical gate judges them.
 MEDICAL_FIELDS = {
@@ -60,7 +61,8 @@ def _show(value: Any) -> Any:
     """A value for people: local times, blanks as a dash."""
     parsed = _start(value) if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" else value
     if isinstance(parsed, dt.datetime):
-        return timezone.localtime(parsed).strftime("%a %-d %b %Y, %H:%M")
+        local = timezone.localtime(parsed)
+        return f"{human_day(local.date())}, {local:%H:%M}"
     if value in (None, ""):
         return "—"
     return value
