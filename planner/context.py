@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from medical.compliance import ExerciseSpec
 from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
-from planner.problem import STEP_MINUTES, WEEKDAY_NAMES, PlannerProblemError, ProblemIn, SessionIn
+from planner.problem import (
+    HIGH_INTENSITY,
+    STEP_MINUTES,
+    WEEKDAY_NAMES,
+    PlannerProblemError,
+    ProblemIn,
+    SessionIn,
+)
 from planner.solver import Busy, Instance, SessionSpec
 from workouts.calendar import Booking, Calendar, at, local_day
 from workouts.models import Assignment, Facility, Player, Team, TemplateExercise, Workout, WorkoutTemplate
@@ -131,7 +138,9 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
 
     # Which of the team's existing workouts are hard (the rest rule looks back at them): one query.
     own_ids = [b.workout_id for b in bookings if b.workout_id and b.team_id == team.pk]
-    intensity = dict(Workout.objects.filter(pk__in=own_ids).values_list("pk", "intensity"))
+    hard = set(
+        Workout.objects.filter(pk__in=own_ids, intensity__gte=HIGH_INTENSITY).values_list("pk", flat=True)
+    )
 
     inst = Instance(
         day_starts=day_starts,
@@ -147,26 +156,7 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
                 inst.hours[f.pk, n] = None
             else:
                 inst.hours[f.pk, n] = (_ceil(base, at(d, f.opens_at)), _floor(base, at(d, f.closes_at)))
-    first, last = days[0], days[-1]
-    for b in bookings:
-        busy = Busy(_floor(base, b.start), _ceil(base, b.end), booking_label(b, team))
-        if b.facility_id is not None:
-            inst.facility_busy.setdefault(b.facility_id, []).append(busy)
-        if b.team_id != team.pk:
-            continue
-        if getattr(b, "busy", False) or (b.workout_id is None and b.facility_id is None):
-            inst.team_busy.append(busy)
-            if is_game(b):
-                inst.game_days.setdefault((local_day(b.start) - first).days, busy.label)
-            continue
-        for pid, load in b.loads.items():
-            inst.player_busy.setdefault(pid, []).append(busy)
-            if intensity.get(b.workout_id, 0) >= 80:
-                inst.existing_hard.setdefault(pid, []).append(busy)
-            for day in b.days():
-                if first <= day <= last:
-                    key = (pid, (day - first).days)
-                    inst.existing_load[key] = inst.existing_load.get(key, 0) + load
+    add_bookings(inst, bookings, team=team, base=base, first=days[0], last=days[-1], hard=hard)
 
     ctx = Context(
         team=team,
@@ -184,6 +174,41 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
         ctx.workout_players.setdefault(workout_id, []).append(player_id)
     _sessions(ctx)
     return ctx
+
+
+def add_bookings(
+    inst: Instance,
+    bookings: list[Booking],
+    *,
+    team: Team,
+    base: dt.datetime,
+    first: dt.date,
+    last: dt.date,
+    hard: set[int],
+) -> None:
+    """Put the calendar's bookings on the instance: a facility's bookings hold the facility (any team);
+    the team's workouts hold their players and count toward their daily load; the team's busy time (a
+    `busy` booking, or one with neither workout nor facility) holds every player, and a game makes the
+    day before it a game eve."""
+    for b in bookings:
+        busy = Busy(_floor(base, b.start), _ceil(base, b.end), booking_label(b, team))
+        if b.facility_id is not None:
+            inst.facility_busy.setdefault(b.facility_id, []).append(busy)
+        if b.team_id != team.pk:
+            continue
+        if getattr(b, "busy", False) or (b.workout_id is None and b.facility_id is None):
+            inst.team_busy.append(busy)
+            if is_game(b):
+                inst.game_days.setdefault((local_day(b.start) - first).days, busy.label)
+            continue
+        for pid, load in b.loads.items():
+            inst.player_busy.setdefault(pid, []).append(busy)
+            if b.workout_id in hard:
+                inst.existing_hard.setdefault(pid, []).append(busy)
+            for day in b.days():
+                if first <= day <= last:
+                    key = (pid, (day - first).days)
+                    inst.existing_load[key] = inst.existing_load.get(key, 0) + load
 
 
 def _sessions(ctx: Context) -> None:

@@ -198,7 +198,7 @@ class PlanModel:
         team_lit = self.rule("busy")
         team_fixed = [self._fixed(b, team_lit, "team") for b in inst.team_busy]
         players = sorted({p for s in inst.sessions for p in s.players})
-        peak_cap = max([150 * len(inst.sessions), *inst.existing_load.values(), 1])
+        peak_cap = max([0, *inst.existing_load.values()]) + sum(s.load for s in inst.sessions) + 1
         self.peak = m.new_int_var(0, peak_cap, "peak")
         for p in players:
             self._player(p, session_interval, team_fixed, peak_cap)
@@ -443,14 +443,19 @@ def explain(
         left = max(time_limit - (time.monotonic() - began), 0.05)
         solver = _solver(min(left, time_limit / 2), seed)
         solver.parameters.max_time_in_seconds = left
+        # Presolve may prove infeasibility without saying which assumptions it used.
+        solver.parameters.cp_model_presolve = False
         if solver.solve(plan.m) != cp_model.INFEASIBLE:
             return None
         core = set(solver.sufficient_assumptions_for_infeasibility())
         return [k for k in keys if named[k].index in core] or list(keys)
 
-    core = infeasible(list(named))
+    everything = list(named)
+    core = infeasible(everything)
     if core is None:
         return []
+    if len(core) < len(everything) and infeasible(core) is None:
+        core = everything  # the solver's core was not enough on its own: shrink from everything
     # Shrink: drop each assumption in turn and keep the drop when the rest is still infeasible.
     for key in list(core):
         if key == ("place", session) or key not in core or time.monotonic() - began > time_limit:
