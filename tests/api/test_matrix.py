@@ -61,6 +61,9 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
 
 
 H = {"team": "hawks"}
+# No facility 999999: the planner answers its 400 (a plan itself is tested in tests/planner/test_api.py).
+PLAN = {**H, "from": "2030-02-04", "to": "2030-02-10", "sessions": [{"name": "Lift", "durationMinutes": 60}]}
+PLAN["sessions"][0].update(intensity=50, facilityIds=[999999])
 
 # (name, method, path, params or body, {persona: status}) — persona order: trainer, other, medic, staff.
 ENDPOINTS = [
@@ -104,6 +107,18 @@ ENDPOINTS = [
         (202, 404, 202, 202),
     ),
     ("webhook delete", "delete", "/api/v1/webhooks/{endpoint}", None, (204, 404, 204, 204)),
+    (
+        "planner",
+        "post",
+        "/api/v1/planner",
+        {
+            **H,
+            "from": "2030-02-04",
+            "to": "2030-02-10",
+            "sessions": [{"name": "Lift", "durationMinutes": 60, "intensity": 50, "facilityIds": [999999]}],
+        },
+        (400, 404, 400, 400),
+    ),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")
