@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from planner.context import Context, build_context
-from planner.problem import PlannerProblemError, parse_problem
+from planner.problem import PlannerProblemError, ProblemIn, parse_problem
 from planner.solver import SEED, explain, solve
 from planner.wording import sentence, why_not
 from workouts.models import Team, Workout
@@ -65,6 +65,7 @@ class SessionOutcome:
 @dataclass
 class PlanResult:
     team: Team
+    problem: ProblemIn
     request: dict[str, Any]
     sessions: list[SessionOutcome]
     peak_load: int
@@ -117,6 +118,7 @@ def plan_week(*, user: Any, raw: Any, explain_limit: float | None = None) -> Pla
         outcomes[i].explanation = sentence(ctx, i, outcomes[i].why_not)
     return PlanResult(
         team=team,
+        problem=problem,
         request=_request(ctx, outcomes),
         sessions=outcomes,
         peak_load=solution.peak_load,
