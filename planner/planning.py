@@ -111,7 +111,9 @@ def plan_week(*, user: Any, raw: Any, explain_limit: float | None = None) -> Pla
     solution = solve(ctx.instance, time_limit=problem.time_limit_seconds, seed=SEED)
     outcomes = _outcomes(ctx, solution.placements)
     placed = {i: (p.start, p.facility) for i, p in solution.placements.items()}
-    limit = explain_limit if explain_limit is not None else max(2.0, problem.time_limit_seconds / 2)
+    # Explaining shares one more time limit among the sessions that did not fit.
+    total = explain_limit if explain_limit is not None else max(2.0, problem.time_limit_seconds)
+    limit = max(total / max(len(solution.unplaced), 1), 0.5)
     for i in solution.unplaced:
         rules = explain(ctx.instance, i, sorted(placed), time_limit=limit)
         outcomes[i].why_not = why_not(ctx, i, rules, placed)

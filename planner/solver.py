@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 SEED = 20261202
 # The share of the time limit each goal gets, in order: place, lowest peak, spread, preferred times.
 STAGE_SHARES = (0.4, 0.3, 0.15, 0.15)
+DETERMINISTIC_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,27 @@ class Solution:
 
 
 Rule = tuple[Any, ...]
+
+
+def alike_players(inst: Instance) -> dict[int, list[int]]:
+    """Players whose rules are the same (the same sessions with the same blocked days, limit, bookings,
+    load carried and hard workouts) give the same constraints: the model states them once, for the
+    first of them. A squad of 40 in three groups is three players to the solver."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for p in sorted({p for s in inst.sessions for p in s.players}):
+        key = (
+            tuple(
+                (s.index, tuple(sorted(d for d, who in s.blocked.items() if p in who)))
+                for s in inst.sessions
+                if p in s.players
+            ),
+            inst.limits.get(p),
+            tuple(inst.player_busy.get(p, ())),
+            tuple(inst.existing_load.get((p, d), 0) for d in range(inst.days)),
+            tuple(inst.existing_hard.get(p, ())),
+        )
+        groups.setdefault(key, []).append(p)
+    return {same[0]: same for same in groups.values()}
 
 
 class PlanModel:
@@ -197,11 +219,11 @@ class PlanModel:
 
         team_lit = self.rule("busy")
         team_fixed = [self._fixed(b, team_lit, "team") for b in inst.team_busy]
-        players = sorted({p for s in inst.sessions for p in s.players})
+        self.alike = alike_players(inst)
         peak_cap = max([0, *inst.existing_load.values()]) + sum(s.load for s in inst.sessions) + 1
         self.peak = m.new_int_var(0, peak_cap, "peak")
-        for p in players:
-            self._player(p, session_interval, team_fixed, peak_cap)
+        for p, same in self.alike.items():
+            self._player(p, session_interval, team_fixed, peak_cap, weight=len(same))
 
     def _possible(self, s: SessionSpec, f: int, d: int) -> bool:
         """Whether (facility, day) can hold the session at all under every rule (planning only)."""
@@ -268,7 +290,10 @@ class PlanModel:
                 m.add_implication(stay, y)
             self.stays.append((stay, self.placed[s.index]))
 
-    def _player(self, p: int, session_interval: dict[int, Any], team_fixed: list[Any], peak_cap: int) -> None:
+    def _player(
+        self, p: int, session_interval: dict[int, Any], team_fixed: list[Any], peak_cap: int, weight: int
+    ) -> None:
+        """The rules of one player, standing for `weight` players alike (see alike_players)."""
         inst, m = self.inst, self.m
         intervals: list[Any] = []
         hard: list[tuple[SessionSpec, Any]] = []
@@ -320,7 +345,7 @@ class PlanModel:
 
         limit = inst.limits.get(p)
         player_peak = m.new_int_var(0, peak_cap, f"peak{p}")
-        self.player_peaks.append(player_peak)
+        self.player_peaks.append(player_peak * weight)
         lit = self.rule("load", p)
         for d in range(inst.days):
             carried = inst.existing_load.get((p, d), 0)
@@ -365,9 +390,10 @@ def _solver(seconds: float, seed: int) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
-    # Deterministic time makes the same problem give the same plan; the wall clock is only a backstop.
-    solver.parameters.max_deterministic_time = max(seconds, 0.05)
-    solver.parameters.max_time_in_seconds = max(seconds * 3, 0.5)
+    # Deterministic time (a count of work, not of seconds) makes the same problem give the same plan;
+    # the wall clock keeps the promised time limit on a busy machine, where it may stop the search first.
+    solver.parameters.max_deterministic_time = max(seconds * DETERMINISTIC_SHARE, 0.05)
+    solver.parameters.max_time_in_seconds = max(seconds, 0.1)
     return solver
 
 
