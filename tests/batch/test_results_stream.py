@@ -1,6 +1,7 @@
-"""Naming, summarising and exporting a batch's items costs no more queries for 360 items than for 12: every path that lists results (batch_run/batch_status --json, batch_export, the page's CSV and
-JSON, the API's results and exports, the webhook payload) streams the items on one cursor and names them
-a slice at a time."""
+"""Naming, summarising and exporting a batch's items costs no more queries for 360 items than for 12:
+every path that lists results (batch_run/batch_status --json, batch_export, the page's CSV and JSON, the
+API's results and exports, the webhook payload) streams the items on one cursor and names them a slice at
+a time."""
 
 from __future__ import annotations
 
