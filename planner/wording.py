@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from planner.context import Context
-from planner.solver import Busy, Rule
+from planner.solver import Busy, Rule, alike_players
 
 MAX_LISTED = 3
 
@@ -30,6 +30,22 @@ def _within(ctx: Context, session: int, busy: list[Busy]) -> list[str]:
     return near or [b.label for b in busy]
 
 
+def _who(ctx: Context, player_id: int) -> str:
+    """A player's name, and how many others the solver treated alike (the same sessions and rules)."""
+    others = len(alike_players(ctx.instance).get(player_id, [player_id])) - 1
+    name = ctx.players[player_id].name
+    return f"{name} and {others} other{'s' if others > 1 else ''} alike" if others else name
+
+
+def _carried(ctx: Context, player_id: int) -> str:
+    carried = [
+        f"{ctx.day(d):%a} {load}%"
+        for (pid, d), load in sorted(ctx.instance.existing_load.items())
+        if pid == player_id and load
+    ]
+    return f" (already carrying {', '.join(carried)})" if carried else ""
+
+
 def session_label(ctx: Context, index: int) -> str:
     return f"“{ctx.problem.sessions[index].name}”"
 
@@ -51,18 +67,12 @@ def obstacle(ctx: Context, session: int, rule: Rule, placed: dict[int, tuple[int
         taken = _within(ctx, session, inst.facility_busy.get(rule[1], []))
         return f"{f.name} is taken by {_listed(taken)}"
     if kind == "player":
-        player = ctx.players[rule[1]]
         taken = _within(ctx, session, inst.player_busy.get(rule[1], []))
-        return f"{player.name} is already booked on {_listed(taken)}"
+        return f"{_who(ctx, rule[1])}: already booked on {_listed(taken)}"
     if kind == "load":
         player = ctx.players[rule[1]]
-        carried = [
-            f"{ctx.day(d):%a} {load}%"
-            for (pid, d), load in sorted(inst.existing_load.items())
-            if pid == rule[1]
-        ]
-        already = f" (already carrying {', '.join(carried)})" if carried else ""
-        return f"{player.name}'s daily load limit of {player.daily_load_limit}%{already}"
+        limit = player.daily_load_limit
+        return f"the daily load limit of {limit}% of {_who(ctx, rule[1])}{_carried(ctx, rule[1])}"
     if kind == "busy":
         return f"the team's busy time: {_listed(_within(ctx, session, inst.team_busy))}"
     if kind == "rest":

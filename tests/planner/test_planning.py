@@ -100,7 +100,7 @@ def test_load_limit_and_competing_sessions_are_named(trainer, team, gym, rink, s
     result = plan_week(user=trainer, raw=raw)
     assert not result.feasible
     unplaced = next(s for s in result.sessions if not s.placed)
-    assert f"{player.name}'s daily load limit of 100%" in unplaced.explanation
+    assert f"the daily load limit of 100% of {player.name}" in unplaced.explanation
     assert "the time taken by" in unplaced.explanation
 
 
