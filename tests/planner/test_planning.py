@@ -141,3 +141,37 @@ def test_an_existing_workout_stays_unless_it_must_move(trainer, team, gym, squad
     (op,) = result.request["operations"]
     assert op["type"] == "SCHEDULE" and op["data"]["workoutId"] == workout.pk
     assert timezone.localtime(result.sessions[0].start).time() == dt.time(9)
+
+
+def test_planning_costs_the_same_queries_for_a_bigger_week(
+    trainer, team, gym, rink, squad, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PlayerFactory
+
+    small = problem(team, [session("A", [gym], squad[:2])])
+    with CaptureQueriesContext(connection) as baseline:
+        plan_week(user=trainer, raw=small)
+    more = squad + [PlayerFactory(team=team) for _ in range(16)]
+    for p in more[:6]:
+        RestrictionFactory(
+            player=p,
+            severity=MedicalRestriction.Severity.COMPLETE,
+            effective_date=MONDAY,
+            expiry_date=MONDAY + dt.timedelta(days=1),
+        )
+    for day in range(3):
+        w = WorkoutFactory(
+            team=team,
+            facility=rink,
+            scheduled_start=at(MONDAY + dt.timedelta(days=day), dt.time(9)),
+            scheduled_end=at(MONDAY + dt.timedelta(days=day), dt.time(10)),
+        )
+        AssignmentFactory(workout=w, player=more[day])
+    big = problem(team, [session(f"S{i}", [gym, rink], more) for i in range(8)])
+    # The medical gate reads names and restrictions once it has something to judge: a few more, not per row.
+    with django_assert_max_num_queries(len(baseline.captured_queries) + 4):
+        result = plan_week(user=trainer, raw=big)
+    assert result.feasible
