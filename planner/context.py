@@ -117,6 +117,12 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
         if missing:
             errors.append(f"{where}.facilityIds: no facility {', '.join(map(str, missing))}")
         if s.workout_id:
+            if s.player_ids:
+                errors.append(
+                    f"{where}.playerIds: leave it out for an existing workout (its players are placed)"
+                )
+            if [x.workout_id for x in problem.sessions].count(s.workout_id) > 1:
+                errors.append(f"{where}.workoutId: workout {s.workout_id} is named by more than one session")
             workout = workouts.get(s.workout_id)
             if workout is None:
                 errors.append(f"{where}.workoutId: {team.name} has no workout {s.workout_id}")

@@ -175,3 +175,21 @@ def test_planning_costs_the_same_queries_for_a_bigger_week(
     with django_assert_max_num_queries(len(baseline.captured_queries) + 4):
         result = plan_week(user=trainer, raw=big)
     assert result.feasible
+
+
+def test_an_existing_workout_is_placed_once_with_its_own_players(trainer, team, gym, squad):
+    workout = WorkoutFactory(team=team, facility=gym)
+    twice = [
+        {**session("A", [gym], []), "workoutId": workout.pk},
+        {**session("B", [gym], []), "workoutId": workout.pk},
+    ]
+    with pytest.raises(PlannerProblemError) as info:
+        plan_week(user=trainer, raw=problem(team, twice))
+    assert (
+        f"sessions[1].workoutId: workout {workout.pk} is named by more than one session"
+        in info.value.messages
+    )
+    with_players = [{**session("A", [gym], squad), "workoutId": workout.pk}]
+    with pytest.raises(PlannerProblemError) as info:
+        plan_week(user=trainer, raw=problem(team, with_players))
+    assert info.value.messages[0].startswith("sessions[0].playerIds: leave it out")
