@@ -19,12 +19,10 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.compliance import BLOCKED, ComplianceEngine, ExerciseSpec, PlayerVerdict
-from workouts.calendar import local_day
+from workouts.calendar import workout_day
 from workouts.models import Membership, Workout, WorkoutExercise
 from workouts.selectors import role_in_team
 
@@ -41,11 +39,6 @@ class PlannedWorkout:
     intensity: int | None
     name: str = ""
     archived: bool = False  # nobody trains in an archived workout: the gate lets it be
-
-
-def local_date(start: dt.datetime | None) -> dt.date:
-    """Return the local day of a start (today for an unscheduled workout)."""
-    return local_day(start if start is not None else timezone.now())
 
 
 def planned_workouts(
@@ -76,7 +69,7 @@ def planned_workouts(
         start = values.get("scheduled_start", start)
         out[pk] = PlannedWorkout(
             exercises=tuple(specs.get(pk, ())),
-            on_date=local_date(start),
+            on_date=workout_day(start),
             intensity=values.get("intensity", intensity),
             name=name,
             archived=values.get("archived_at", archived_at) is not None,
