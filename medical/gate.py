@@ -23,11 +23,7 @@ from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.compliance import BLOCKED, ComplianceEngine, ExerciseSpec, PlayerVerdict
 from workouts.calendar import workout_day
-from workouts.models import Membership, Workout, WorkoutExercise
-from workouts.selectors import role_in_team
-
-# Who may put a blocked player on a workout anyway (giving a reason, audited).
-OVERRIDE_ROLES = frozenset({Membership.Role.MEDIC, Membership.Role.STAFF})
+from workouts.models import Workout, WorkoutExercise
 
 
 @dataclass(frozen=True)
@@ -151,11 +147,6 @@ def block_of(verdicts: Sequence[PlayerVerdict]) -> Block:
         ),
         details={"blocked": [v.as_dict() for v in verdicts]},
     )
-
-
-def may_override(*, user: Any, team: Any) -> bool:
-    """Return whether the user may put a blocked player on a workout anyway (medic or staff)."""
-    return role_in_team(user=user, team=team) in OVERRIDE_ROLES
 
 
 def medical_override_record(

@@ -52,11 +52,6 @@ def role_in_team(*, user: User, team: Team) -> str | None:
     return Membership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
 
 
-def is_medical_reader(*, user: User, team: Team) -> bool:
-    """Return whether the user may read clinical notes of the team's players."""
-    return role_in_team(user=user, team=team) in {Membership.Role.MEDIC, Membership.Role.STAFF}
-
-
 def workouts_for_team(*, team: Team, include_archived: bool = True) -> QuerySet[Workout]:
     qs = Workout.objects.filter(team=team).select_related("facility")
     if not include_archived:

@@ -19,7 +19,8 @@ from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context
 from batch.operations.medical import medical_error
 from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
-from medical.gate import MedicalGate, PlannedWorkout, may_override, planned_workouts
+from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
+from medical.roles import is_medic_or_staff
 from workouts.calendar import workout_day
 from workouts.rules import assignment_medical_fields
 
@@ -84,7 +85,7 @@ class RevertGate:
             )
             dates.add(workout_day(start))
         ctx.cache["gate"] = MedicalGate(player_ids=player_ids, dates=dates)
-        ctx.cache["may_override"] = ctx.user is not None and may_override(user=ctx.user, team=ctx.team)
+        ctx.cache["may_override"] = is_medic_or_staff(user=ctx.user, team=ctx.team)
 
     def workout_now(self, workout_id: int, ctx: Context) -> PlannedWorkout | None:
         """The workout as the gate should judge it at this point of the chunk (restores included)."""
