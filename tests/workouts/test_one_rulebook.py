@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,12 +146,21 @@ def test_create_without_a_start_is_still_a_draft(trainer, team):
 
 # --- 3. the day of a workout is the club's, on every path ----------------------------------------------
 
-# Tomorrow, club time (near today, so a logged-in session stays valid). At 00:30 in Stockholm it is
-# still the day before in UTC (23:30 or 22:30): the UTC date is a day behind the club's. At 23:30 club
-# time (22:30 or 21:30 UTC) both dates agree: a control.
-TOMORROW = timezone.localdate() + dt.timedelta(days=1)
-AFTER_MIDNIGHT = dt.datetime.combine(TOMORROW, dt.time(0, 30), tzinfo=CLUB)
-LATE_EVENING = dt.datetime.combine(TOMORROW, dt.time(23, 30), tzinfo=CLUB)
+# At 00:30 club time it is still the day before in UTC (23:30 or 22:30): the UTC date is a day behind
+# the club's. At 23:30 club time (22:30 or 21:30 UTC) both agree: a control. The suite's clock is pinned
+# (tests/conftest.py); these travel to the instant they need.
+AT_NIGHT = [
+    pytest.param("00:30", marks=pytest.mark.clock("2026-11-19T00:30:00"), id="00:30"),
+    pytest.param("23:30", marks=pytest.mark.clock("2026-11-18T23:30:00"), id="23:30"),
+]
+
+
+@pytest.fixture(params=AT_NIGHT)
+def club_day(request) -> dt.date:
+    """The club's day at the instant the test's clock is pinned to (checked: 00:30 or 23:30 there)."""
+    now = dt.datetime.now(tz=CLUB)
+    assert f"{now:%H:%M}" == request.param
+    return now.date()
 
 
 @pytest.fixture
@@ -163,54 +171,45 @@ def unscheduled(team):
 
 
 @pytest.fixture
-def hurt_from_the_15th(team):
-    """A player completely restricted from tomorrow (club day) on."""
+def hurt_from_today(team, club_day):
+    """A player completely restricted from today (the club's day) on."""
     player = PlayerFactory(team=team, first_name="Pat", last_name="Hurt")
     RestrictionFactory(
         player=player,
         severity=MedicalRestriction.Severity.COMPLETE,
-        effective_date=TOMORROW,
-        expiry_date=TOMORROW + dt.timedelta(days=30),
+        effective_date=club_day,
+        expiry_date=club_day + dt.timedelta(days=30),
     )
     return player
 
 
-@pytest.mark.parametrize("instant", [AFTER_MIDNIGHT, LATE_EVENING], ids=["00:30", "23:30"])
-def test_the_day_of_an_unscheduled_workout_is_the_clubs_day(instant, unscheduled):
-    with time_machine.travel(instant, tick=False):
-        assert workout_day(None) == TOMORROW
-        assert planned_workouts([unscheduled.pk])[unscheduled.pk].on_date == TOMORROW
+def test_the_day_of_an_unscheduled_workout_is_the_clubs_day(club_day, unscheduled):
+    assert workout_day(None) == club_day
+    assert planned_workouts([unscheduled.pk])[unscheduled.pk].on_date == club_day
 
 
-@pytest.mark.parametrize("instant", [AFTER_MIDNIGHT, LATE_EVENING], ids=["00:30", "23:30"])
-def test_assign_judges_an_unscheduled_workout_on_the_clubs_day(
-    instant, trainer, team, unscheduled, hurt_from_the_15th
-):
-    assign = {"workoutId": unscheduled.pk, "assignments": [{"playerId": hurt_from_the_15th.pk}]}
-    raw = {
-        "operations": [{"id": "a", "type": "ASSIGN", "data": assign}],
-        "options": {"blockedPlayers": "fail"},
-    }
+def test_assign_judges_an_unscheduled_workout_on_the_clubs_day(trainer, team, unscheduled, hurt_from_today):
+    assign = {"workoutId": unscheduled.pk, "assignments": [{"playerId": hurt_from_today.pk}]}
+    operation = {"id": "a", "type": "ASSIGN", "data": assign}
+    raw = {"operations": [operation], "options": {"blockedPlayers": "fail"}}
 
-    with time_machine.travel(instant, tick=False):
-        report = batch_validate(user=trainer, team=team, raw=raw)
+    report = batch_validate(user=trainer, team=team, raw=raw)
 
     assert error_of(report, "a")["code"] == "MEDICAL_RESTRICTION"
 
 
-@pytest.mark.parametrize("instant", [AFTER_MIDNIGHT, LATE_EVENING], ids=["00:30", "23:30"])
 def test_the_assignment_admin_judges_an_unscheduled_workout_on_the_clubs_day(
-    instant, staff_client, unscheduled, hurt_from_the_15th
+    staff_client, unscheduled, hurt_from_today
 ):
     data = {
         "workout": unscheduled.pk,
-        "player": hurt_from_the_15th.pk,
+        "player": hurt_from_today.pk,
         "role": "participant",
         "load_percent": 100,
         "status": "assigned",
     }
-    with time_machine.travel(instant, tick=False):
-        response = staff_client.post(reverse("admin:workouts_assignment_add"), data)
+
+    response = staff_client.post(reverse("admin:workouts_assignment_add"), data)
 
     assert response.status_code == 200 and "Pat Hurt is blocked" in form_errors(response)
     assert not Assignment.objects.exists()
