@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "batch",
     "api",
     "webhooks",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-""""Medic or staff" is one answer: a medic of the team or club staff; not a trainer, not another team's
+""" "Medic or staff" is one answer: a medic of the team or club staff; not a trainer, not another team's
 medic, not an anonymous visitor."""
 
 from __future__ import annotations
