@@ -233,10 +233,6 @@ class Workout(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
-
 
 class WorkoutExercise(models.Model):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")

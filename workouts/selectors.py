@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from workouts.models import Exercise, Membership, Player, Team, Workout, WorkoutTemplate
+from workouts.models import Membership, Player, Team, Workout, WorkoutTemplate
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -72,10 +72,6 @@ def templates_for_team(*, team: Team, user: User | None) -> QuerySet[WorkoutTemp
     if user is not None and user.is_authenticated:
         visible |= Q(created_by=user)
     return WorkoutTemplate.objects.filter(visible, team=team).order_by("name")
-
-
-def exercise_library() -> QuerySet[Exercise]:
-    return Exercise.objects.all()
 
 
 def workouts_filtered(qs: QuerySet[Workout], filters: dict[str, Any]) -> QuerySet[Workout]:

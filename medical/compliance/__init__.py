@@ -55,11 +55,7 @@ Layout
 from __future__ import annotations
 
 from medical.compliance.engine import ComplianceEngine
-from medical.compliance.rules import (
-    MAX_ALTERNATIVES,
-    MILD_DEFAULT_LOAD_CAP,
-    restrictions_in_effect_rows,
-)
+from medical.compliance.rules import MAX_ALTERNATIVES, MILD_DEFAULT_LOAD_CAP
 from medical.compliance.verdicts import (
     BLOCKED,
     BODY_PART,
@@ -72,9 +68,7 @@ from medical.compliance.verdicts import (
     MOVEMENT_PATTERN,
     NO_SAFE_ALTERNATIVE,
     SUPERVISION,
-    Alternative,
     ExerciseSpec,
-    Finding,
     PlayerVerdict,
 )
 
@@ -92,10 +86,7 @@ __all__ = [
     "MOVEMENT_PATTERN",
     "NO_SAFE_ALTERNATIVE",
     "SUPERVISION",
-    "Alternative",
     "ComplianceEngine",
     "ExerciseSpec",
-    "Finding",
     "PlayerVerdict",
-    "restrictions_in_effect_rows",
 ]
