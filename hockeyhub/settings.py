@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "batch",
     "api",
     "webhooks",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +141,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "hockeyhub.context_processors.teams",
+                "workouts.context_processors.teams",
             ],
         },
     },

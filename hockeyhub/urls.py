@@ -28,5 +28,5 @@ urlpatterns = [
     path("settings/webhooks/", include("webhooks.urls")),
 ]
 
-handler404 = "hockeyhub.views.page_not_found"
+handler404 = "workouts.views.page_not_found"
 handler500 = "hockeyhub.views.server_error"

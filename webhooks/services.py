@@ -24,6 +24,7 @@ from hockeyhub import metrics
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.queueing import enqueue_delivery
 from webhooks.ssrf import Target, UnsafeTarget, check_url
 from workouts.models import Membership, Team
 from workouts.selectors import role_in_team
@@ -177,15 +178,6 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     ids = [d.pk for d in deliveries]
     transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in ids])
     return ids
-
-
-def enqueue_delivery(*, delivery_id: int, delay: float = 0) -> None:
-    from webhooks.tasks import deliver_job, queue
-
-    if delay > 0:
-        queue().enqueue_in(dt.timedelta(seconds=delay), deliver_job, delivery_id, result_ttl=600)
-    else:
-        queue().enqueue(deliver_job, delivery_id, result_ttl=600)
 
 
 # --- delivery --------------------------------------------------------------------------------------

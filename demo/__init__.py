@@ -7,9 +7,3 @@ Layout: `club` (logins, facilities, teams, rosters), `exercises` (the exercise l
 `season` (workouts, their exercises and assignments, templates), `restrictions` (medical cases) and
 `builder` (`build_demo_club`, which `manage.py seed_demo` calls).
 """
-
-from __future__ import annotations
-
-from workouts.demo.builder import build_demo_club
-
-__all__ = ["build_demo_club"]

@@ -7,11 +7,11 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from demo.club import PASSWORD, TEAMS, seed_facilities, seed_players, seed_users
+from demo.exercises import seed_exercises
+from demo.restrictions import seed_restrictions
+from demo.season import seed_templates, seed_workouts
 from medical.models import MedicalRestriction
-from workouts.demo.club import PASSWORD, TEAMS, seed_facilities, seed_players, seed_users
-from workouts.demo.exercises import seed_exercises
-from workouts.demo.restrictions import seed_restrictions
-from workouts.demo.season import seed_templates, seed_workouts
 from workouts.models import Assignment, Exercise, Membership, Player, Team, Workout
 
 SEASON = "2026-27"

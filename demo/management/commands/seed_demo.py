@@ -1,4 +1,4 @@
-"""Seed a believable demo club (built by workouts/demo/): teams, rosters, exercises, workouts, restrictions.
+"""Seed a believable demo club (built by demo/): teams, rosters, exercises, workouts, restrictions.
 
 Safe to re-run: each part is created only when missing, and the random generator is seeded, so a
 second run changes nothing.
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from workouts.demo import build_demo_club
+from demo.builder import build_demo_club
 
 
 class Command(BaseCommand):
