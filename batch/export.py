@@ -17,6 +17,7 @@ from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
 from batch.selectors import RESULT_FIELDS, batch_items, named_items, result_entry
+from hockeyhub.csvcells import csv_safe_row
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
 RESULT_COLUMNS = [
@@ -115,19 +116,21 @@ def results_csv_chunks(batch: Batch, *, status: str | None = None) -> Iterator[s
         error = item.error or {}
         target = named.target
         yield writer.writerow(
-            [
-                item.op_id,
-                item.type,
-                item.status,
-                target.kind if target.kind != "none" else "",
-                target.id or "",
-                target.name if target.kind != "none" else "",
-                target.date or "",
-                error.get("code", ""),
-                error.get("message", ""),
-                error.get("suggestedAction", ""),
-                json.dumps(item.result) if item.result is not None else "",
-            ]
+            csv_safe_row(
+                [
+                    item.op_id,
+                    item.type,
+                    item.status,
+                    target.kind if target.kind != "none" else "",
+                    target.id or "",
+                    target.name if target.kind != "none" else "",
+                    target.date or "",
+                    error.get("code", ""),
+                    error.get("message", ""),
+                    error.get("suggestedAction", ""),
+                    json.dumps(item.result) if item.result is not None else "",
+                ]
+            )
         )
 
 
