@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.parser import Parser
 
 from api.problems import ApiProblem
 from batch.errors import RequestProblem
@@ -82,3 +83,10 @@ def with_idempotency_key(raw: Any, key: str | None) -> Any:
             ],
         )
     return {**raw, "metadata": {**metadata, "requestId": key}}
+
+
+class BoundedParser(Parser):
+    """django-ninja's body parser for the API's other JSON bodies (webhooks…): the same bounded reader."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return read_json(request)

@@ -75,7 +75,11 @@ class Command(BaseCommand):
             sys.exit(EXIT_QUOTA)
         except IdempotencyConflict as exc:
             if opts["json"]:
-                problem = {"code": "IDEMPOTENCY_CONFLICT", "message": str(exc), "batchId": exc.batch.pk}
+                problem = {
+                    "code": "IDEMPOTENCY_CONFLICT",
+                    "message": str(exc),
+                    "batchId": getattr(exc.batch, "pk", None),
+                }
                 self.stdout.write(json.dumps({"valid": False, "problems": [problem]}, indent=2))
             else:
                 self.stderr.write(printable(exc))
