@@ -300,3 +300,9 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
+
+# Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
+if os.environ.get("TEST_CLOCK_ANCHOR"):
+    from hockeyhub.testclock import follow_environment
+
+    follow_environment(TIME_ZONE)
