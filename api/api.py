@@ -7,6 +7,7 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 
 from api.auth import BearerAuth, SessionAuth
+from api.body import BoundedParser
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import batches, catalog, meta, webhooks
@@ -51,6 +52,7 @@ api = HockeyHubAPI(
     auth=[BearerAuth(), SessionAuth()],
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_url="/docs",
+    parser=BoundedParser(),
     openapi_url="/openapi.json",
 )
 install_handlers(api)

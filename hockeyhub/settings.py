@@ -214,7 +214,11 @@ HOCKEYHUB_PROXY_COUNT = env_int("HOCKEYHUB_PROXY_COUNT", 1 if HOCKEYHUB_HTTPS el
 # failed LOGIN_FAILURE_LIMIT times in a row; other addresses and other users are not affected.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "hockeyhub.throttle.axes_lockout_parameters"
+# ... and an address is locked whatever the username once it failed this often within the lockout time.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+# Wrong API bearer tokens per client address per minute before the API answers 429.
+TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 10, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "hockeyhub.middleware.axes_client_ip"
@@ -265,6 +269,8 @@ configure_structlog()
 
 # /metrics (Prometheus text): with METRICS_TOKEN set, scrapers must send `Authorization: Bearer <token>`.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Without a token /metrics answers 401, unless it is declared public (a scraper inside a closed network).
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
 METRICS_REDIS_PREFIX = env_str("METRICS_REDIS_PREFIX", f"hockeyhub:{RQ_QUEUE_NAME}:metrics")
 # /healthz answers 503 below this many live RQ workers (0: report them, never fail on them).
 HEALTHZ_MIN_WORKERS = env_int("HEALTHZ_MIN_WORKERS", 1, minimum=0)

@@ -65,6 +65,8 @@ def _quotas_off(settings):
     settings.BATCH_QUOTA_ACTIVE_PER_USER = 0
     settings.BATCH_QUOTA_OPERATIONS_PER_TEAM_PER_DAY = 0
     settings.BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = 0
+    # Wrong-token throttling likewise (tests/test_throttles.py turns it on): every test calls from 127.0.0.1.
+    settings.TOKEN_FAILURES_PER_MINUTE = 1_000_000
 
 
 @pytest.fixture(autouse=True)
