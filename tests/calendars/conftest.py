@@ -15,7 +15,8 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NOW = dt.datetime(2026, 10, 1, 10, 0, tzinfo=STOCKHOLM)
 
 # Tuesday games at 19:00, six occurrences counted; the 20 October one is called off (EXDATE); the
-# 27 October one (after the DST change) is moved to 17:00; a two-day autumn break (all-day); a cancelled friendly.
+# 27 October one (after the DST change) is moved to 17:00; a two-day autumn break (all-day); a
+# cancelled friendly.
 GAMES = b"""BEGIN:VCALENDAR\r
 VERSION:2.0\r
 PRODID:-//Hockey League//Games//EN\r
@@ -74,3 +75,7 @@ def gym(db):
 @pytest.fixture
 def rink(db):
     return FacilityFactory(name="Rink", opens_at=dt.time(6), closes_at=dt.time(23))
+
+
+# The batch fixtures (in-process runner, submit, real worker processes) serve these tests too.
+from tests.batch.conftest import rq_queue, run_batches, submit, workers  # noqa: E402, F401
