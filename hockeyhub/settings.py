@@ -305,3 +305,9 @@ CALENDAR_FEED_WEEKS_BACK = env_int("CALENDAR_FEED_WEEKS_BACK", 4, minimum=0)
 CALENDAR_FEED_WEEKS_AHEAD = env_int("CALENDAR_FEED_WEEKS_AHEAD", 26, minimum=1)
 # The site's address for feed URLs printed outside a request (manage.py calendar_feed_url).
 CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:8000")
+
+# Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
+if os.environ.get("TEST_CLOCK_ANCHOR"):
+    from hockeyhub.testclock import follow_environment
+
+    follow_environment(TIME_ZONE)
