@@ -27,6 +27,9 @@ class BusyEventInline(admin.TabularInline):
 
 @admin.register(ImportedCalendar)
 class ImportedCalendarAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # imported on the Calendars page, with manage.py calendar_import or the API
+
     list_display = ("name", "team", "facility", "source", "last_synced_at", "last_error")
     list_filter = ("source", "team", "facility")
     search_fields = ("name",)
@@ -43,6 +46,13 @@ class BusyEventAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
     list_select_related = ("calendar",)
     raw_id_fields = ("calendar",)
+
+    # Busy events are what the last import said; an edit here would be undone by the next one.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: BusyEvent | None = None) -> bool:
+        return False
 
 
 @admin.register(FeedToken)

@@ -146,3 +146,38 @@ def test_create_update_duplicate_and_template_see_busy_time(games, submit, run_b
     for op in operations:
         assert item(batch, op["id"]).error["code"] == "BUSY_TIME", op["id"]
     assert Workout.objects.filter(team=team).count() == 1
+
+
+def test_a_weekly_series_skips_only_the_game_days(games, submit, run_batches, team, gym, draft):
+    # Tuesdays 20:00 from 6 October, four weeks: games on the 6th and 13th; the 20th is the EXDATE
+    # (no game); the 27th's game was moved to 17:00–19:30, so 20:00 is free.
+    recurrence = {"frequency": "weekly", "weekdays": ["TU"], "count": 4}
+    batch = submit(
+        [
+            {
+                "id": "s",
+                "type": "SCHEDULE",
+                "data": {
+                    "workoutId": draft.pk,
+                    "start": local(2026, 10, 6, 20).isoformat(),
+                    "facilityId": gym.pk,
+                    "recurrence": recurrence,
+                },
+                "conflictResolution": "SKIP",
+            }
+        ],
+        validateBeforeExecute=False,
+    )
+    run_batches()
+    result = item(batch, "s")
+    assert result.status == "SUCCEEDED", result.error
+    parts = {p["date"]: p["outcome"] for p in result.result["parts"]}
+    assert parts == {
+        "2026-10-06": "skipped",
+        "2026-10-13": "skipped",
+        "2026-10-20": "moved",
+        "2026-10-27": "created",
+    }
+    placed = Workout.objects.filter(team=team, scheduled_start__isnull=False).order_by("scheduled_start")
+    assert [p.scheduled_start for p in placed] == [local(2026, 10, 20, 20), local(2026, 10, 27, 20)]
+    assert "Game vs Luleå 2026-10-13 19:00–21:30" in result.warnings[0]["message"]
