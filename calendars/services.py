@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from calendars.ics import ParsedEvent, parse_busy
+from calendars.fetch import FetchFailed, fetch_calendar
+from calendars.ics import CalendarFileError, ParsedEvent, parse_busy
 from calendars.models import BusyEvent, FeedToken, ImportedCalendar
 from calendars.tokens import hash_token, token_of
 from hockeyhub.audit import audit_record
+from webhooks.models import Event
+from webhooks.services import webhook_event_send
+from webhooks.ssrf import UnsafeTarget, check_url
 from workouts.models import Facility, Membership, Player, Team
 from workouts.selectors import role_in_team
 
@@ -236,3 +241,122 @@ def feed_token_revoke(*, user: Any, feed: FeedToken, channel: str = "web") -> No
     with transaction.atomic(durable=True):
         FeedToken.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         audit_record(actor=user, action="calendar.feed_revoke", obj=feed, team=feed.team, channel=channel)
+
+
+# --- subscribed URLs ---------------------------------------------------------------------------------
+
+
+def imported_calendar_subscribe(
+    *,
+    user: Any,
+    url: str,
+    name: str,
+    team: Team | None = None,
+    facility: Facility | None = None,
+    channel: str = "web",
+) -> ImportedCalendar:
+    """Subscribe to a calendar URL (checked by the SSRF guard); the first sync is queued on commit."""
+    if (team is None) == (facility is None):
+        raise CalendarRefused("subscribe for exactly one team or one facility")
+    if team is not None:
+        check_may_manage(user=user, team=team)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise CalendarRefused("a name of at most 120 characters is required", field="name")
+    url = (url or "").strip().replace("webcal://", "https://", 1)
+    if not url or len(url) > 500:
+        raise CalendarRefused("a URL of at most 500 characters is required", field="url")
+    try:
+        check_url(url)
+    except UnsafeTarget as exc:
+        raise CalendarRefused(exc.message, field="url") from None
+    with transaction.atomic(durable=True):
+        if ImportedCalendar.objects.filter(team=team, facility=facility, name=name).exists():
+            raise CalendarRefused("a calendar of this name exists already", field="name")
+        calendar = ImportedCalendar.objects.create(
+            team=team,
+            facility=facility,
+            name=name,
+            url=url,
+            source=ImportedCalendar.Source.URL,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        audit_record(
+            actor=user,
+            action="calendar.subscribe",
+            obj=calendar,
+            team=team,
+            channel=channel,
+            details={"url": url},
+        )
+        transaction.on_commit(lambda: enqueue_sync(calendar_id=calendar.pk))
+    return calendar
+
+
+def enqueue_sync(*, calendar_id: int, delay: float = 0) -> None:
+    """Queue a sync of the calendar (one job per calendar: a newer schedule replaces the older)."""
+    from calendars.tasks import queue, sync_job
+
+    job_id = f"calendar-sync-{calendar_id}"
+    if delay > 0:
+        queue().enqueue_in(dt.timedelta(seconds=delay), sync_job, calendar_id, job_id=job_id, result_ttl=600)
+    else:
+        queue().enqueue(sync_job, calendar_id, job_id=job_id, result_ttl=600)
+
+
+def imported_calendar_sync(*, calendar_id: int) -> str:
+    """Fetch a subscribed calendar and import it (unchanged: 304, nothing written); record a failure.
+
+    The HTTP call happens outside any transaction. A failure keeps the previous events, is shown on
+    the page (`last_error`) and sends the team's `calendar.sync_failed` webhook event.
+    """
+    calendar = ImportedCalendar.objects.select_related("team", "facility").filter(pk=calendar_id).first()
+    if calendar is None or calendar.source != ImportedCalendar.Source.URL or not calendar.url:
+        return "gone"
+    try:
+        fetched = fetch_calendar(calendar.url, etag=calendar.etag)
+        if fetched.body is None:
+            ImportedCalendar.objects.filter(pk=calendar.pk).update(
+                last_synced_at=timezone.now(), last_error=""
+            )
+            return "not modified"
+        result = imported_calendar_import(
+            user=None,
+            data=fetched.body,
+            name=calendar.name,
+            team=calendar.team,
+            facility=calendar.facility,
+            source=ImportedCalendar.Source.URL,
+            channel="worker",
+        )
+    except (FetchFailed, CalendarFileError) as exc:
+        _sync_failed(calendar, exc.message)
+        return f"failed: {exc.message}"
+    ImportedCalendar.objects.filter(pk=calendar.pk).update(etag=fetched.etag[:200])
+    return result.summary()
+
+
+def _sync_failed(calendar: ImportedCalendar, message: str) -> None:
+    with transaction.atomic(durable=True):
+        ImportedCalendar.objects.filter(pk=calendar.pk).update(
+            last_error=message[:2000], updated_at=timezone.now()
+        )
+        audit_record(
+            actor=None,
+            action="calendar.sync_failed",
+            obj=calendar,
+            team=calendar.team,
+            channel="worker",
+            details={"url": calendar.url, "error": message[:500]},
+        )
+        if calendar.team_id is not None:
+            webhook_event_send(
+                team=calendar.team,
+                event=Event.CALENDAR_SYNC_FAILED,
+                data={
+                    "calendarId": calendar.pk,
+                    "name": calendar.name,
+                    "url": calendar.url,
+                    "error": message,
+                },
+            )

@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from calendars.feeds import feed_rows, feed_state, feed_window, feed_workouts, render_feed
-from calendars.forms import FeedForm, UploadForm
+from calendars.forms import FeedForm, SubscribeForm, UploadForm
 from calendars.ics import CalendarFileError
 from calendars.models import FeedToken, ImportedCalendar
 from calendars.selectors import calendars_for_team, feed_for_token, feeds_for_team
@@ -27,6 +27,7 @@ from calendars.services import (
     feed_token_rotate,
     imported_calendar_delete,
     imported_calendar_import,
+    imported_calendar_subscribe,
 )
 from calendars.tokens import link_available, token_of
 from workouts.selectors import team_for_user, teams_for_user
@@ -42,7 +43,12 @@ def qr_svg(text: str) -> str:
 
 
 def _page(
-    request: HttpRequest, team, form: UploadForm, feed_form: FeedForm, status: int = 200
+    request: HttpRequest,
+    team,
+    form: UploadForm,
+    feed_form: FeedForm,
+    status: int = 200,
+    subscribe_form: SubscribeForm | None = None,
 ) -> HttpResponse:
     feeds = [
         {
@@ -62,6 +68,7 @@ def _page(
         "feeds": feeds,
         "form": form,
         "feed_form": feed_form,
+        "subscribe_form": subscribe_form or SubscribeForm(),
     }
     response = render(request, "calendars/page.html", context, status=status)
     response["Cache-Control"] = "no-store"  # the page shows secret feed links
@@ -133,6 +140,29 @@ def feed_create(request: HttpRequest) -> HttpResponse:
         form.add_error(exc.field or None, exc.message)
         return _page(request, team, UploadForm(), form, status=422)
     return redirect(f"{reverse('calendars:page')}?team={team.slug}#feeds")
+
+
+@login_required
+@require_POST
+def calendar_subscribe(request: HttpRequest) -> HttpResponse:
+    team = team_for_user(user=request.user, slug=request.POST.get("team"))
+    form = SubscribeForm(request.POST)
+    if not form.is_valid():
+        return _page(request, team, UploadForm(), FeedForm(team=team), status=422, subscribe_form=form)
+    facility = form.cleaned_data["facility"]
+    try:
+        calendar = imported_calendar_subscribe(
+            user=request.user,
+            url=form.cleaned_data["url"],
+            name=form.cleaned_data["name"],
+            team=None if facility else team,
+            facility=facility,
+        )
+    except CalendarRefused as exc:
+        form.add_error(exc.field or None, exc.message)
+        return _page(request, team, UploadForm(), FeedForm(team=team), status=422, subscribe_form=form)
+    messages.success(request, f"Subscribed to {calendar.name}; the first sync is on its way.")
+    return redirect(f"{reverse('calendars:page')}?team={team.slug}")
 
 
 def _feed(request: HttpRequest, feed_id: int) -> FeedToken:

@@ -311,3 +311,6 @@ if os.environ.get("TEST_CLOCK_ANCHOR"):
     from hockeyhub.testclock import follow_environment
 
     follow_environment(TIME_ZONE)
+# Subscribed calendar URLs: minutes between syncs and the fetch timeout (manage.py calendar_sync for cron).
+CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 60, minimum=5)
+CALENDAR_SYNC_TIMEOUT_SECONDS = env_int("CALENDAR_SYNC_TIMEOUT_SECONDS", 15, minimum=1)
