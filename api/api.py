@@ -11,6 +11,7 @@ from api.body import BoundedParser
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import batches, catalog, meta, webhooks
+from api.routers import calendars as calendar_routes
 
 
 class HockeyHubAPI(NinjaAPI):
@@ -60,3 +61,4 @@ api.add_router("/batches", batches.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
+api.add_router("", calendar_routes.router)

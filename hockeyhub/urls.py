@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("settings/api-tokens/", include("api.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("calendars/", include("calendars.urls")),
 ]
 
 handler404 = "workouts.views.page_not_found"
