@@ -12,6 +12,7 @@ from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import batches, catalog, meta, webhooks
 from api.routers import calendars as calendar_routes
+from api.routers import planner as planner_router
 
 
 class HockeyHubAPI(NinjaAPI):
@@ -62,3 +63,4 @@ api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
 api.add_router("", calendar_routes.router)
+api.add_router("/planner", planner_router.router)

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "webhooks",
     "demo",
     "calendars",
+    "planner",
 ]
 
 MIDDLEWARE = [

@@ -72,6 +72,9 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
 
 
 H = {"team": "hawks"}
+# No facility 999999: the planner answers its 400 (a plan itself is tested in tests/planner/test_api.py).
+PLAN = {**H, "from": "2030-02-04", "to": "2030-02-10", "sessions": [{"name": "Lift", "durationMinutes": 60}]}
+PLAN["sessions"][0].update(intensity=50, facilityIds=[999999])
 
 # (name, method, path, params or body, {persona: status}) — persona order: trainer, other, medic, staff.
 ENDPOINTS = [
@@ -131,6 +134,18 @@ ENDPOINTS = [
     ("feed create", "post", "/api/v1/calendars/feeds", {"kind": "team"}, (201, 404, 201, 201)),
     ("feed rotate", "post", "/api/v1/calendars/feeds/{feed}/rotate", None, (201, 404, 201, 201)),
     ("feed revoke", "delete", "/api/v1/calendars/feeds/{feed}", None, (204, 404, 204, 204)),
+    (
+        "planner",
+        "post",
+        "/api/v1/planner",
+        {
+            **H,
+            "from": "2030-02-04",
+            "to": "2030-02-10",
+            "sessions": [{"name": "Lift", "durationMinutes": 60, "intensity": 50, "facilityIds": [999999]}],
+        },
+        (400, 404, 400, 400),
+    ),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")
