@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "batch",
     "api",
     "webhooks",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -294,3 +295,7 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
+
+# Automations (automations/): the user automated batches are started by, and the tick's period (RQ cron).
+AUTOMATIONS_ACTOR_USERNAME = env_str("AUTOMATIONS_ACTOR_USERNAME", "automations")
+AUTOMATION_TICK_SECONDS = env_int("AUTOMATION_TICK_SECONDS", 60, minimum=10)
