@@ -60,3 +60,83 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.title}"
+
+
+class Recipe(models.Model):
+    """A named, team-scoped, versioned batch request whose dates are relative to the run (see recipes.py)."""
+
+    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="recipes")
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    request = models.JSONField(
+        help_text="An exchange-format request; strings like '@week+1 07:30' are relative"
+    )
+    builtin = models.CharField(
+        max_length=30, blank=True, help_text="A built-in recipe's kind, e.g. copy_week"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source_batch = models.ForeignKey(
+        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["team", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+
+class Schedule(models.Model):
+    """A recipe on an RFC 5545 recurrence in the club's zone; each occurrence fires exactly once."""
+
+    class Missed(models.TextChoices):
+        LATEST = "latest", "Run the latest missed occurrence once"
+        SKIP = "skip", "Skip missed occurrences"
+
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="schedules")
+    rrule = models.CharField(max_length=500, help_text="e.g. FREQ=WEEKLY;BYDAY=SU;BYHOUR=18;BYMINUTE=0")
+    start = models.DateTimeField(help_text="DTSTART: its club-zone wall time is kept across DST")
+    missed = models.CharField(max_length=6, choices=Missed.choices, default=Missed.LATEST)
+    paused = models.BooleanField(default=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The last occurrence handled (fired, failed or skipped): the next tick looks after it.
+    last_occurrence = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["next_run_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.recipe.name}: {self.rrule}"
+
+
+class ScheduleRun(models.Model):
+    """One occurrence of a schedule: the unique (schedule, occurrence) row is what makes it fire once."""
+
+    class Status(models.TextChoices):
+        CLAIMED = "claimed", "Claimed"
+        SUBMITTED = "submitted", "Batch submitted"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (missed)"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
+    occurrence = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
+    batch = models.ForeignKey(
+        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipe_version = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurrence", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "occurrence"], name="schedule_run_occurrence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule_id} @ {self.occurrence:%Y-%m-%d %H:%M}: {self.status}"

@@ -39,7 +39,7 @@ from batch.wording import human_day
 from medical.compliance import BLOCKED, MODIFIED
 from medical.gate import MedicalGate, planned_workouts
 from medical.models import MedicalRestriction
-from workouts.calendar import at
+from workouts.calendar import at, local_day
 from workouts.models import Assignment, Membership, Workout
 
 log = logging.getLogger("automations")
@@ -381,3 +381,9 @@ def lifted_notices(
             }
         )
     return notices
+
+
+def restrictions_taking_effect_once(*, now: dt.datetime) -> list[int]:
+    """Enqueue today's effective-date reactions; a ticker every minute enqueues many jobs, but each
+    restriction's reaction for today is one unique row, so only the first changes anything."""
+    return restrictions_taking_effect(day=local_day(now))

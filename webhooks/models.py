@@ -12,6 +12,7 @@ class Event(models.TextChoices):
     BATCH_FAILED = "batch.failed", "Batch failed or rolled back"
     BATCH_CANCELLED = "batch.cancelled", "Batch cancelled"
     BATCH_UNDONE = "batch.undone", "Batch undone"
+    AUTOMATION_FAILED = "automation.failed", "Automation failed (a scheduled recipe could not run)"
 
 
 class WebhookEndpoint(models.Model):

@@ -179,6 +179,26 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     return ids
 
 
+def webhook_team_event(*, team: Any, event: str, data: dict[str, Any]) -> list[int]:
+    """Queue an event that is not a batch's end (e.g. `automation.failed`) to the team's endpoints
+    subscribed to it. Call inside the transaction that records what happened; jobs go on commit."""
+    endpoints = [
+        e for e in WebhookEndpoint.objects.filter(team=team).only("id", "url", "events") if event in e.events
+    ]
+    if not endpoints:
+        return []
+    payload = {"type": event, "timestamp": timezone.now().isoformat(), "data": {"team": team.slug, **data}}
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=e, event=event, msg_id=f"msg_{uuid.uuid4().hex}", payload=payload)
+            for e in endpoints
+        ]
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in ids])
+    return ids
+
+
 def enqueue_delivery(*, delivery_id: int, delay: float = 0) -> None:
     from webhooks.tasks import deliver_job, queue
 
