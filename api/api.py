@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Swagger
 from api.auth import BearerAuth, SessionAuth
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
+from api.routers import automations as automations_router
 from api.routers import batches, catalog, meta, webhooks
 
 
@@ -58,3 +59,4 @@ api.add_router("/batches", batches.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
+api.add_router("", automations_router.router)

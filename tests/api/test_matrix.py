@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from automations.models import Recipe
 from batch.models import Batch, BatchItem
 from hockeyhub.models import AuditEvent
 from tests.api.conftest import PERSONAS
@@ -57,10 +58,18 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, batch=batch, event="batch.completed", msg_id="msg_1", payload={"type": "x"}
     )
-    return {"batch": batch.pk, "endpoint": endpoint.pk, "delivery": delivery.pk, "workout": workout.pk}
+    recipe = Recipe.objects.create(team=team, name="Weekly", request={"operations": []}, created_by=trainer)
+    return {
+        "batch": batch.pk,
+        "endpoint": endpoint.pk,
+        "delivery": delivery.pk,
+        "workout": workout.pk,
+        "recipe": recipe.pk,
+    }
 
 
 H = {"team": "hawks"}
+RECIPE_BODY = {"name": "r", "request": {"operations": []}}
 
 # (name, method, path, params or body, {persona: status}) — persona order: trainer, other, medic, staff.
 ENDPOINTS = [
@@ -104,6 +113,17 @@ ENDPOINTS = [
         (202, 404, 202, 202),
     ),
     ("webhook delete", "delete", "/api/v1/webhooks/{endpoint}", None, (204, 404, 204, 204)),
+    ("recipe create", "post", "/api/v1/recipes", RECIPE_BODY, (201, 404, 201, 201)),
+    (
+        "schedule create",
+        "post",
+        "/api/v1/recipes/{recipe}/schedules",
+        {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=18", "start": "2027-01-03T18:00:00+01:00"},
+        (201, 404, 201, 201),
+    ),
+    ("recipe list", "get", "/api/v1/automations/recipes", H, (200, 404, 200, 200)),
+    ("schedule list", "get", "/api/v1/automations/schedules", H, (200, 404, 200, 200)),
+    ("run list", "get", "/api/v1/automations/runs", H, (200, 404, 200, 200)),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")
@@ -121,7 +141,8 @@ def test_the_matrix_covers_every_operation_in_the_openapi_document(client):
             m,
             p.replace("{batch}", "{batch_id}")
             .replace("{endpoint}", "{endpoint_id}")
-            .replace("{delivery}", "{delivery_id}"),
+            .replace("{delivery}", "{delivery_id}")
+            .replace("{recipe}", "{recipe_id}"),
         )
         for _, m, p, _, _ in ENDPOINTS
     }
