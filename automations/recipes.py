@@ -228,10 +228,12 @@ def request_from_batch(batch: Any) -> dict[str, Any]:
 # --- built in: copy a week (or any date range) to the next week ----------------------------------------
 
 
-def copy_range_request(*, start_offset: int = 0, days: int = 7, shift_days: int = 7) -> dict[str, Any]:
+def copy_range_request(
+    *, start_offset: int = 0, days: int = 7, shift_days: int = 7, anchor: str = "week"
+) -> dict[str, Any]:
     """Return the built-in recipe: duplicate the range's workouts `shift_days` later, with assignments.
 
-    The range is `@week+start_offset` for `days` days, relative to the run's week.
+    The range is `@<anchor>+start_offset` for `days` days: relative to the run's week (Monday) or day.
     """
     return {
         "operations": [
@@ -239,8 +241,8 @@ def copy_range_request(*, start_offset: int = 0, days: int = 7, shift_days: int 
                 "id": "copy",
                 "type": "DUPLICATE",
                 "forEachWorkout": {
-                    "from": f"@week{start_offset:+d}",
-                    "to": f"@week{start_offset + days:+d}",
+                    "from": f"@{anchor}{start_offset:+d}",
+                    "to": f"@{anchor}{start_offset + days:+d}",
                     "status": ["draft", "scheduled"],
                 },
                 "data": {

@@ -35,3 +35,22 @@ def run_worker(rq_queue) -> Callable[[], None]:
 def wednesday() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(WEDNESDAY, tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def run_batches(db) -> Callable[[], None]:
+    """Run every unfinished batch in this process (the runner itself, inside the test's transaction)."""
+    from tests.batch.conftest import run_unfinished
+
+    return run_unfinished
+
+
+@pytest.fixture
+def submit(trainer, team):
+    from batch.services import batch_submit
+
+    def _submit(operations: list[dict], user=None, **options):
+        raw = {"operations": operations, "options": options, "metadata": {"source": "test"}}
+        return batch_submit(user=user or trainer, team=team, raw=raw, source="test")
+
+    return _submit
