@@ -184,9 +184,7 @@ def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_HEADER)
-        items = batch_items_for_people(batch=batch).only(
-            "op_id", "type", "status", "data", "result", "error", "seq"
-        )
+        items = batch_items_for_people(batch=batch)
         workouts: dict[int, str] = {}
         for item, named in named_items(items, team_id=batch.team_id):
             target = named.target

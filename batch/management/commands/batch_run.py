@@ -14,7 +14,7 @@ from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
 from batch.request_file import RequestFileError, read_request_file
-from batch.selectors import batch_summary
+from batch.selectors import batch_summary, summary_chunks
 from batch.services import batch_submit
 from batch.validation import batch_validate
 from workouts.selectors import teams_for_user
@@ -93,7 +93,8 @@ class Command(BaseCommand):
             return
         batch = wait_for(batch.pk, self.stdout if not opts["json"] else self.stderr)
         if opts["json"]:
-            self.stdout.write(json.dumps(batch_summary(batch=batch), indent=2, default=str))
+            for piece in summary_chunks(batch):
+                self.stdout.write(piece, ending="")
         else:
             self.stdout.write(
                 f"Batch {batch.pk} ended {batch.status}: {batch.succeeded} succeeded, "
