@@ -159,3 +159,40 @@ def test_the_skip_policy_runs_nothing_late_and_pause_stops_it(weekly, run_worker
     assert not Batch.objects.exists()
     schedule_pause(user=trainer, schedule=weekly, paused=True)
     assert automation_tick(at=dt.datetime(2027, 4, 11, 18, 0, 30, tzinfo=CLUB)) == []
+
+
+def test_a_failed_run_tells_the_owner_and_the_teams_webhooks(transactional_db, team, trainer):
+    from automations.models import Notice
+    from automations.schedules import automation_tick
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        team=team, url="http://127.0.0.1:9/hook", events=["automation.failed"], secret="whsec_dGVzdA=="
+    )
+    gone = {
+        "operations": [
+            {"id": "n", "type": "UPDATE", "data": {"workoutId": 987654, "updates": {"notes": "x"}}}
+        ]
+    }
+    recipe = recipe_create(user=trainer, team=team, name="Notes on a deleted workout", request=gone)
+    schedule = schedule_create(
+        user=trainer,
+        recipe=recipe,
+        rrule_text="FREQ=DAILY;BYHOUR=18;BYMINUTE=0",
+        start=dt.datetime(2027, 1, 4, 18, 0, tzinfo=CLUB),
+    )
+    rows = automation_tick(at=dt.datetime(2027, 1, 4, 18, 0, 10, tzinfo=CLUB))
+    assert [(r["status"], r["batch"]) for r in rows] == [("failed", None)]
+    assert "987654" in rows[0]["error"]
+    run = schedule.runs.get()
+    assert run.status == ScheduleRun.Status.FAILED and "987654" in run.error
+    notice = Notice.objects.get(user=trainer)
+    assert "Notes on a deleted workout" in notice.title and "failed" in notice.title
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.event == "automation.failed"
+    assert delivery.payload["data"]["schedule"] == schedule.pk and delivery.payload["data"]["team"] == "hawks"
+    assert not Batch.objects.exists()
+    # The next day's occurrence is tried again (and fails again: nothing is stuck).
+    assert [r["status"] for r in automation_tick(at=dt.datetime(2027, 1, 5, 18, 0, 10, tzinfo=CLUB))] == [
+        "failed"
+    ]
