@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "demo",
     "calendars",
     "planner",
+    "automations",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,9 @@ CALENDAR_FEED_WEEKS_BACK = env_int("CALENDAR_FEED_WEEKS_BACK", 4, minimum=0)
 CALENDAR_FEED_WEEKS_AHEAD = env_int("CALENDAR_FEED_WEEKS_AHEAD", 26, minimum=1)
 # The site's address for feed URLs printed outside a request (manage.py calendar_feed_url).
 CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:8000")
+# Automations (automations/): the user automated batches are started by, and the tick's period (RQ cron).
+AUTOMATIONS_ACTOR_USERNAME = env_str("AUTOMATIONS_ACTOR_USERNAME", "automations")
+AUTOMATION_TICK_SECONDS = env_int("AUTOMATION_TICK_SECONDS", 60, minimum=10)
 
 # Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
 if os.environ.get("TEST_CLOCK_ANCHOR"):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("settings/webhooks/", include("webhooks.urls")),
     path("calendars/", include("calendars.urls")),
     path("planner/", include("planner.urls")),
+    path("automations/", include("automations.urls")),
 ]
 
 handler404 = "workouts.views.page_not_found"

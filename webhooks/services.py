@@ -178,11 +178,10 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     return ids
 
 
-def webhook_event_send(*, team: Team, event: str, data: dict[str, Any]) -> list[int]:
-    """Queue a non-batch event ({type, timestamp, data}) to the team's endpoints that want it.
-
-    Call inside the transaction that records what happened; jobs go to RQ on commit.
-    """
+def webhook_event_send(*, team: Any, event: str, data: dict[str, Any]) -> list[int]:
+    """Queue an event that is not a batch's end ({type, timestamp, data}: `calendar.sync_failed`,
+    `automation.failed`) to the team's endpoints subscribed to it. Call inside the transaction that
+    records what happened; jobs go to RQ on commit."""
     endpoints = [
         e for e in WebhookEndpoint.objects.filter(team=team).only("id", "events") if event in e.events
     ]
