@@ -180,7 +180,7 @@ def test_the_matrix_covers_every_operation_in_the_openapi_document(client):
             .replace("{endpoint}", "{endpoint_id}")
             .replace("{delivery}", "{delivery_id}")
             .replace("{calendar}", "{calendar_id}")
-            .replace("{feed}", "{feed_id}"),
+            .replace("{feed}", "{feed_id}")
             .replace("{recipe}", "{recipe_id}"),
         )
         for _, m, p, _, _ in ENDPOINTS
