@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "batch",
     "api",
     "webhooks",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -294,3 +295,8 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
+
+# Analytics (analytics/; see docs/operations.md): a batch submitted from one of these sources counts as
+# automated; a player's planned load is flagged when it rises by more than this share week on week.
+ANALYTICS_AUTOMATED_SOURCES = env_list("ANALYTICS_AUTOMATED_SOURCES", "automation,schedule,trigger")
+ANALYTICS_LOAD_JUMP = env_float("ANALYTICS_LOAD_JUMP", 0.3, minimum=0.0)
