@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("settings/api-tokens/", include("api.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
 handler404 = "hockeyhub.views.page_not_found"
