@@ -9,7 +9,7 @@ from ninja import NinjaAPI, Swagger
 from api.auth import BearerAuth, SessionAuth
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
-from api.routers import batches, catalog, meta, webhooks
+from api.routers import analytics, batches, catalog, meta, webhooks
 
 
 class HockeyHubAPI(NinjaAPI):
@@ -58,3 +58,4 @@ api.add_router("/batches", batches.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
+api.add_router("", analytics.router)

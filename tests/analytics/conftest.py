@@ -19,6 +19,7 @@ from tests.factories import MembershipFactory, TeamFactory
 from workouts.models import Membership
 
 User = get_user_model()
+ITEM_FIELDS = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
 ZONE = ZoneInfo("Europe/Stockholm")
 UTC = dt.UTC
 TYPES = ["UPDATE", "ASSIGN", "SCHEDULE", "DUPLICATE"]
