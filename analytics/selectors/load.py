@@ -96,8 +96,9 @@ def training_load(
         Coalesce(F("workout__scheduled_end"), start + DEFAULT_DURATION) - start, output_field=DurationField()
     )
     rows = (
+        # By the workout's team (its (team, scheduled_start) index); a team's workouts hold its players.
         Assignment.objects.filter(
-            player__team_id__in=team_ids,
+            workout__team_id__in=team_ids,
             workout__scheduled_start__gte=at(before, dt.time.min),
             workout__scheduled_start__lt=at(after, dt.time.min),
             workout__archived_at__isnull=True,

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from analytics.forms import AnalyticsFilterForm, Scope, scope_of
 from analytics.selectors import batch_errors, batch_series, batch_summary, batch_types, training_load
@@ -53,7 +53,7 @@ class BatchFilters(Range):
     )
 
 
-class SeriesRowOut(Schema):
+class SeriesRowOut(BaseModel):
     key: str
     label: str
     batches: int
@@ -71,7 +71,7 @@ class SeriesRowOut(Schema):
     successRate: float | None
 
 
-class SummaryOut(Schema):
+class SummaryOut(BaseModel):
     batches: int
     items: int
     succeeded: int
@@ -93,7 +93,7 @@ class SummaryOut(Schema):
     outcomes: dict[str, int]
 
 
-class TypeOut(Schema):
+class TypeOut(BaseModel):
     type: str
     label: str
     batches: int
@@ -111,12 +111,12 @@ class TypeOut(Schema):
     estimateRatio: float | None
 
 
-class ActionOut(Schema):
+class ActionOut(BaseModel):
     action: str = Field(description="The suggested action; empty gathers a batch's rarer ones")
     items: int
 
 
-class ErrorOut(Schema):
+class ErrorOut(BaseModel):
     code: str
     items: int
     batches: int
@@ -127,7 +127,7 @@ class ErrorOut(Schema):
     actions: list[ActionOut]
 
 
-class BatchAnalytics(Schema):
+class BatchAnalytics(BaseModel):
     from_: dt.date = Field(alias="from")
     to: dt.date
     groupBy: str
@@ -138,7 +138,7 @@ class BatchAnalytics(Schema):
     errors: list[ErrorOut]
 
 
-class WeekOut(Schema):
+class WeekOut(BaseModel):
     week: dt.date = Field(description="Monday of the ISO week")
     sessions: int
     minutes: int
@@ -148,14 +148,14 @@ class WeekOut(Schema):
     restricted: bool
 
 
-class PlayerLoadOut(Schema):
+class PlayerLoadOut(BaseModel):
     id: int
     name: str
     jerseyNumber: int
     weeks: list[WeekOut]
 
 
-class WeekTotalOut(Schema):
+class WeekTotalOut(BaseModel):
     week: dt.date
     sessions: int
     minutes: int
@@ -164,7 +164,7 @@ class WeekTotalOut(Schema):
     playersFlagged: int
 
 
-class LoadAnalytics(Schema):
+class LoadAnalytics(BaseModel):
     from_: dt.date = Field(alias="from")
     to: dt.date
     teams: list[str]
