@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "calendars",
     "planner",
     "automations",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -326,3 +327,7 @@ if os.environ.get("TEST_CLOCK_ANCHOR"):
 # Subscribed calendar URLs: minutes between syncs and the fetch timeout (manage.py calendar_sync for cron).
 CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 60, minimum=5)
 CALENDAR_SYNC_TIMEOUT_SECONDS = env_int("CALENDAR_SYNC_TIMEOUT_SECONDS", 15, minimum=1)
+# Analytics (analytics/; see docs/operations.md): a batch submitted from one of these sources counts as
+# automated; a player's planned load is flagged when it rises by more than this share week on week.
+ANALYTICS_AUTOMATED_SOURCES = env_list("ANALYTICS_AUTOMATED_SOURCES", "automation,schedule,trigger")
+ANALYTICS_LOAD_JUMP = env_float("ANALYTICS_LOAD_JUMP", 0.3, minimum=0.0)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("calendars/", include("calendars.urls")),
     path("planner/", include("planner.urls")),
     path("automations/", include("automations.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
 handler404 = "workouts.views.page_not_found"
