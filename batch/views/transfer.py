@@ -31,6 +31,7 @@ from batch.validation import batch_validate
 from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, undo_context
 from batch.views.modal import dry_run_context
 from batch.wording import ITEM_STATUS_LABELS, headline, plain, suggestion
+from hockeyhub.csvcells import csv_safe
 from workouts.selectors import team_for_user
 
 SESSION_KEY = "batch-import"
@@ -185,14 +186,6 @@ CSV_HEADER = [
     "workout id",
     "operation id",
 ]
-
-
-def csv_safe(value: Any) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, and tab/CR starts)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 @login_required
