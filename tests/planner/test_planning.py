@@ -193,3 +193,12 @@ def test_an_existing_workout_is_placed_once_with_its_own_players(trainer, team, 
     with pytest.raises(PlannerProblemError) as info:
         plan_week(user=trainer, raw=problem(team, with_players))
     assert info.value.messages[0].startswith("sessions[0].playerIds: leave it out")
+
+
+def test_the_same_problem_gives_the_same_request(trainer, team, gym, rink, squad):
+    raw = problem(
+        team,
+        [session(f"S{i}", [gym, rink], squad[i % 2 :], intensity=40 + 10 * i) for i in range(5)],
+        rules={"restHoursAfterHighIntensity": 12},
+    )
+    assert plan_week(user=trainer, raw=raw).request == plan_week(user=trainer, raw=raw).request

@@ -61,6 +61,7 @@ def test_a_plan_shows_on_the_calendar_beside_existing_workouts_and_opens_the_dry
     assert "Placed 1 of 1 session" in html
     assert "Morning lift" in html and 'data-testid="planned"' in html
     assert "13:00–14:00" in html  # on Monday, at the preferred time
+    assert response.context["request_json"].startswith('{\n  "operations": [')
     start = html.index('href="/batches/import/?team=')
     url = html[start + 6 : html.index('"', start + 6)].replace("&amp;", "&")
     preview = trainer_client.get(url)
