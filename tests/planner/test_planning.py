@@ -102,6 +102,10 @@ def test_load_limit_and_competing_sessions_are_named(trainer, team, gym, rink, s
     unplaced = next(s for s in result.sessions if not s.placed)
     assert f"the daily load limit of 100% of {player.name}" in unplaced.explanation
     assert "the time taken by" in unplaced.explanation
+    other = "A" if unplaced.name == "B" else "B"
+    # Both windows stand in the way, each named for its session.
+    assert unplaced.explanation.count("its own window (WED)") == 1
+    assert f"“{other}”'s window (WED)" in unplaced.explanation
 
 
 def test_unknown_ids_and_bad_fields_are_problems(trainer, team, other_team, gym, squad):
