@@ -11,6 +11,7 @@ from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import automations as automations_router
 from api.routers import batches, catalog, meta, webhooks
+from api.routers import restrictions as restrictions_router  # noqa: F401 - POST /restrictions on catalog's router
 
 
 class HockeyHubAPI(NinjaAPI):

@@ -219,3 +219,25 @@ def test_a_medic_may_ask_to_force_but_not_to_undo_a_trainers_batch(team, trainer
     assert not may_act(medic, owner_batch)
     assert may_act(medic, owner_batch, force=True)
     assert not may_act(other_trainer, owner_batch, force=True)
+
+
+def test_a_restriction_recorded_through_the_api_is_handled_too(squad, run_worker, trainer, medic, team):
+    from tests.api.conftest import ApiClient, make_token
+
+    api = ApiClient(make_token(medic, team))
+    body = {
+        "playerId": squad["erik"].pk,
+        "title": "Concussion",
+        "severity": "complete",
+        "effectiveDate": TODAY.isoformat(),
+        "expiryDate": (TODAY + dt.timedelta(days=9)).isoformat(),
+        "clinicalNotes": "Symptoms after a hit; SCAT5 positive.",
+    }
+    response = api.post("/api/v1/restrictions", body, params={"team": "hawks"})
+    assert response.status_code == 201, response.content
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RESTRICTION_CHANGED)
+    assert (event.actor, event.channel) == (medic, "api")
+    run_worker()
+    assert_taken_off(squad, trainer)
+    trainer_api = ApiClient(make_token(trainer, team))
+    assert trainer_api.post("/api/v1/restrictions", body, params={"team": "hawks"}).status_code == 403
