@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,7 +72,7 @@ def fingerprint(restriction: MedicalRestriction) -> str:
 
 def restriction_saved(sender: Any, instance: MedicalRestriction, raw: bool = False, **kwargs: Any) -> None:
     """post_save: react once the save has committed (never inside the saver's transaction)."""
-    if raw:  # loaddata
+    if raw or not settings.AUTOMATIONS_RESTRICTION_TRIGGER:  # loaddata; or turned off
         return
     pk = instance.pk
     transaction.on_commit(lambda: enqueue_reaction(restriction_id=pk))
@@ -83,10 +84,13 @@ def enqueue_reaction(*, restriction_id: int, occasion: str = "") -> str:
 
 def restrictions_taking_effect(*, day: dt.date) -> list[int]:
     """Enqueue a reaction for each active restriction whose effective date is `day`; return their ids."""
+    if not settings.AUTOMATIONS_RESTRICTION_TRIGGER:
+        return []
+    # Those already handled for this day are left out: the tick runs every minute.
     ids = list(
-        MedicalRestriction.objects.filter(
-            effective_date=day, status=MedicalRestriction.Status.ACTIVE
-        ).values_list("pk", flat=True)
+        MedicalRestriction.objects.filter(effective_date=day, status=MedicalRestriction.Status.ACTIVE)
+        .exclude(automation_reactions__key__endswith=f":{day.isoformat()}")
+        .values_list("pk", flat=True)
     )
     for pk in ids:
         enqueue_reaction(restriction_id=pk, occasion=day.isoformat())

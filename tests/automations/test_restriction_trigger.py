@@ -152,6 +152,8 @@ def test_a_restriction_reaching_its_effective_date_is_judged_again(squad, run_wo
     run_worker()
     assert on(squad["in_window"][0]) == {"Nils"}
     assert Batch.objects.count() == 2
+    # The tick runs every minute: a restriction handled for its day is not enqueued again.
+    assert restrictions_taking_effect(day=TODAY + dt.timedelta(days=1)) == []
 
 
 def test_a_modifying_restriction_records_the_gates_cap_on_the_assignment(squad, run_worker, trainer):
