@@ -32,7 +32,7 @@ from automations.recipes import RecipeError, resolve_request
 from batch.errors import IdempotencyConflict, InvalidRequest
 from batch.quotas import QuotaExceeded
 from batch.services import batch_submit
-from webhooks.services import webhook_team_event
+from webhooks.services import webhook_event_send
 from workouts.selectors import role_in_team
 
 log = logging.getLogger("automations")
@@ -275,7 +275,7 @@ def failure_notify(*, schedule: Schedule, run: ScheduleRun) -> None:
         title=f"Automation “{recipe.name}” failed for {when:%a %d %b %H:%M}",
         body=run.error,
     )
-    webhook_team_event(
+    webhook_event_send(
         team=recipe.team,
         event="automation.failed",
         data={

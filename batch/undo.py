@@ -39,10 +39,9 @@ from batch.models import Batch, BatchChange, BatchItem, OperationType
 from batch.request import BatchRequest, Operation, default_options
 from batch.selectors import force_undo_preview
 from batch.store import create_batch
-from batch.validation import MEDICAL_ROLES
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
-from workouts.selectors import role_in_team
+from medical.roles import is_medic_or_staff
 
 
 def undo_options(original: Batch) -> dict[str, Any]:
@@ -101,7 +100,7 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
 def check_force_medical(user: Any, original: Batch) -> None:
     """A forced undo that puts restricted players back on workouts needs a medic or staff member."""
     actor = acting_user(user)
-    if actor is None or actor.is_staff or role_in_team(user=actor, team=original.team) in MEDICAL_ROLES:
+    if actor is None or is_medic_or_staff(user=actor, team=original.team):
         return
     if force_undo_preview(batch=original).medical:
         raise BatchActionDenied(
