@@ -87,7 +87,7 @@ def restriction_record(
     """
     from workouts.models import Player
 
-    if not is_medical_reader(user=user, team=team):
+    if not is_medic_or_staff(user=user, team=team):
         raise PermissionDenied("Only medical staff and club staff may record restrictions.")
     player = Player.objects.get(pk=player_id, team=team)
     restriction = MedicalRestriction(
