@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -22,6 +23,7 @@ from hockeyhub import metrics
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.queueing import enqueue_delivery
 from webhooks.ssrf import UnsafeTarget, check_url, pinned_connection
 from workouts.models import Membership, Team
 from workouts.selectors import role_in_team
@@ -141,6 +143,12 @@ def event_payload(batch: Any, event: str) -> dict[str, Any]:
             "undoDeadline": batch.undo_deadline.isoformat() if batch.undo_deadline else None,
             "undoOf": batch.undo_of_id,
             "retryOf": batch.retry_of_id,
+            # The summary, never the items: a 100,000-item batch's results are read from these.
+            "links": {
+                "results": f"/api/v1/batches/{batch.pk}/results",
+                "export": f"/api/v1/batches/{batch.pk}/export?what=results",
+                "web": reverse("batch:detail", args=[batch.pk]),
+            },
         },
     }
 
@@ -177,11 +185,10 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     return ids
 
 
-def webhook_event_send(*, team: Team, event: str, data: dict[str, Any]) -> list[int]:
-    """Queue a non-batch event ({type, timestamp, data}) to the team's endpoints that want it.
-
-    Call inside the transaction that records what happened; jobs go to RQ on commit.
-    """
+def webhook_event_send(*, team: Any, event: str, data: dict[str, Any]) -> list[int]:
+    """Queue an event that is not a batch's end ({type, timestamp, data}: `calendar.sync_failed`,
+    `automation.failed`) to the team's endpoints subscribed to it. Call inside the transaction that
+    records what happened; jobs go to RQ on commit."""
     endpoints = [
         e for e in WebhookEndpoint.objects.filter(team=team).only("id", "events") if event in e.events
     ]
@@ -197,15 +204,6 @@ def webhook_event_send(*, team: Team, event: str, data: dict[str, Any]) -> list[
     ids = [d.pk for d in deliveries]
     transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in ids])
     return ids
-
-
-def enqueue_delivery(*, delivery_id: int, delay: float = 0) -> None:
-    from webhooks.tasks import deliver_job, queue
-
-    if delay > 0:
-        queue().enqueue_in(dt.timedelta(seconds=delay), deliver_job, delivery_id, result_ttl=600)
-    else:
-        queue().enqueue(deliver_job, delivery_id, result_ttl=600)
 
 
 # --- delivery --------------------------------------------------------------------------------------

@@ -36,12 +36,12 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from workouts.limits import DEFAULT_DURATION
 from workouts.models import Assignment, Facility, Player, Team, Workout
-from workouts.rules import within_opening_hours
+from workouts.rules import Refusal, within_opening_hours
 
 LOOKAHEAD_DAYS = 14
 SLOT_STEP = dt.timedelta(minutes=15)
-DEFAULT_DURATION = dt.timedelta(hours=1)
 FACILITY = "FACILITY_DOUBLE_BOOKED"
 HOURS = "OUTSIDE_FACILITY_HOURS"
 PLAYER = "PLAYER_DOUBLE_BOOKED"
@@ -88,6 +88,13 @@ def local_day(value: dt.datetime) -> dt.date:
     another). Not timezone.localtime(): its context-local zone lookup per call was a fifth of a 100k
     dry run."""
     return value.astimezone(timezone.get_default_timezone()).date()
+
+
+def workout_day(start: dt.datetime | None, *, now: dt.datetime | None = None) -> dt.date:
+    """The day of a workout, in the club's zone: its start's, or today's (`now`, default the clock's)
+    while it has none. Every path that judges a workout on a day (ASSIGN, the medical gate, the
+    admin, undo) asks here."""
+    return local_day(start if start is not None else (now or timezone.now()))
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
@@ -470,3 +477,40 @@ class Calendar:
         if conflict.kind == PLAYER:
             return conflict.player_id in booking.assignments
         return conflict.kind == FACILITY and not booking.planned and booking.workout_id not in changing
+
+
+def calendar_refusals(
+    *,
+    team: Team,
+    workout_id: int | None,
+    status: str | None,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    facility: Facility | None,
+    name: str,
+) -> list[Refusal]:
+    """Return the calendar's conflicts for one workout (new, or saved with its players) at start–end,
+    as refusals named by their conflict kind: a question asked one workout at a time (the admin's),
+    in five queries. A cancelled or archived workout is off the calendar."""
+    if status in (Workout.Status.CANCELLED, Workout.Status.ARCHIVED):
+        return []
+    loads: dict[int, int] = {}
+    if workout_id is not None:
+        loads = dict(
+            Assignment.objects.filter(workout_id=workout_id).values_list("player_id", "load_percent")
+        )
+    players = Player.objects.in_bulk(list(loads)) if loads else {}
+    calendar = Calendar.load(team=team, days=[local_day(start)], players=players)
+    slot = Slot(
+        start=start,
+        end=end or start + DEFAULT_DURATION,
+        facility_id=facility.pk if facility is not None else None,
+        loads=loads,
+        key=f"w:{workout_id}" if workout_id is not None else "new",
+        workout_id=workout_id,
+        name=name,
+    )
+    return [
+        Refusal(c.message, "Pick another time or facility, or move the other workout first.", c.kind)
+        for c in calendar.conflicts(slot)
+    ]

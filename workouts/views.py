@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from workouts.calendar import at, busy_periods
@@ -21,6 +22,7 @@ from workouts.forms import MAX_SELECTED_IDS, SelectionForm, WeekForm, WorkoutFil
 from workouts.models import Assignment, Team, Workout, WorkoutExercise
 from workouts.selectors import (
     DEFAULT_SORT,
+    NoTeamYet,
     Selection,
     role_in_team,
     selected_workouts,
@@ -227,3 +229,11 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
         raise Http404("No such workout.")
     context = {"team": workout.team, "workout": workout}
     return render(request, "workouts/detail.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 page (the root urls' handler404); for a user in no team yet, a page that says how to get
+    one instead."""
+    if isinstance(exception, NoTeamYet):
+        return render(request, "no_team.html", status=404)
+    return defaults.page_not_found(request, exception)
