@@ -16,7 +16,8 @@ from batch.actions import FAILED_HERE
 from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
-from batch.selectors import RESULT_FIELDS, batch_items, named_items, result_entry
+from batch.selectors import batch_items, named_items, summary_chunks
+from hockeyhub.csvcells import csv_safe_row
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
 RESULT_COLUMNS = [
@@ -108,46 +109,31 @@ class _Echo:
 
 
 def results_csv_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
+    """The results as CSV, one row per item in request order (streamed: see named_items)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(RESULT_COLUMNS)
-    items = batch_items(batch=batch, status=status).only("op_id", "type", "status", "data", "error", "result")
-    for item, named in named_items(items, team_id=batch.team_id):
-        error = item.error or {}
+    for row, named in named_items(batch_items(batch=batch, status=status), team_id=batch.team_id):
+        error = row.error
         target = named.target
         yield writer.writerow(
-            [
-                item.op_id,
-                item.type,
-                item.status,
-                target.kind if target.kind != "none" else "",
-                target.id or "",
-                target.name if target.kind != "none" else "",
-                target.date or "",
-                error.get("code", ""),
-                error.get("message", ""),
-                error.get("suggestedAction", ""),
-                json.dumps(item.result) if item.result is not None else "",
-            ]
+            csv_safe_row(
+                [
+                    row.op_id,
+                    row.type,
+                    row.status,
+                    target.kind if target.kind != "none" else "",
+                    target.id or "",
+                    target.name if target.kind != "none" else "",
+                    target.date or "",
+                    error.get("code", ""),
+                    error.get("message", ""),
+                    error.get("suggestedAction", ""),
+                    row.result_json if row.result_json not in (None, "null") else "",
+                ]
+            )
         )
 
 
 def results_json_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
     """{id, status, summary, results[]} — the shape batch_run --json prints."""
-    head = {
-        "id": batch.pk,
-        "status": batch.status,
-        "summary": {
-            "total": batch.total_items,
-            "successful": batch.succeeded,
-            "failed": batch.failed,
-            "skipped": batch.skipped,
-            "cancelled": batch.cancelled,
-            "conflicts": batch.conflicted,
-        },
-    }
-    yield json.dumps(head)[:-1] + ', "results": ['
-    items = batch_items(batch=batch, status=status).only(*RESULT_FIELDS)
-    for index, (item, named) in enumerate(named_items(items, team_id=batch.team_id)):
-        entry = result_entry(item, named)
-        yield ("," if index else "") + "\n  " + json.dumps(entry, default=str)
-    yield "\n]}\n"
+    return summary_chunks(batch, status=status)

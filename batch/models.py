@@ -154,6 +154,9 @@ class BatchChunk(models.Model):
     level = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     item_count = models.PositiveIntegerField(default=0)
+    # The operation type of every item in the chunk, blank when it mixes types: the cost model fits a
+    # fixed cost per chunk and a cost per item from the durations of single-type chunks.
+    op_type = models.CharField(max_length=12, blank=True, default="")
     # Tries started, committed before each try: a try that neither commits nor ends in a recorded
     # transient failure died with its runner (attempts - transient_failures - done counts those).
     attempts = models.PositiveSmallIntegerField(default=0)

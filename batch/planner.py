@@ -73,3 +73,9 @@ def plan_chunks(
         load += weight
     if current:
         yield current_level, current
+
+
+def chunk_type(operations: list[Operation]) -> str:
+    """The type every operation of a chunk shares, or "" when it mixes types (see BatchChunk.op_type)."""
+    types = {op.type for op in operations}
+    return types.pop() if len(types) == 1 else ""

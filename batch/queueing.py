@@ -22,6 +22,18 @@ def queue() -> django_rq.queues.DjangoRQ:
     return django_rq.get_queue(settings.RQ_QUEUE_NAME)
 
 
+def live_workers() -> int | None:
+    """How many RQ workers listen on the batch queue now (None when Redis cannot say): the registered
+    workers whose keys have not expired (a worker renews its key with every heartbeat)."""
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    try:
+        return len(Worker.all(queue=queue()))
+    except (RedisError, OSError):
+        return None
+
+
 def enqueue_runner(*, batch_id: int, slot: int, urgent: bool | None = None) -> str:
     """Put one runner job for the batch's slot on the queue; return its job id.
 

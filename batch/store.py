@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from batch.models import Batch, BatchChunk, BatchItem
-from batch.planner import plan_chunks
+from batch.planner import chunk_type, plan_chunks
 from batch.queueing import enqueue_runners
 from batch.quotas import quota_enforce
 from batch.request import BatchRequest
@@ -73,7 +73,7 @@ def create_batch(
         )
         chunk_rows = BatchChunk.objects.bulk_create(
             [
-                BatchChunk(batch=batch, seq=seq, level=level, item_count=len(ops))
+                BatchChunk(batch=batch, seq=seq, level=level, item_count=len(ops), op_type=chunk_type(ops))
                 for seq, (level, ops) in enumerate(chunks)
             ]
         )

@@ -16,14 +16,15 @@ from batch.errors import ErrorCode, ItemError, RequestProblem
 from batch.operations import executor_for
 from batch.operations.base import Context, PendingRef
 from batch.planner import dependency_levels, plan_chunks
+from batch.queueing import live_workers
 from batch.request import BatchRequest, parse_request, resolve_refs
 from batch.selectors import measured_costs
+from medical.roles import MEDICAL_ROLES
 from workouts.models import Membership
 from workouts.selectors import role_in_team
 
 DRY_RUN_SLICE = 500
 SUBMIT_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.STAFF}
-MEDICAL_ROLES = {Membership.Role.MEDIC, Membership.Role.STAFF}
 
 
 @dataclass(slots=True)  # one per operation: at 100,000 operations a __dict__ each is megabytes
@@ -271,22 +272,27 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
 
 
 def estimate(request: BatchRequest) -> dict[str, Any]:
-    """Rows to write, chunks, and seconds expected from measured per-type costs."""
+    """Rows to write, chunks, and seconds expected: a fixed cost per chunk plus each operation's cost
+    (fitted from recent chunks, batch.selectors.costs), spread over the runners the workers alive can
+    run at once. `workers` is how many workers listen now (None: Redis could not say)."""
     options = request.options
     rows = sum(executor_for(op.type).estimate_rows(op.data) for op in request.operations)
     costs = measured_costs()
     chunks = sum(1 for _ in plan_chunks(request.operations, chunk_size=options["chunk_size"], costs=costs))
     per_type = Counter(op.type for op in request.operations)
     work_ms = sum(count * costs[op_type] for op_type, count in per_type.items())
-    workers = runner_slots(options, chunks)
-    chunk_overhead_ms = costs["_chunk"]
-    seconds = (work_ms + chunks * chunk_overhead_ms) / 1000 / workers
+    slots = runner_slots(options, chunks)
+    # Runners share the workers that are alive: a batch with 5 slots on one worker runs one at a time.
+    alive = live_workers()
+    workers = slots if alive is None else max(1, min(slots, alive))
+    seconds = (work_ms + chunks * costs["_chunk"]) / 1000 / workers
     undoable = all(executor_for(op.type).is_undoable(op.data) for op in request.operations)
     return {
         "operations": len(request.operations),
         "rows": rows,
         "chunks": chunks,
-        "runners": workers,
+        "runners": slots,
+        "workers": alive,
         "seconds": round(max(seconds, 0.05), 2),
         "perTypeMs": {t: round(costs[t], 2) for t in per_type},
         "undoable": undoable,

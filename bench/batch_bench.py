@@ -335,6 +335,15 @@ def print_ratios(results: list[dict], reference: float, big: int) -> None:
     auto, c500 = find(results, "CREATE", big, 2, "auto"), find(results, "CREATE", big, 2, 500)
     if auto and c500:
         lines.append((f"{big} CREATE default time / chunk 500 time", auto["exec"] / c500["exec"], "<= 1.3"))
+    poisoned, p500 = find(results, "POISONED", 2 * big, 2), find(results, "CREATE", 2 * big, 2, 500)
+    if poisoned and p500:
+        lines.append(
+            (
+                f"{2 * big} CREATE after 10 tiny batches / chunk 500",
+                poisoned["exec"] / p500["exec"],
+                "<= 1.3",
+            )
+        )
     undo = find(results, "UNDO", big, 2)
     if undo:
         lines.append((f"undo of {big} UPDATE, ops/s", undo["rate"], ">= 2000"))
@@ -343,6 +352,100 @@ def print_ratios(results: list[dict], reference: float, big: int) -> None:
         lines.append(("peak worker RSS 100k / 1k", c100["rss_mb"] / c1k["rss_mb"], "<= 1.1"))
     for name, value, target in lines:
         print(f"{name:<42}{value:>9.2f}" + (f"   target {target}" if target != "-" else ""))
+
+
+def poison_history(user, team, workers: Workers, batches: int = 10) -> None:
+    """Ten 2-operation CREATE batches: the history that once taught the estimate 19.5 ms per CREATE."""
+    for _ in range(batches):
+        run(user, team, create_ops(2), workers=workers, chunk=None)
+    from batch.selectors import costs
+
+    costs._cost_cache = None  # this process learns now, not a minute later
+
+
+def timed_command(args: list[str], *, stdout: Path | None = None) -> tuple[float, int, int]:
+    """Run `manage.py ARGS` in its own process: (wall seconds, peak RSS bytes, exit code)."""
+    code = (
+        "import resource, subprocess, sys, time; out = open(sys.argv[1], 'wb'); t = time.monotonic(); "
+        "r = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL); "
+        "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+    )
+    target = str(stdout) if stdout else os.devnull
+    out = subprocess.run(
+        [sys.executable, "-c", code, target, sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return float(out[0]), int(out[1]) * 1024, int(out[2])
+
+
+def end_to_end(user, team, n: int, workers: Workers) -> list[tuple[str, float, str]]:
+    """What a user waits for, each next to raw bulk_create of the same n Workout rows (same run)."""
+    from django.test import Client
+    from django.urls import reverse
+
+    reset(team)
+    raw_seconds = n / bulk_create_reference(team, n)
+    reset(team)
+    rows: list[tuple[str, float, str]] = [(f"raw bulk_create of {n:,} workouts", raw_seconds, "reference")]
+    with tempfile.TemporaryDirectory() as folder:
+        request = Path(folder) / "big.json"
+        request.write_text(json.dumps({"operations": create_ops(n), "options": {"chunkSize": 1000}}))
+        size = request.stat().st_size
+        # Start-up size of the command: a 10-operation submit.
+        small = Path(folder) / "small.json"
+        small.write_text(json.dumps({"operations": create_ops(10)}))
+        as_bench = ["--user", "bench", "--team", "bench"]
+        base_wall, base_rss, _ = timed_command(["batch_run", str(small), *as_bench])
+        reset(team)
+        wall, rss, code = timed_command(
+            ["batch_run", str(request), *as_bench, "--wait", "--json"],
+            stdout=Path(folder) / "out.json",
+        )
+        out = Path(folder) / "out.json"
+        summary = json.loads(out.read_bytes())
+        assert code == 0 and summary["summary"]["successful"] == n, (code, summary["summary"])
+        batch = Batch.objects.get(pk=summary["id"])
+        engine = (batch.finished_at - batch.started_at).total_seconds()
+        rows.append((f"batch_run --wait --json ({out.stat().st_size / 2**20:.0f} MB out)", wall, "-"))
+        rows.append(("  of which the engine (started to finished)", engine, "-"))
+        rows.append(("  batch_run rate / raw rate", raw_seconds / wall, ">= 0.40"))
+        status_wall, _, _ = timed_command(["batch_status", str(batch.pk), "--json"])
+        rows.append(("batch_status --json", status_wall, "-"))
+        rows.append(("  batch_status time / raw time", status_wall / raw_seconds, "<= 0.50"))
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        for label, url in (
+            ("results CSV download (page)", reverse("batch:export", args=[batch.pk])),
+            ("results JSON download (page)", reverse("batch:export_json", args=[batch.pk])),
+        ):
+            started = time.monotonic()
+            response = client.get(url)
+            body = b"".join(response.streaming_content)
+            took = time.monotonic() - started
+            assert response.status_code == 200 and len(body) > n * 20, (label, response.status_code)
+            rows.append((label, took, "-"))
+        reset(team)
+        submit_wall, submit_rss, code = timed_command(["batch_run", str(request), *as_bench])
+        assert code == 0
+        growth = max(submit_rss - base_rss, 0)
+        rows.append((f"submit of {n:,} (parse, dry run, store)", submit_wall - base_wall, "-"))
+        rows.append(("  submit time / engine time", (submit_wall - base_wall) / engine, "<= 0.33"))
+        rows.append((f"  submit peak RSS growth, MB (JSON {size / 2**20:.1f} MB)", growth / 2**20, "-"))
+        rows.append(("  submit peak RSS growth / JSON size", growth / size, "<= 4"))
+        # Let the workers finish the submitted batch before the next part truncates its tables.
+        wait_final(Batch.objects.latest("pk").pk, workers)
+    return rows
+
+
+def print_end_to_end(rows: list[tuple[str, float, str]]) -> None:
+    print(f"\n{'what a user waits for':<52}{'value':>10}")
+    for name, value, target in rows:
+        shown = f"   target {target}" if target not in ("-", "reference") else ""
+        print(f"{name:<52}{value:>10.2f}{shown}")
 
 
 def dry_run_memory(sizes: tuple[int, ...]) -> list[tuple[int, int, int]]:
@@ -403,11 +506,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="Small sizes, for a smoke run")
     parser.add_argument("--scale", action="store_true", help="Only the scale-out table (1, 2, 4, 8 workers)")
+    parser.add_argument("--e2e", action="store_true", help="Only the end-to-end table (100k, 2 workers)")
     args = parser.parse_args()
     user, team, players, facilities = setup_club()
     big = 10_000 if not args.quick else 1_000
     if args.scale:
         scale_out(user, team, 2 * big)
+        return
+    e2e_size = 100_000 if not args.quick else 5_000
+    if args.e2e:
+        workers = Workers(2)
+        try:
+            rows = end_to_end(user, team, e2e_size, workers)
+        finally:
+            workers.stop()
+        print_end_to_end(rows)
         return
     scenarios: list[tuple[str, int, int, int | None]] = [
         ("CREATE", 1_000, 2, None),
@@ -415,6 +528,8 @@ def main() -> None:
         ("CREATE", big, 2, 500),
         ("CREATE", big, 2, None),
         ("CREATE", big, 2, 10),
+        ("POISONED", 2 * big, 2, None),
+        ("CREATE", 2 * big, 2, 500),
         ("CREATE", big // 2, 2, None),
         ("ASSIGN", big // 2, 2, None),
         ("SCHEDULE", big // 2, 2, None),
@@ -426,8 +541,16 @@ def main() -> None:
     try:
         for op_type, n, count, chunk in scenarios:
             reset(team)
-            ops = build_ops(team, op_type, n, players, facilities)
-            results.append(run(user, team, ops, workers=pools[count], chunk=chunk))
+            if op_type == "POISONED":
+                # A fresh history of tiny batches, then the big one with default options.
+                poison_history(user, team, pools[count])
+                results.append(
+                    run(user, team, create_ops(n), workers=pools[count], chunk=None, label="POISONED")
+                )
+                reset(team)
+            else:
+                ops = build_ops(team, op_type, n, players, facilities)
+                results.append(run(user, team, ops, workers=pools[count], chunk=chunk))
             r = results[-1]
             print(
                 f"  ran {r['type']} {r['ops']} ops, {count} workers, chunk {r['chunk']}: {r['exec']:.2f}s",
@@ -436,6 +559,8 @@ def main() -> None:
         reset(team)
         results.append(run_undo(user, team, big, workers=pools[2]))
         print(f"  ran undo of {big} UPDATE: {results[-1]['exec']:.2f}s", flush=True)
+        e2e = end_to_end(user, team, e2e_size, pools[2])
+        print("  ran the end-to-end table", flush=True)
     finally:
         for pool in pools.values():
             pool.stop()
@@ -446,6 +571,7 @@ def main() -> None:
     print_table(results, reference)
     print_ratios(results, reference, big)
     print_dry_run_memory(memory)
+    print_end_to_end(e2e)
 
 
 if __name__ == "__main__":

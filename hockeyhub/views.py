@@ -9,15 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
 from django.template import loader
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hockeyhub.metrics import REGISTRY
-from workouts.selectors import NoTeamYet
 
 HEALTH_TIMEOUT_SECONDS = 2
 
@@ -25,8 +22,18 @@ HEALTH_TIMEOUT_SECONDS = 2
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format. With METRICS_TOKEN set, only `Authorization: Bearer <token>` may read it."""
+    """Prometheus text format: only `Authorization: Bearer <METRICS_TOKEN>` may read it, or anyone with
+    METRICS_PUBLIC=true and no token set; with neither, nobody (401 saying what to set)."""
     token = settings.METRICS_TOKEN
+    if not token and not settings.METRICS_PUBLIC:
+        response = HttpResponse(
+            "Metrics are closed: set METRICS_TOKEN (and send it as a bearer token), "
+            "or METRICS_PUBLIC=true to serve them to anyone.\n",
+            status=401,
+            content_type="text/plain",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     if token:
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
@@ -103,13 +110,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
     )
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The 404 page; for a user in no team yet, a page that says how to get one instead."""
-    if isinstance(exception, NoTeamYet):
-        return render(request, "no_team.html", status=404)
-    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -13,8 +13,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from medical.models import MedicalRestriction
+from medical.roles import is_medic_or_staff
 from workouts.models import Exercise, Player, Team
-from workouts.selectors import User, is_medical_reader, teams_for_user
+from workouts.selectors import User, teams_for_user
 
 # Pending restrictions count as in effect: see the medical.compliance docstring for why.
 IN_EFFECT_STATUSES = (MedicalRestriction.Status.ACTIVE, MedicalRestriction.Status.PENDING)
@@ -156,7 +157,7 @@ def restrictions_for_team(
     on_date = on_date or timezone.localdate()
     if not teams_for_user(user=user).filter(pk=team.pk).exists():
         raise Http404("No such team.")
-    with_notes = include_notes and is_medical_reader(user=user, team=team)
+    with_notes = include_notes and is_medic_or_staff(user=user, team=team)
     qs = MedicalRestriction.objects.filter(player__team=team)
     if current_only:
         qs = qs.filter(in_effect_q(on_date))

@@ -3,17 +3,58 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
 
+from hockeyhub.testclock import ANCHOR, CLOCK, instant
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from workouts.models import Membership
+
+_collection_clock: list[time_machine.travel] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # CI must never run on anything but PostgreSQL; settings already refuse other engines.
     if os.environ.get("CI") == "true" and not os.environ.get("DATABASE_URL"):
         raise pytest.UsageError("CI requires DATABASE_URL (run the suite through bin/test)")
+    # Module-level values (a date a week from "today") are computed at collection: on the run's clock.
+    traveller = time_machine.travel(
+        instant(os.environ.get(CLOCK) or DEFAULT_CLOCK, os.environ.get("TIME_ZONE", "Europe/Stockholm")),
+        tick=True,
+    )
+    traveller.start()
+    _collection_clock.append(traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _collection_clock:
+        _collection_clock.pop().stop()
+
+
+# A Wednesday mid-morning in the club's zone, far from closing time, midnight and DST changes.
+DEFAULT_CLOCK = "2026-11-18T10:30:00"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Every test starts on a pinned clock that ticks on from there (hockeyhub/testclock.py).
+
+    The instant: the test's `@pytest.mark.clock("ISO")`, else `TEST_CLOCK` from the environment (a whole
+    run at 23:59 on New Year's Eve, say), else DEFAULT_CLOCK; club time unless it carries an offset.
+    Processes the test starts (workers, commands, bin/run) inherit the same clock through the environment.
+    """
+    marker = request.node.get_closest_marker("clock")
+    value = marker.args[0] if marker else os.environ.get(CLOCK) or DEFAULT_CLOCK
+    moment = instant(value, django_settings.TIME_ZONE)
+    monkeypatch.setenv(CLOCK, moment.isoformat())
+    hatch = time_machine.escape_hatch
+    real = hatch.time.time() if hatch.is_travelling() else time.time()
+    monkeypatch.setenv(ANCHOR, repr(real))
+    with time_machine.travel(moment, tick=True):
+        yield moment
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +65,8 @@ def _quotas_off(settings):
     settings.BATCH_QUOTA_ACTIVE_PER_USER = 0
     settings.BATCH_QUOTA_OPERATIONS_PER_TEAM_PER_DAY = 0
     settings.BATCH_QUOTA_SUBMISSIONS_PER_USER_PER_MINUTE = 0
+    # Wrong-token throttling likewise (tests/test_throttles.py turns it on): every test calls from 127.0.0.1.
+    settings.TOKEN_FAILURES_PER_MINUTE = 1_000_000
 
 
 @pytest.fixture(autouse=True)

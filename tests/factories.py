@@ -25,6 +25,13 @@ from workouts.models import (
 PASSWORD = "hockeyhub"
 
 
+def club_time(days: int = 1, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """An aware instant `days` club days from today at hour:minute club time: a slot built this way
+    never crosses closing time, midnight or a DST change, whatever the hour the test runs."""
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()

@@ -30,12 +30,12 @@ from batch.selectors.progress import (
 )
 from batch.selectors.results import (
     NAMED_SLICE,
-    RESULT_FIELDS,
+    ItemRow,
     batch_items,
     batch_items_for_people,
     batch_summary,
     named_items,
-    result_entry,
+    summary_chunks,
 )
 
 __all__ = [
@@ -47,10 +47,10 @@ __all__ = [
     "NAMED_SLICE",
     "PLAYER_RESULT_KEYS",
     "PROGRESS_FIELDS",
-    "RESULT_FIELDS",
     "TEMPLATE_MODEL",
     "WORKOUT_MODEL",
     "ForcePreview",
+    "ItemRow",
     "Named",
     "Overwrite",
     "Progress",
@@ -66,5 +66,5 @@ __all__ = [
     "item_targets",
     "measured_costs",
     "named_items",
-    "result_entry",
+    "summary_chunks",
 ]

@@ -36,6 +36,7 @@ PROGRESS_FIELDS = (
     "undo_of_id",
     "retry_of_id",
     "error",
+    "estimate",
 )
 
 
@@ -95,6 +96,33 @@ class Progress:
         if self.batch.is_final or not rate:
             return None
         return round(self.remaining / rate, 1)
+
+    @property
+    def estimate_check(self) -> dict[str, Any] | None:
+        """Once the batch ended: what the dry run estimated, what it took, and how far off that was
+        (`offPercent` > 0: it took longer). None when there is no estimate or it never started."""
+        estimated = (self.batch.estimate or {}).get("seconds")
+        took = self.elapsed_seconds
+        if (
+            not self.batch.is_final
+            or not isinstance(estimated, (int, float))
+            or estimated <= 0
+            or took is None
+        ):
+            return None
+        off = round(100.0 * (took - estimated) / estimated)
+        if abs(off) < 10:
+            words = "about as estimated"
+        elif off > 0:
+            words = f"{off} % longer than estimated" if off < 100 else f"{took / estimated:.1f}× the estimate"
+        else:
+            words = f"{-off} % quicker than estimated"
+        return {
+            "estimatedSeconds": estimated,
+            "tookSeconds": round(took, 2),
+            "offPercent": off,
+            "words": words,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         b = self.batch

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -16,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
@@ -24,7 +28,7 @@ from batch.selectors.names import WORKOUT_MODEL, Named, item_names
 
 
 def batch_items(*, batch: Batch, status: str | None = None) -> QuerySet[BatchItem]:
-    qs = BatchItem.objects.filter(batch=batch).defer("data").order_by("seq")
+    qs = BatchItem.objects.filter(batch=batch).order_by("seq")
     if status:
         qs = qs.filter(status=status)
     return qs
@@ -69,24 +73,162 @@ def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QueryS
 
 NAMED_SLICE = 2000
 
+# What naming an item reads of its data and result (batch.selectors.names), built in SQL so that neither
+# whole document is decoded: a CREATE's data holds its whole workout, a result its whole outcome.
+_NAMING_DATA = RawSQL(
+    """jsonb_strip_nulls(jsonb_build_object(
+        'workoutId', "batch_batchitem"."data" -> 'workoutId',
+        'changeId', "batch_batchitem"."data" -> 'changeId',
+        'templateId', "batch_batchitem"."data" -> 'templateId',
+        'name', "batch_batchitem"."data" -> 'name',
+        'workout', jsonb_build_object(
+            'name', "batch_batchitem"."data" -> 'workout' -> 'name',
+            'scheduledStart', "batch_batchitem"."data" -> 'workout' -> 'scheduledStart')))::text""",
+    (),
+)
+_NAMING_RESULT = RawSQL(
+    """jsonb_strip_nulls(jsonb_build_object(
+        'workoutId', "batch_batchitem"."result" -> 'workoutId',
+        'templateId', "batch_batchitem"."result" -> 'templateId',
+        'createdIds', "batch_batchitem"."result" -> 'createdIds',
+        'assigned', "batch_batchitem"."result" -> 'assigned',
+        'updated', "batch_batchitem"."result" -> 'updated',
+        'removed', "batch_batchitem"."result" -> 'removed',
+        'excluded', "batch_batchitem"."result" -> 'excluded'))::text""",
+    (),
+)
+# Whether the result names anything besides its workout (copies, players, a template).
+_NAMES_MORE = RawSQL(
+    "COALESCE("
+    + " OR ".join(
+        f"""jsonb_typeof("batch_batchitem"."result" -> '{key}') = 'array'"""
+        for key in ("createdIds", "assigned", "updated", "removed", "excluded")
+    )
+    + """ OR "batch_batchitem"."result" ? 'templateId', false)""",
+    (),
+)
+_EMPTY_JSON = {None, "null", "{}", "[]"}
+# The workout an item is about (data.workoutId, else result.workoutId), looked up in the same query:
+# [id, name, scheduled_start] of the team's workout, or NULL (then item_names looks it up, or finds it
+# gone). A cast only of what is surely an integer id.
+_ID = """CASE WHEN jsonb_typeof({v}) = 'number' AND ({v})::text ~ '^[0-9]{{1,18}}$'
+    THEN ({v})::text::bigint END"""
+_TARGET_WORKOUT = """(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start) FROM workouts_workout w
+    WHERE w.team_id = %s AND w.id = COALESCE({data_id}, {result_id}))::text""".format(
+    data_id=_ID.format(v='"batch_batchitem"."data" -> \'workoutId\''),
+    result_id=_ID.format(v='"batch_batchitem"."result" -> \'workoutId\''),
+)
 
-def named_items(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[tuple[BatchItem, Named]]:
-    """Yield (item, Named) streaming the queryset in slices of NAMED_SLICE (item_names per slice)."""
-    chunk: list[BatchItem] = []
-    for item in items.iterator(NAMED_SLICE):
-        chunk.append(item)
+
+@dataclass(slots=True)
+class ItemRow:
+    """One item as the result listings read it: what naming needs (decoded only when naming asks), and
+    its error, result and metadata as the database's JSON text, passed through to JSON output."""
+
+    op_id: str
+    seq: int
+    type: str
+    status: str
+    data_json: str
+    naming_json: str
+    workout: tuple[int, str, dt.datetime | None] | None  # the workout it is about, when found
+    # Nothing to name but that workout: item_names skips the item's data and result.
+    plain: bool
+    error_json: str | None
+    result_json: str | None
+    metadata_json: str | None
+    retry_count: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return orjson.loads(self.data_json)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return orjson.loads(self.naming_json)
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return orjson.loads(self.error_json) if self.error_json not in _EMPTY_JSON else {}
+
+    @property
+    def full_result(self) -> Any:
+        return orjson.loads(self.result_json) if self.result_json not in (None, "null") else None
+
+
+_ROW_FIELDS = (
+    "op_id",
+    "seq",
+    "type",
+    "status",
+    "naming_data",
+    "naming_result",
+    "target_workout",
+    "names_more",
+    "error_text",
+    "result_text",
+    "metadata_text",
+    "retry_count",
+)
+
+
+def _workout(text: str | None) -> tuple[int, str, dt.datetime | None] | None:
+    if text is None:
+        return None
+    pk, name, start = orjson.loads(text)
+    return pk, name, dt.datetime.fromisoformat(start) if start else None
+
+
+def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
+    """Stream the items of a queryset (any filter and order) as ItemRows: one query on a server-side
+    cursor, NAMED_SLICE rows per fetch, no model instances and no JSON decoded but what naming reads;
+    the team's workout each item is about comes along in the same query."""
+    rows = items.annotate(
+        naming_data=_NAMING_DATA,
+        naming_result=_NAMING_RESULT,
+        target_workout=RawSQL(_TARGET_WORKOUT, (team_id,)),
+        names_more=_NAMES_MORE,
+        error_text=Cast("error", TextField()),
+        result_text=Cast("result", TextField()),
+        metadata_text=Cast("metadata", TextField()),
+    ).values_list(*_ROW_FIELDS)
+    special = {OperationType.REVERT, OperationType.TEMPLATE}
+    for row in rows.iterator(NAMED_SLICE):
+        op_id, seq, op_type, status, data, result, workout, more, error, result_text, metadata, retries = row
+        yield ItemRow(
+            op_id,
+            seq,
+            op_type,
+            status,
+            data,
+            result,
+            _workout(workout),
+            not more and op_type not in special,
+            error,
+            result_text,
+            metadata,
+            retries,
+        )
+
+
+def named_items(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[tuple[ItemRow, Named]]:
+    """Yield (row, Named) for the items of a queryset, in its order: the rows stream on one cursor and
+    are named NAMED_SLICE at a time (item_names: at most seven queries a slice)."""
+    chunk: list[ItemRow] = []
+    for row in item_rows(items, team_id=team_id):
+        chunk.append(row)
         if len(chunk) >= NAMED_SLICE:
             names = item_names(chunk, team_id=team_id)
-            yield from ((i, names[i.op_id]) for i in chunk)
+            yield from ((r, names[r.op_id]) for r in chunk)
             chunk = []
     if chunk:
         names = item_names(chunk, team_id=team_id)
-        yield from ((i, names[i.op_id]) for i in chunk)
+        yield from ((r, names[r.op_id]) for r in chunk)
 
 
-def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, Any]:
-    """Return the final summary shape: {id, status, summary, results[]}; results streamed per 2000."""
-    summary: dict[str, Any] = {
+def summary_head(batch: Batch) -> dict[str, Any]:
+    """{id, status, summary[, error]}: the summary shape without its results."""
+    head: dict[str, Any] = {
         "id": batch.pk,
         "status": batch.status,
         "summary": {
@@ -99,34 +241,50 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
         },
     }
     if batch.error:
-        summary["error"] = batch.error
-    if include_results:
-        results = []
-        items = batch_items(batch=batch).only(*RESULT_FIELDS)
-        for item, named in named_items(items, team_id=batch.team_id):
-            results.append(result_entry(item, named))
-        summary["results"] = results
-    return summary
+        head["error"] = batch.error
+    return head
 
 
-RESULT_FIELDS = ("op_id", "type", "status", "data", "error", "result", "metadata", "retry_count")
-
-
-def result_entry(item: BatchItem, named: Any) -> dict[str, Any]:
-    """Return one item's result in the exchange shape (load the item with RESULT_FIELDS)."""
-    entry: dict[str, Any] = {
-        "id": item.op_id,
-        "type": item.type,
-        "status": item.status,
-        "target": named.target.as_dict(),
-    }
-    if item.error:
-        entry["error"] = item.error
-    if item.result is not None:
-        entry["result"] = item.result
+def result_json(row: ItemRow, named: Named) -> bytes:
+    """One item's result in the exchange shape, as JSON: {id, type, status, target, error?, result?,
+    metadata?, retryCount?}; error, result and metadata are the stored JSON, passed through."""
+    out = orjson.dumps(
+        {"id": row.op_id, "type": row.type, "status": row.status, "target": named.target.as_dict()}
+    )[:-1]
+    parts = [out]
+    if row.error_json not in _EMPTY_JSON:
+        parts += [b',"error":', row.error_json.encode()]
+    if row.result_json not in (None, "null"):
+        parts += [b',"result":', row.result_json.encode()]
     # The operation's own metadata comes back as it was sent (the exchange format's promise).
-    if item.metadata:
-        entry["metadata"] = item.metadata
-    if item.retry_count:
-        entry["retryCount"] = item.retry_count
-    return entry
+    if row.metadata_json not in _EMPTY_JSON:
+        parts += [b',"metadata":', row.metadata_json.encode()]
+    if row.retry_count:
+        parts.append(b',"retryCount":%d' % row.retry_count)
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def summary_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
+    """Stream the summary with its results, {id, status, summary, results[]}, as JSON text: one piece per
+    NAMED_SLICE results, one result per line. What batch_run --json, batch_status --json and the
+    results downloads print; memory stays flat whatever the size of the batch."""
+    yield orjson.dumps(summary_head(batch))[:-1].decode() + ',"results":['
+    page: list[bytes] = []
+    first = True
+    for row, named in named_items(batch_items(batch=batch, status=status), team_id=batch.team_id):
+        page.append(result_json(row, named))
+        if len(page) >= NAMED_SLICE:
+            yield ("" if first else ",") + "\n" + b",\n".join(page).decode()
+            first, page = False, []
+    if page:
+        yield ("" if first else ",") + "\n" + b",\n".join(page).decode()
+    yield "\n]}\n"
+
+
+def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, Any]:
+    """Return the summary shape as a dict (with its results decoded: for small batches and tests; large
+    ones stream with summary_chunks)."""
+    if not include_results:
+        return summary_head(batch)
+    return orjson.loads("".join(summary_chunks(batch)))

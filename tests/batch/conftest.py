@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.db import connection
-from rq import SimpleWorker
+from rq import SimpleWorker, Worker
 
 from batch.models import Batch
 from batch.queueing import queue
@@ -30,10 +30,18 @@ from batch.services import batch_submit
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def forget_workers(q) -> None:
+    """Drop the registrations that earlier tests' workers left on this test run's queue (a killed or
+    in-process worker keeps its key until it expires), so a test sees only the workers it starts."""
+    for worker in Worker.all(queue=q):
+        worker.register_death()
+
+
 @pytest.fixture
 def rq_queue(transactional_db):
     q = queue()
     q.empty()
+    forget_workers(q)
     yield q
     q.empty()
 

@@ -23,6 +23,7 @@ from tests.factories import (
     WorkoutExerciseFactory,
     WorkoutFactory,
     WorkoutTemplateFactory,
+    club_time,
 )
 from workouts.models import Assignment, TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
 
@@ -123,7 +124,7 @@ def test_undo_of_update_restores_every_changed_field(submit, run_batches, traine
     workout = WorkoutFactory(team=team, notes="old", intensity=40)
     other = WorkoutFactory(team=team, status=Workout.Status.DRAFT, scheduled_start=None, scheduled_end=None)
     before = table_snapshot()
-    start = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
+    start = club_time(days=3, hour=9)
     batch = finished(
         submit,
         run_batches,

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from batch.management.commands._common import get_batch
-from batch.selectors import Progress, batch_summary
+from batch.selectors import Progress, summary_chunks
 
 
 class Command(BaseCommand):
@@ -19,7 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         batch = get_batch(opts["batch_id"])
         if opts["json"]:
-            self.stdout.write(json.dumps(batch_summary(batch=batch), indent=2, default=str))
+            for piece in summary_chunks(batch):
+                self.stdout.write(piece, ending="")
             return
         p = Progress(batch)
         self.stdout.write(
