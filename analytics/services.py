@@ -234,4 +234,7 @@ def rollups_rebuild(
         last = ids[-1]
         if progress:
             progress(report)
+    # A rebuild rewrites the tables: fresh statistics keep the dashboard's grouped plans hashed, not sorted.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE analytics_batchrollup, analytics_batchtyperollup, analytics_batcherrorrollup")
     return report
