@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -142,6 +143,12 @@ def event_payload(batch: Any, event: str) -> dict[str, Any]:
             "undoDeadline": batch.undo_deadline.isoformat() if batch.undo_deadline else None,
             "undoOf": batch.undo_of_id,
             "retryOf": batch.retry_of_id,
+            # The summary, never the items: a 100,000-item batch's results are read from these.
+            "links": {
+                "results": f"/api/v1/batches/{batch.pk}/results",
+                "export": f"/api/v1/batches/{batch.pk}/export?what=results",
+                "web": reverse("batch:detail", args=[batch.pk]),
+            },
         },
     }
 
