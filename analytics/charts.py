@@ -141,6 +141,7 @@ LOAD_PLAYER_HEADER = [
     "Minutes",
     "Load %",
     "Change from the week before",
+    "Acute:chronic (4 weeks)",
     "Flagged",
     "Restriction in effect",
 ]
@@ -156,6 +157,7 @@ def load_player_rows(load: TrainingLoad) -> Table:
             w.minutes,
             w.load,
             _pct(w.change),
+            _n(w.acwr),
             "yes" if w.flagged else "",
             "yes" if w.restricted else "",
         ]
