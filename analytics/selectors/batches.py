@@ -315,33 +315,29 @@ TOP_ACTIONS = 3
 def batch_errors(*, team_ids: list[int], first: dt.date, last: dt.date) -> list[ErrorRow]:
     """Items by error code, most frequent first, with the suggested actions they carried (most given
     first; "" gathers a batch's rarer ones) and how many of their batches were retried or undone.
-    Two queries."""
-    qs = _in_range(BatchErrorRollup.objects, team_ids, first, last)
-    heads = (
-        qs.values("code")
+
+    One query, grouped by code and action: a batch's marker row (first_of_code) sits in exactly one of
+    its code's action groups, so the per-code batch counts are sums over the groups."""
+    rows = (
+        _in_range(BatchErrorRollup.objects, team_ids, first, last)
+        .values("code", "suggested_action")
         .annotate(
             n=Sum("count"),
             batches=Count("pk", filter=Q(first_of_code=True)),
             retried=Count("pk", filter=Q(first_of_code=True, retried=True)),
             undone=Count("pk", filter=Q(first_of_code=True, undone=True)),
         )
-        .order_by("-n", "code")
+        .order_by()
     )
-    actions: dict[str, list[tuple[str, int]]] = {}
-    for r in (
-        qs.values("code", "suggested_action")
-        .annotate(n=Sum("count"))
-        .order_by("code", "-n", "suggested_action")
-    ):
-        actions.setdefault(r["code"], []).append((r["suggested_action"], r["n"]))
-    return [
-        ErrorRow(
-            code=r["code"],
-            items=r["n"],
-            batches=r["batches"],
-            retried_batches=r["retried"],
-            undone_batches=r["undone"],
-            actions=actions.get(r["code"], [])[:TOP_ACTIONS],
-        )
-        for r in heads
-    ]
+    heads: dict[str, ErrorRow] = {}
+    for r in rows:
+        head = heads.setdefault(r["code"], ErrorRow(r["code"], 0, 0, 0, 0, []))
+        head.items += r["n"]
+        head.batches += r["batches"]
+        head.retried_batches += r["retried"]
+        head.undone_batches += r["undone"]
+        head.actions.append((r["suggested_action"], r["n"]))
+    out = sorted(heads.values(), key=lambda e: (-e.items, e.code))
+    for row in out:
+        row.actions = sorted(row.actions, key=lambda a: (-a[1], a[0]))[:TOP_ACTIONS]
+    return out
