@@ -7,9 +7,12 @@ from typing import Any
 from ninja import NinjaAPI, Swagger
 
 from api.auth import BearerAuth, SessionAuth
+from api.body import BoundedParser
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
 from api.routers import batches, catalog, meta, webhooks
+from api.routers import calendars as calendar_routes
+from api.routers import planner as planner_router
 
 
 class HockeyHubAPI(NinjaAPI):
@@ -51,6 +54,7 @@ api = HockeyHubAPI(
     auth=[BearerAuth(), SessionAuth()],
     docs=Swagger(settings={"persistAuthorization": False}),
     docs_url="/docs",
+    parser=BoundedParser(),
     openapi_url="/openapi.json",
 )
 install_handlers(api)
@@ -58,3 +62,5 @@ api.add_router("/batches", batches.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
+api.add_router("", calendar_routes.router)
+api.add_router("/planner", planner_router.router)

@@ -17,8 +17,9 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from api.models import ApiToken
-from api.selectors import token_for_secret
+from api.selectors import TokenRejected, token_for_secret
 from api.services import api_token_touch
+from hockeyhub.throttle import token_guess_failed, token_guesses_blocked
 from workouts.models import Team
 from workouts.selectors import teams_for_user
 
@@ -52,7 +53,22 @@ class BearerAuth(HttpBearer):
     """Authorization: Bearer hh_…; an unknown, revoked or expired token is a 401 (TokenRejected)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal:
-        api_token = token_for_secret(token.strip())
+        wait = token_guesses_blocked(request)
+        if wait:
+            from api.problems import ApiProblem
+
+            raise ApiProblem(
+                429,
+                "TOO_MANY_TOKEN_FAILURES",
+                f"Too many wrong tokens from this address; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+                retryAfter=wait,
+            )
+        try:
+            api_token = token_for_secret(token.strip())
+        except TokenRejected:
+            token_guess_failed(request)
+            raise
         api_token_touch(token=api_token)
         request.user = api_token.user  # request logs and audit see who called
         return Principal(user=api_token.user, token=api_token)

@@ -1,43 +1,64 @@
 """Request bodies in the exchange format: read the raw JSON and apply the Idempotency-Key header.
 
-The body is parsed by the exchange format's own parser (batch.request), so the API reports exactly
-the problems (operation id and field) that the pages and commands report.
+The body is read from the stream here, bounded by MAX_BODY_BYTES (not by Django's form limit,
+DATA_UPLOAD_MAX_MEMORY_SIZE, which stays small for the pages), and parsed by the one bounded reader
+(batch.request_file): depth, number length, NUL and lone surrogates are refused before any query.
+The exchange format's own parser (batch.request) then reports exactly the problems (operation id and
+field) that the pages and commands report.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.parser import Parser
 
 from api.problems import ApiProblem
 from batch.errors import RequestProblem
+from batch.request_file import RequestContentError, RequestFileError, parse_request_bytes
 
+# The documented maximum, 100,000 operations of a few hundred bytes each, fits with room to spare.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def too_large() -> ApiProblem:
+    return ApiProblem(
+        413,
+        "BODY_TOO_LARGE",
+        f"The body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB; split the operations over several batches.",
+    )
+
+
+def read_body(request: HttpRequest) -> bytes:
+    """Return the raw body, at most MAX_BODY_BYTES (413 past it, decided by Content-Length when sent)."""
+    if request.content_type in FORM_TYPES:
+        raise ApiProblem(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as JSON (Content-Type: application/json)."
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise too_large()
+    # Already read (by the test client or a middleware), else read from the stream, bounded.
+    read_before = getattr(request, "_body", None)
+    data = read_before if read_before is not None else request.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise too_large()
+    return data
 
 
 def read_json(request: HttpRequest) -> Any:
-    if len(request.body) > MAX_BODY_BYTES:
-        raise ApiProblem(413, "BODY_TOO_LARGE", f"The body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
+    """Return the body's JSON value; 400 when it is not JSON, 422 when no request can hold it."""
     try:
-        raw = json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiProblem(400, "MALFORMED_JSON", f"The body is not valid JSON: {exc}") from None
-    if contains_nul(raw):
-        raise ApiProblem(422, "INVALID_REQUEST", "NUL characters (\\u0000) are not allowed in strings.")
-    return raw
-
-
-def contains_nul(value: Any) -> bool:
-    """PostgreSQL cannot store NUL in text or jsonb: find one anywhere in a parsed body."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
-    return False
+        return parse_request_bytes(read_body(request), name="The body")
+    except RequestContentError as exc:
+        raise ApiProblem(422, "INVALID_REQUEST", f"{exc}.") from None
+    except RequestFileError as exc:
+        raise ApiProblem(400, "MALFORMED_JSON", f"{exc}.") from None
 
 
 def with_idempotency_key(raw: Any, key: str | None) -> Any:
@@ -62,3 +83,10 @@ def with_idempotency_key(raw: Any, key: str | None) -> Any:
             ],
         )
     return {**raw, "metadata": {**metadata, "requestId": key}}
+
+
+class BoundedParser(Parser):
+    """django-ninja's body parser for the API's other JSON bodies (webhooks…): the same bounded reader."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return read_json(request)

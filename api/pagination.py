@@ -11,6 +11,12 @@ from typing import Any
 from django.db.models import QuerySet
 
 DEFAULT_LIMIT = 50
+BIGINT_MAX = 2**63 - 1  # a key or offset past this cannot reach PostgreSQL
+
+
+def _position(value: Any) -> bool:
+    """A cursor's value: a non-negative integer that fits a bigint."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BIGINT_MAX
 
 
 def bad_cursor() -> Exception:
@@ -46,7 +52,7 @@ def keyset_page(
     """Return {data, hasMore, nextCursor} of rows after the cursor, ordered by a unique integer key."""
     after = decode_cursor(cursor)
     if after is not None:
-        if not isinstance(after, int) or isinstance(after, bool):
+        if not _position(after):
             raise bad_cursor()
         qs = qs.filter(**{f"{key}__{'lt' if descending else 'gt'}": after})
     rows = list(qs.order_by(f"-{key}" if descending else key)[: limit + 1])
@@ -68,7 +74,7 @@ def offset_page(
 ) -> dict[str, Any]:
     """Cursor over an offset, for lists sorted by a user-chosen column (workouts, players, templates)."""
     offset = decode_cursor(cursor) or 0
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not _position(offset) or offset + limit + 1 > BIGINT_MAX:
         raise bad_cursor()
     rows = list(qs[offset : offset + limit + 1])
     more = len(rows) > limit

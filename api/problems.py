@@ -13,7 +13,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -147,23 +148,39 @@ def install_handlers(api: Any) -> None:
             409,
             code="IDEMPOTENCY_CONFLICT",
             detail=str(exc),
-            batchId=exc.batch.pk,
+            batchId=exc.batch.pk if exc.batch is not None else None,
             requestId=exc.request_id,
         ),
     )
     add(InvalidRequest, lambda r, exc: invalid_request(r, exc.problems))
     add(ApiProblem, lambda r, exc: problem(r, exc.status, code=exc.code, detail=exc.detail, **exc.extra))
+    add(HttpError, http_error)
     add(
-        HttpError,
+        RequestDataTooBig,
         lambda r, exc: problem(
             r,
-            exc.status_code,
-            code="CSRF_FAILED" if "CSRF" in str(exc) else "HTTP_ERROR",
-            detail=str(exc),
+            413,
+            code="BODY_TOO_LARGE",
+            detail=f"The body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB; only batch "
+            "requests (POST /batches and /batches/validate) may be larger.",
         ),
     )
     add(QuotaExceeded, quota_exceeded)
     add(Exception, server_error)
+
+
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # django-ninja wraps what its body parser (api.body.BoundedParser) raises as "Cannot parse request
+    # body": answer the parser's own problem, which says what is wrong.
+    cause = exc.__cause__
+    if isinstance(cause, ApiProblem):
+        return problem(request, cause.status, code=cause.code, detail=cause.detail, **cause.extra)
+    return problem(
+        request,
+        exc.status_code,
+        code="CSRF_FAILED" if "CSRF" in str(exc) else "HTTP_ERROR",
+        detail=str(exc),
+    )
 
 
 def invalid_request(request: HttpRequest, problems: list[RequestProblem]) -> HttpResponse:

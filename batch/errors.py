@@ -11,6 +11,7 @@ class ErrorCode:
     NOT_FOUND = "NOT_FOUND"
     PERMISSION = "PERMISSION_DENIED"
     CONFLICT = "CONFLICT"
+    BUSY_TIME = "BUSY_TIME"  # busy time from an imported calendar (a game, a booking)
     VERSION_CONFLICT = "VERSION_CONFLICT"
     MEDICAL = "MEDICAL_RESTRICTION"
     DEPENDENCY_FAILED = "DEPENDENCY_FAILED"
@@ -85,7 +86,11 @@ class InvalidRequest(Exception):
 
 
 class IdempotencyConflict(Exception):
-    """An idempotency key was reused with a different payload; `batch` is the first one's batch."""
+    """An idempotency key was reused with a different payload; `batch` is the first one's batch.
+
+    `batch` is None when the key was used for another team's batch: a key names one request of one
+    user in one team, and a caller acting for this team is not told about the other one's batch.
+    """
 
     def __init__(self, *, batch: Any, request_id: str) -> None:
         self.batch = batch
@@ -93,4 +98,7 @@ class IdempotencyConflict(Exception):
         super().__init__(
             f"requestId {request_id!r} was already used for batch {batch.pk} with a different request; "
             "use a new key for a different request"
+            if batch is not None
+            else f"requestId {request_id!r} was already used for a batch of another team; "
+            "use a new key for this team"
         )

@@ -17,6 +17,7 @@ from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
 from batch.selectors import batch_items, named_items, summary_chunks
+from hockeyhub.csvcells import csv_safe_row
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
 RESULT_COLUMNS = [
@@ -115,19 +116,21 @@ def results_csv_chunks(batch: Batch, *, status: str | None = None) -> Iterator[s
         error = row.error
         target = named.target
         yield writer.writerow(
-            [
-                row.op_id,
-                row.type,
-                row.status,
-                target.kind if target.kind != "none" else "",
-                target.id or "",
-                target.name if target.kind != "none" else "",
-                target.date or "",
-                error.get("code", ""),
-                error.get("message", ""),
-                error.get("suggestedAction", ""),
-                row.result_json if row.result_json not in (None, "null") else "",
-            ]
+            csv_safe_row(
+                [
+                    row.op_id,
+                    row.type,
+                    row.status,
+                    target.kind if target.kind != "none" else "",
+                    target.id or "",
+                    target.name if target.kind != "none" else "",
+                    target.date or "",
+                    error.get("code", ""),
+                    error.get("message", ""),
+                    error.get("suggestedAction", ""),
+                    row.result_json if row.result_json not in (None, "null") else "",
+                ]
+            )
         )
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
+
+from batch.request_file import RequestContentError, RequestFileError, parse_request_bytes
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 KNOWN_COLUMNS = {"id", "type", "dependencies", "priority", "conflictResolution", "metadata", "data"}
@@ -48,26 +49,35 @@ def request_from_upload(*, name: str, content: bytes, csv_options: dict[str, Any
         raise ImportRefused("The file contains NUL characters.")
     stripped = text.lstrip()
     if name.lower().endswith(".json") or stripped.startswith(("{", "[")):
+        # The one bounded reader: depth, number length, NUL and lone surrogates, as the API.
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportRefused(f"The file is not valid JSON: {exc}") from None
+            return parse_request_bytes(content, name="The file")
+        except RequestFileError as exc:
+            raise ImportRefused(f"{exc}.") from None
     if name.lower().endswith(".csv") or "," in stripped.split("\n", 1)[0]:
+        try:
+            operations = operations_from_csv(text)
+        except csv.Error as exc:  # a field over csv.field_size_limit(), a stray quote
+            raise ImportRefused(f"The CSV cannot be read: {exc}.") from None
         return {
-            "operations": operations_from_csv(text),
+            "operations": operations,
             "options": dict(csv_options or {}),
             "metadata": {"source": "import", "description": f"Import of {name}"[:300]},
         }
     raise ImportRefused("Upload a .json file in the exchange format or a .csv of operations.")
 
 
-def _cell(value: str) -> Any:
+def _cell(value: str, where: str = "a cell") -> Any:
     value = value.strip()
     if value.startswith("$ref:"):
         return {"$ref": value[len("$ref:") :].strip()}
+    if not value:
+        return value
     try:
-        return json.loads(value)
-    except json.JSONDecodeError:
+        return parse_request_bytes(value.encode(), name=where)
+    except RequestContentError as exc:  # JSON, but too deep, a number too long, NUL, a surrogate
+        raise ImportRefused(f"{exc}.") from None
+    except RequestFileError:
         return value
 
 
@@ -100,21 +110,21 @@ def operations_from_csv(text: str) -> list[dict[str, Any]]:
         op: dict[str, Any] = {"id": row["id"].strip(), "type": row["type"].strip().upper()}
         data: dict[str, Any] = {}
         if row.get("data", "").strip():
-            data = _cell(row["data"])
+            data = _cell(row["data"], f"{where}, column data,")
             if not isinstance(data, dict):
                 raise ImportRefused(f"{where}, column data: must be a JSON object.")
         for column, value in row.items():
             if column.startswith("data.") and value.strip():
-                _put(data, column.split(".")[1:], _cell(value), where)
+                _put(data, column.split(".")[1:], _cell(value, f"{where}, column {column},"), where)
         op["data"] = data
         if row.get("dependencies", "").strip():
             op["dependencies"] = [d for d in row["dependencies"].replace(";", " ").split() if d]
         if row.get("priority", "").strip():
-            op["priority"] = _cell(row["priority"])
+            op["priority"] = _cell(row["priority"], f"{where}, column priority,")
         if row.get("conflictResolution", "").strip():
             op["conflictResolution"] = row["conflictResolution"].strip().upper()
         if row.get("metadata", "").strip():
-            op["metadata"] = _cell(row["metadata"])
+            op["metadata"] = _cell(row["metadata"], f"{where}, column metadata,")
         operations.append(op)
     if not operations:
         raise ImportRefused("The CSV has no operations (only a header row).")

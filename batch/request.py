@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+import orjson
 from django.conf import settings
 from pydantic import ValidationError
 
@@ -274,6 +275,10 @@ def to_operations(model: BatchRequestModel, start: int, given: list[Any]) -> lis
 
 def same_json(a: Any, b: Any) -> bool:
     """Equal as JSON values, types included (True is not 1, 1.0 is not 1, "1" is not 1)."""
+    try:  # in C: orjson writes 1.0, 1, true and "1" apart, and sorted keys ignore their order
+        return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):  # beyond orjson (an integer past 64 bits): compare here
+        pass
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):

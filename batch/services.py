@@ -27,15 +27,18 @@ def payload_hash(raw: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def existing_for_request(*, user: Any, request_id: str, raw: Any = None) -> Batch | None:
+def existing_for_request(*, user: Any, request_id: str, raw: Any = None, team: Any = None) -> Batch | None:
     """Return the user's batch for this idempotency key, or None.
 
     Raises IdempotencyConflict when `raw` is given and differs from the payload the key was first used
-    with (Stripe's rule: a key names one request).
+    with (Stripe's rule: a key names one request), and when `team` is given and the key was used in
+    another team (a token of one team must never be answered another team's batch).
     """
     if not request_id:
         return None
     batch = Batch.objects.filter(created_by=user, request_id=request_id).first()
+    if batch is not None and team is not None and batch.team_id != team.pk:
+        raise IdempotencyConflict(batch=None, request_id=request_id)
     if (
         batch is not None
         and raw is not None
@@ -68,7 +71,7 @@ def batch_submit(
     metadata = raw.get("metadata") if isinstance(raw, dict) else None
     request_id = metadata.get("requestId", "") if isinstance(metadata, dict) else ""
     if isinstance(request_id, str) and (
-        existing := existing_for_request(user=user, request_id=request_id, raw=raw)
+        existing := existing_for_request(user=user, request_id=request_id, raw=raw, team=team)
     ):
         existing.replayed = True
         return existing
@@ -134,7 +137,7 @@ def _submit(
         )
     except IntegrityError:
         # Another submit with the same requestId won the race.
-        existing = existing_for_request(user=user, request_id=request.request_id, raw=raw)
+        existing = existing_for_request(user=user, request_id=request.request_id, raw=raw, team=team)
         if existing is None:
             raise
         existing.replayed = True

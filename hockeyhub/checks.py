@@ -15,7 +15,9 @@ def check_operations(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
     if not settings.METRICS_TOKEN:
         warnings.append(
             Warning(
-                "METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the app.",
+                "METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the app."
+                if settings.METRICS_PUBLIC
+                else "METRICS_TOKEN is not set: /metrics answers 401 to every scraper.",
                 hint="Set METRICS_TOKEN and give Prometheus the same value as a bearer token.",
                 id="hockeyhub.W001",
             )

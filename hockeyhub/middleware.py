@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -58,7 +59,8 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=request.method,
-                path=request.path,
+                # A view may hide a secret in its path (calendar feed tokens) behind `log_path`.
+                path=getattr(request, "log_path", request.path),
                 status=response.status_code,
                 ms=round((time.monotonic() - started) * 1000, 1),
                 user_id=user.pk if user is not None and user.is_authenticated else None,
@@ -133,6 +135,25 @@ class AdminLookupErrorsMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        """The RQ dashboard indexes its list of queues with the number in the URL: range-check it first."""
+        if not request.path.startswith(RQ_DASHBOARD_PATHS):
+            return None
+        from django.http import HttpResponseNotFound
+        from django_rq.settings import get_queues_list
+
+        count = len(get_queues_list())
+        for name in ("queue_index", "scheduler_index", "connection_index"):
+            index = kwargs.get(name)
+            if isinstance(index, int) and not 0 <= index < count:
+                return HttpResponseNotFound(
+                    f"Not found: there are {count} queues, numbered from 0.",
+                    content_type="text/plain; charset=utf-8",
+                )
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.core.exceptions import ImproperlyConfigured

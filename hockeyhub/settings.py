@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "demo",
+    "calendars",
+    "planner",
 ]
 
 MIDDLEWARE = [
@@ -214,7 +216,11 @@ HOCKEYHUB_PROXY_COUNT = env_int("HOCKEYHUB_PROXY_COUNT", 1 if HOCKEYHUB_HTTPS el
 # failed LOGIN_FAILURE_LIMIT times in a row; other addresses and other users are not affected.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "hockeyhub.throttle.axes_lockout_parameters"
+# ... and an address is locked whatever the username once it failed this often within the lockout time.
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+# Wrong API bearer tokens per client address per minute before the API answers 429.
+TOKEN_FAILURES_PER_MINUTE = env_int("TOKEN_FAILURES_PER_MINUTE", 10, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "hockeyhub.middleware.axes_client_ip"
@@ -265,6 +271,8 @@ configure_structlog()
 
 # /metrics (Prometheus text): with METRICS_TOKEN set, scrapers must send `Authorization: Bearer <token>`.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Without a token /metrics answers 401, unless it is declared public (a scraper inside a closed network).
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
 METRICS_REDIS_PREFIX = env_str("METRICS_REDIS_PREFIX", f"hockeyhub:{RQ_QUEUE_NAME}:metrics")
 # /healthz answers 503 below this many live RQ workers (0: report them, never fail on them).
 HEALTHZ_MIN_WORKERS = env_int("HEALTHZ_MIN_WORKERS", 1, minimum=0)
@@ -296,8 +304,21 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
 
+# Calendars in and out (see docs/operations.md): imported busy time and the secret-token feeds.
+CALENDAR_IMPORT_MAX_BYTES = env_int("CALENDAR_IMPORT_MAX_BYTES", 2_000_000, minimum=1000)
+CALENDAR_IMPORT_MAX_EVENTS = env_int("CALENDAR_IMPORT_MAX_EVENTS", 5000, minimum=1)
+CALENDAR_IMPORT_DAYS_BACK = env_int("CALENDAR_IMPORT_DAYS_BACK", 31, minimum=0)
+CALENDAR_IMPORT_DAYS_AHEAD = env_int("CALENDAR_IMPORT_DAYS_AHEAD", 400, minimum=1)
+CALENDAR_FEED_WEEKS_BACK = env_int("CALENDAR_FEED_WEEKS_BACK", 4, minimum=0)
+CALENDAR_FEED_WEEKS_AHEAD = env_int("CALENDAR_FEED_WEEKS_AHEAD", 26, minimum=1)
+# The site's address for feed URLs printed outside a request (manage.py calendar_feed_url).
+CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:8000")
+
 # Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
 if os.environ.get("TEST_CLOCK_ANCHOR"):
     from hockeyhub.testclock import follow_environment
 
     follow_environment(TIME_ZONE)
+# Subscribed calendar URLs: minutes between syncs and the fetch timeout (manage.py calendar_sync for cron).
+CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 60, minimum=5)
+CALENDAR_SYNC_TIMEOUT_SECONDS = env_int("CALENDAR_SYNC_TIMEOUT_SECONDS", 15, minimum=1)

@@ -26,6 +26,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("settings/api-tokens/", include("api.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("calendars/", include("calendars.urls")),
+    path("planner/", include("planner.urls")),
 ]
 
 handler404 = "workouts.views.page_not_found"

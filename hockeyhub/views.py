@@ -22,8 +22,18 @@ HEALTH_TIMEOUT_SECONDS = 2
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format. With METRICS_TOKEN set, only `Authorization: Bearer <token>` may read it."""
+    """Prometheus text format: only `Authorization: Bearer <METRICS_TOKEN>` may read it, or anyone with
+    METRICS_PUBLIC=true and no token set; with neither, nobody (401 saying what to set)."""
     token = settings.METRICS_TOKEN
+    if not token and not settings.METRICS_PUBLIC:
+        response = HttpResponse(
+            "Metrics are closed: set METRICS_TOKEN (and send it as a bearer token), "
+            "or METRICS_PUBLIC=true to serve them to anyone.\n",
+            status=401,
+            content_type="text/plain",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     if token:
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")

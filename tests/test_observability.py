@@ -41,6 +41,12 @@ def scrape(client, **headers) -> dict[str, dict[tuple, float]]:
     return samples
 
 
+@pytest.fixture(autouse=True)
+def _metrics_public(settings):
+    """These tests scrape without a token: declare /metrics public, as a closed network would."""
+    settings.METRICS_PUBLIC = True
+
+
 @pytest.fixture
 def clean_metrics():
     redis = _redis()
@@ -60,7 +66,17 @@ def test_metrics_need_the_bearer_token_when_one_is_set(settings, client):
     assert client.get("/metrics", headers={"Authorization": "Basic scrape-secret-123"}).status_code == 401
     assert "hockeyhub_batches" in scrape(client, Authorization="Bearer scrape-secret-123")
     settings.METRICS_TOKEN = ""
-    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics").status_code == 200  # METRICS_PUBLIC=true (the fixture below)
+
+
+@pytest.mark.django_db
+def test_metrics_without_a_token_are_closed_unless_declared_public(settings, client):
+    settings.METRICS_TOKEN, settings.METRICS_PUBLIC = "", False
+    closed = client.get("/metrics")
+    assert closed.status_code == 401 and b"METRICS_PUBLIC=true" in closed.content
+    assert b"hockeyhub_" not in closed.content
+    settings.METRICS_PUBLIC = True
+    assert "hockeyhub_batches" in scrape(client)
 
 
 @pytest.mark.django_db

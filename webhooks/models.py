@@ -12,6 +12,7 @@ class Event(models.TextChoices):
     BATCH_FAILED = "batch.failed", "Batch failed or rolled back"
     BATCH_CANCELLED = "batch.cancelled", "Batch cancelled"
     BATCH_UNDONE = "batch.undone", "Batch undone"
+    CALENDAR_SYNC_FAILED = "calendar.sync_failed", "Calendar subscription failed to sync"
 
 
 class WebhookEndpoint(models.Model):

@@ -15,6 +15,8 @@ from batch.operations import executor_for
 from batch.operations.base import ChangeRow, Context
 from batch.runner.claims import claim_chunk, release_chunk
 from batch.runner.failures import (
+    ConnectionLost,
+    connection_lost,
     crashed_error,
     error_reference,
     fail_chunk,
@@ -36,6 +38,7 @@ def run_next_chunk(*, batch_id: int) -> str:
     claim = claim_chunk(batch_id)
     if isinstance(claim, str):
         return claim
+    lost = False
     try:
         if claim.crashes >= settings.BATCH_CHUNK_MAX_CRASHES:
             log.error(
@@ -68,10 +71,15 @@ def run_next_chunk(*, batch_id: int) -> str:
             observe_chunk_duration(time.monotonic() - started)  # committed: claim to commit, across workers
             return "ran"
         except DatabaseError as exc:
+            if connection_lost(exc):
+                lost = True
+                raise ConnectionLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
             if not is_transient(exc):
                 raise
             retry_transient(batch_id=batch_id, claim=claim, exc=exc)
             return "ran"
+    except ConnectionLost:
+        raise  # the chunk rolled back with the session; run_turn hands the slot to a new runner
     except Exception as exc:  # noqa: BLE001 - a bug in one chunk must not take the runner down
         ref = error_reference()
         log.exception("batch %s chunk %s: internal error [ref %s]", batch_id, claim.chunk_id, ref)
@@ -80,7 +88,8 @@ def run_next_chunk(*, batch_id: int) -> str:
         )
         return "ran"
     finally:
-        release_chunk(claim.chunk_id)
+        if not lost:  # a lost session took its chunk lock with it
+            release_chunk(claim.chunk_id)
 
 
 def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:

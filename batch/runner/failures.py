@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from batch.errors import ErrorCode, ItemError
@@ -22,6 +22,29 @@ log = logging.getLogger("batch")
 
 # SQLSTATEs worth another attempt: serialization failure, deadlock, lock timeout, connection trouble.
 TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "57014", "08000", "08003", "08006", "57P01"}
+
+
+class ConnectionLost(Exception):
+    """The runner's database session is gone, and with it its slot's advisory lock: the runner must not
+    go on under a new session (it would run unlocked, beside the runner a reconciler starts)."""
+
+
+# The session ended on the server's side (terminated, shut down) or the connection broke.
+SESSION_ENDED_SQLSTATES = {"57P01", "57P02", "57P03"}
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when exc means this process's database session is gone (not merely a failed statement)."""
+    if isinstance(exc, ConnectionLost):
+        return True
+    cause = exc.__cause__ or exc
+    sqlstate = getattr(cause, "sqlstate", None) or ""
+    if sqlstate in SESSION_ENDED_SQLSTATES or sqlstate.startswith("08"):
+        return True
+    if isinstance(exc, InterfaceError | OperationalError):
+        raw = connection.connection
+        return raw is None or bool(getattr(raw, "closed", False) or getattr(raw, "broken", False))
+    return False
 
 
 def is_transient(exc: BaseException) -> bool:

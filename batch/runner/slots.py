@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from batch.models import Batch
 from batch.queueing import enqueue_runner, queue, waiting_batches
 from batch.runner.chunks import run_next_chunk
+from batch.runner.failures import connection_lost
 from batch.runner.finalize import batch_finalize
 from batch.runner.progress import must_stop
 from hockeyhub.logs import bound
@@ -23,6 +26,9 @@ SLOT_LOCKS_SQL = (
 )
 CLIENT_CHECK_INTERVAL = "1s"
 IDLE_SLEEP_SECONDS = 0.05
+SLOT_FREE_WAIT_SECONDS = 5.0
+
+log = logging.getLogger("batch")
 
 
 def slot_lock_key(batch_id: int, slot: int) -> tuple[int, int]:
@@ -49,8 +55,13 @@ def runner_slot(batch_id: int, slot: int) -> Iterator[bool]:
         yield acquired
     finally:
         if acquired and connection.connection is not None:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
+            except DatabaseError as exc:
+                if not connection_lost(exc):
+                    raise
+                # The lock ended with the session; the error that lost it is on its way up.
 
 
 def slot_is_free(batch_id: int, slot: int) -> bool:
@@ -70,13 +81,36 @@ def run_turn(*, batch_id: int, slot: int) -> str:
     The job re-enqueues its slot only after `run_batch` released the slot's lock, so the next job for
     the slot never finds it busy.
     """
-    if over_team_share(batch_id):
-        enqueue_runner(batch_id=batch_id, slot=slot)
-        return "deferred"
-    outcome = run_batch(batch_id=batch_id, slot=slot, slice_seconds=settings.BATCH_TIME_SLICE_MS / 1000)
+    try:
+        if over_team_share(batch_id):
+            enqueue_runner(batch_id=batch_id, slot=slot)
+            return "deferred"
+        outcome = run_batch(batch_id=batch_id, slot=slot, slice_seconds=settings.BATCH_TIME_SLICE_MS / 1000)
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        hand_over_slot(batch_id=batch_id, slot=slot, exc=exc)
+        return "connection-lost"
     if outcome == "yielded":
         enqueue_runner(batch_id=batch_id, slot=slot)
     return outcome
+
+
+def hand_over_slot(*, batch_id: int, slot: int, exc: BaseException) -> None:
+    """The runner's database session is gone (terminated, failed over, the network): re-enqueue its
+    slot before this job ends, so the batch goes on without waiting for the reconciler.
+
+    The dead session's locks (slot and chunk) are released by PostgreSQL; wait briefly for the slot to
+    show free on a new connection so the next runner does not find it busy and give up. If the
+    database cannot be reached at all, this raises and the reconciler (or a worker's start) recovers.
+    """
+    log.warning("batch %s slot %s: database connection lost (%s); re-enqueuing the slot", batch_id, slot, exc)
+    with contextlib.suppress(Exception):
+        connection.close()
+    deadline = time.monotonic() + SLOT_FREE_WAIT_SECONDS
+    while not slot_is_free(batch_id, slot) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    enqueue_runner(batch_id=batch_id, slot=slot)
 
 
 def run_batch(*, batch_id: int, slot: int = 0, slice_seconds: float | None = None) -> str:

@@ -39,7 +39,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 def _notice_ids(values: list[str]) -> list[int] | None:
     """Return the batch ids in a notice parameter, or None if one is not a positive integer."""
-    if len(values) > 50 or not all(v.isdigit() and int(v) > 0 for v in values):
+    # ASCII digits only ("²".isdigit() is true, int("²") is not), and within bigint.
+    if len(values) > 50 or not all(v.isascii() and v.isdigit() and 0 < int(v) < 2**63 for v in values):
         return None
     return [int(v) for v in values]
 

@@ -140,7 +140,9 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                     form.add_error(
                         None,
                         f"This form was already run as batch {exc.batch.pk} with different choices; "
-                        "open that batch, or reload the form to run a new one.",
+                        "open that batch, or reload the form to run a new one."
+                        if exc.batch is not None
+                        else "This form was already run for another team; reload the form to run it here.",
                     )
                     status = FORM_ERROR_STATUS
                 else:

@@ -31,6 +31,7 @@ from batch.validation import batch_validate
 from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, undo_context
 from batch.views.modal import dry_run_context
 from batch.wording import ITEM_STATUS_LABELS, headline, plain, suggestion
+from hockeyhub.csvcells import csv_safe
 from workouts.selectors import team_for_user
 
 SESSION_KEY = "batch-import"
@@ -40,6 +41,16 @@ MAX_SESSION_CHARS = 5_000_000
 def _pending(request: HttpRequest, token: str) -> Any:
     stored = request.session.get(SESSION_KEY) or {}
     return stored.get("raw") if stored.get("token") == token else None
+
+
+def stage_import(request: HttpRequest, *, raw: dict[str, Any], name: str, source: str) -> str:
+    """Put a request another page made (the planner's plan) where the import page previews it:
+    GET /batches/import/?token=… shows its dry run and Run, as for an upload. Returns the token."""
+    token = uuid.uuid4().hex
+    metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    raw = {**raw, "metadata": {"requestId": f"{source}-{token}", "source": source, **metadata}}
+    request.session[SESSION_KEY] = {"token": token, "raw": raw, "name": name}
+    return token
 
 
 @login_required
@@ -121,6 +132,16 @@ def batch_import(request: HttpRequest) -> HttpResponse:
         return redirect("batch:detail", batch.pk)
     elif request.method == "POST":
         return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    elif request.GET.get("token"):
+        # A request staged by another page (stage_import): its dry run, as after an upload.
+        token = request.GET["token"]
+        raw = _pending(request, token)
+        if raw is None:
+            context["error"] = "This preview has expired or was replaced by another one; make it again."
+            return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
+        report = batch_validate(user=request.user, team=team, raw=raw)
+        context.update(dry_run_context(report, team))
+        context.update(token=token, name=(request.session.get(SESSION_KEY) or {}).get("name", ""))
     return render(request, "batch/import.html", context, status=status)
 
 
@@ -165,14 +186,6 @@ CSV_HEADER = [
     "workout id",
     "operation id",
 ]
-
-
-def csv_safe(value: Any) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, and tab/CR starts)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
 
 
 @login_required

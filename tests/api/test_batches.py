@@ -219,3 +219,26 @@ def test_token_records_last_use(trainer_api, trainer):
     assert ApiToken.objects.get(user=trainer).last_used_at is None
     trainer_api.get("/api/v1/schema")
     assert ApiToken.objects.get(user=trainer).last_used_at is not None
+
+
+def test_a_request_id_is_scoped_by_team_a_token_never_gets_another_teams_batch(trainer, team, other_team):
+    """The same user works in two teams: a key first used for Lynx, replayed with a Hawks-only token,
+    is a 409 that names no Lynx batch, and no Hawks batch is made under the used key."""
+    from tests.api.conftest import ApiClient, make_token
+    from workouts.models import Membership
+
+    Membership.objects.create(user=trainer, team=other_team)
+    body = {"operations": [create_op("a")]}
+    lynx = ApiClient(make_token(trainer, other_team, name="lynx"))
+    hawks = ApiClient(make_token(trainer, team, name="hawks"))
+    first = lynx.post("/api/v1/batches", body, headers={"Idempotency-Key": "nightly-1"})
+    assert first.status_code == 202 and first.json()["team"] == other_team.slug
+    replay = hawks.post("/api/v1/batches", body, headers={"Idempotency-Key": "nightly-1"})
+    assert replay.status_code == 409, replay.content
+    problem = replay.json()
+    assert problem["code"] == "IDEMPOTENCY_CONFLICT" and problem["batchId"] is None
+    assert "another team" in problem["detail"] and str(first.json()["id"]) not in problem["detail"]
+    assert Batch.objects.count() == 1
+    # The Lynx token still replays its own batch.
+    again = lynx.post("/api/v1/batches", body, headers={"Idempotency-Key": "nightly-1"})
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]

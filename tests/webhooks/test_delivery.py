@@ -98,6 +98,11 @@ def test_signed_events_reach_a_real_receiver_and_a_500_is_retried(workers, recei
         "http://192.168.0.10/hook",
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
+        "http://[2002:7f00:1::]/hook",  # 6to4 hiding 127.0.0.1
+        "http://[2002:5db8:d822::1]/hook",  # 6to4 of a public address: still a tunnel, refused
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
+        "http://[64:ff9b::a00:1]/hook",  # NAT64 of 10.0.0.1
+        "http://[::ffff:127.0.0.1]/hook",
         "http://0.0.0.0/hook",
         "ftp://example.com/hook",
         "http://user:pw@example.com/hook",
@@ -124,8 +129,9 @@ def test_every_resolved_address_is_checked(monkeypatch, settings):
         ]
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    with pytest.raises(UnsafeTarget, match="10.0.0.7"):
+    with pytest.raises(UnsafeTarget, match="not a public address") as refused:
         check_url("https://hooks.example.org/in")
+    assert "10.0.0.7" not in refused.value.message  # what an internal name resolves to stays secret
     settings.WEBHOOK_ALLOWED_HOSTS = ["hooks.example.org"]
     assert check_url("https://hooks.example.org/in").address == "93.184.216.34"
 
@@ -170,3 +176,56 @@ def test_backoff_grows_exponentially_and_stays_within_a_day(settings):
     assert all(b == 4 * a for a, b in zip(delays, delays[1:], strict=False))
     assert sum(delays[:7]) < 24 * 3600 < sum(delays)  # the 24-hour deadline ends the schedule
     json.dumps(delays)
+
+
+@pytest.mark.django_db
+def test_refusals_do_not_say_what_a_name_resolves_to_or_whether_it_does(trainer, team, settings, monkeypatch):
+    """Registering webhooks must not map the internal network: an internal name and a name that does
+    not resolve get the same answer, naming neither address nor resolver error."""
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    answers = {"db.internal.example": "10.20.30.40"}
+
+    def resolve(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(-2, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    api = ApiClient(make_token(trainer, team))
+    internal = api.post(
+        "/api/v1/webhooks", {"url": "https://db.internal.example/x", "events": ["batch.completed"]}
+    )
+    missing = api.post(
+        "/api/v1/webhooks", {"url": "https://nope.internal.example/x", "events": ["batch.completed"]}
+    )
+    assert internal.status_code == missing.status_code == 422
+    one, other = internal.json()["detail"], missing.json()["detail"]
+    assert one.replace("db.", "nope.") == other
+    assert "10.20.30.40" not in internal.content.decode() and "not known" not in missing.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (
+            {"url": "https://hooks.example.org/in", "events": ["batch.completed"], "secret": "x"},
+            400,
+            "secret",
+        ),
+        ('{"url": "https://x.example/in", "events": ' + "[" * 5000 + "]" * 5000 + "}", 422, "nested deeper"),
+        ('{"url": "https://x.example/in\\ud800", "events": ["batch.completed"]}', 422, "surrogate"),
+        ('{"url": "https://x.example/in", "events": [], "n": ' + "1" * 5000 + "}", 422, "digits"),
+        ("not json", 400, "not valid JSON"),
+        ('{"url": "' + "x" * 3_000_000 + '"}', 413, "KiB"),
+    ],
+)
+def test_webhook_bodies_with_unknown_keys_or_unreadable_json_are_refused(
+    trainer, team, settings, body, status, words
+):
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    api = ApiClient(make_token(trainer, team))
+    response = api.post("/api/v1/webhooks", body)
+    assert response.status_code == status, response.content[:300]
+    assert words in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()

@@ -13,7 +13,7 @@ from batch.errors import IdempotencyConflict, InvalidRequest
 from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
-from batch.request_file import RequestFileError, read_request_file
+from batch.request_file import RequestFileError, printable, read_request_file
 from batch.selectors import batch_summary, summary_chunks
 from batch.services import batch_submit
 from batch.validation import batch_validate
@@ -60,12 +60,12 @@ class Command(BaseCommand):
                 # The first line says it all; the full list follows for the one fixing the file.
                 count = len(exc.problems)
                 more = f" (and {count - 1} more below)" if count > 1 else ""
-                first = str(exc.problems[0])
+                first = printable(exc.problems[0])
                 first = first if len(first) <= 300 else first[:299] + "…"
                 self.stderr.write(f"The request is invalid: {first}{more}")
                 if count > 1:
                     for problem in exc.problems:
-                        self.stderr.write(f"  - {problem}")
+                        self.stderr.write(f"  - {printable(problem)}")
             sys.exit(EXIT_INVALID)
         except QuotaExceeded as exc:
             if opts["json"]:
@@ -75,10 +75,14 @@ class Command(BaseCommand):
             sys.exit(EXIT_QUOTA)
         except IdempotencyConflict as exc:
             if opts["json"]:
-                problem = {"code": "IDEMPOTENCY_CONFLICT", "message": str(exc), "batchId": exc.batch.pk}
+                problem = {
+                    "code": "IDEMPOTENCY_CONFLICT",
+                    "message": str(exc),
+                    "batchId": getattr(exc.batch, "pk", None),
+                }
                 self.stdout.write(json.dumps({"valid": False, "problems": [problem]}, indent=2))
             else:
-                self.stderr.write(str(exc))
+                self.stderr.write(printable(exc))
             sys.exit(EXIT_INVALID)
         if getattr(batch, "replayed", False) and not opts["json"]:
             self.stdout.write(f"requestId already used with the same request: this is batch {batch.pk}.")
@@ -127,12 +131,14 @@ class Command(BaseCommand):
             where = " ".join(
                 x for x in (problem["operationId"] and f"[{problem['operationId']}]", problem["field"]) if x
             )
-            self.stdout.write(f"ERROR {where}: {problem['message']}")
+            # Op ids, fields and messages quoting them come from the file: escaped, they cannot forge lines.
+            self.stdout.write(f"ERROR {printable(where)}: {printable(problem['message'])}")
         for item in report["items"]:
+            op = printable(item["id"])
             for error in item["errors"]:
-                self.stdout.write(f"ERROR [{item['id']}] {error['code']}: {error['message']}")
+                self.stdout.write(f"ERROR [{op}] {error['code']}: {printable(error['message'])}")
             for warning in item["warnings"]:
-                self.stdout.write(f"WARN  [{item['id']}] {warning.get('code')}: {warning['message']}")
+                self.stdout.write(f"WARN  [{op}] {warning.get('code')}: {printable(warning['message'])}")
         summary, est = report["summary"], report["estimate"]
         self.stdout.write(
             f"{'VALID' if report['valid'] else 'INVALID'}: {summary['operations']} operations, "

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.http import Http404
 
+from hockeyhub.csvcells import csv_safe_row
 from medical.models import MedicalRestriction
 from medical.services import clinical_notes_read
 from workouts.selectors import team_for_user
@@ -88,6 +89,6 @@ class Command(BaseCommand):
                 ]
                 if opts["notes"]:
                     row.append(notes[r.pk])
-                writer.writerow(row)
+                writer.writerow(csv_safe_row(row))
         except OSError as exc:
             raise CommandError(f"the output broke after the audit was written: {exc}") from exc
