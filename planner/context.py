@@ -30,7 +30,7 @@ from planner.problem import (
 from planner.solver import Busy, Instance, SessionSpec
 from workouts.calendar import Booking, Calendar, at, local_day
 from workouts.models import Assignment, Facility, Player, Team, TemplateExercise, Workout, WorkoutTemplate
-from workouts.rules import schedule_refusal, template_visible_to
+from workouts.rules import move_refusal, template_visible_to
 
 STEP = dt.timedelta(minutes=STEP_MINUTES)
 GAME_WORDS = re.compile(r"\b(game|match|vs\.?|versus)\b", re.IGNORECASE)
@@ -120,7 +120,7 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
             workout = workouts.get(s.workout_id)
             if workout is None:
                 errors.append(f"{where}.workoutId: {team.name} has no workout {s.workout_id}")
-            elif (refusal := schedule_refusal(workout)) is not None:
+            elif (refusal := move_refusal(workout)) is not None:
                 errors.append(f"{where}.workoutId: {refusal.message}")
         if s.template_id and s.template_id not in templates:
             errors.append(f"{where}.templateId: {team.name} has no template {s.template_id} you may use")
