@@ -29,6 +29,7 @@ from workouts.limits import (
     DEFAULT_LOAD_PERCENT,
     DEFAULT_REST_SECONDS,
     DEFAULT_SETS,
+    UPDATABLE_FIELDS,
 )
 from workouts.models import (
     Assignment,
@@ -51,16 +52,8 @@ from workouts.selectors import templates_for_team
 
 # A refusal's model field -> where it lies in a CREATE's data.
 FIELD_PATHS = {"scheduled_end": "data.workout.scheduledEnd", "status": "data.workout.status"}
-SNAPSHOT_FIELDS = (
-    "name",
-    "type",
-    "status",
-    "scheduled_start",
-    "scheduled_end",
-    "facility",
-    "notes",
-    "intensity",
-)
+# The change log's image of a new workout (CREATE, DUPLICATE, a series' copies): what UPDATE may change.
+SNAPSHOT_FIELDS = UPDATABLE_FIELDS
 
 
 def item_has_start(item: BatchItem) -> bool:
