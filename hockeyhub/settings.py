@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "demo",
     "calendars",
     "planner",
+    "automations",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +315,9 @@ CALENDAR_FEED_WEEKS_BACK = env_int("CALENDAR_FEED_WEEKS_BACK", 4, minimum=0)
 CALENDAR_FEED_WEEKS_AHEAD = env_int("CALENDAR_FEED_WEEKS_AHEAD", 26, minimum=1)
 # The site's address for feed URLs printed outside a request (manage.py calendar_feed_url).
 CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:8000")
+# Automations (automations/): the user automated batches are started by, and the tick's period (RQ cron).
+AUTOMATIONS_ACTOR_USERNAME = env_str("AUTOMATIONS_ACTOR_USERNAME", "automations")
+AUTOMATION_TICK_SECONDS = env_int("AUTOMATION_TICK_SECONDS", 60, minimum=10)
 
 # Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
 if os.environ.get("TEST_CLOCK_ANCHOR"):
@@ -322,3 +327,7 @@ if os.environ.get("TEST_CLOCK_ANCHOR"):
 # Subscribed calendar URLs: minutes between syncs and the fetch timeout (manage.py calendar_sync for cron).
 CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 60, minimum=5)
 CALENDAR_SYNC_TIMEOUT_SECONDS = env_int("CALENDAR_SYNC_TIMEOUT_SECONDS", 15, minimum=1)
+# Analytics (analytics/; see docs/operations.md): a batch submitted from one of these sources counts as
+# automated; a player's planned load is flagged when it rises by more than this share week on week.
+ANALYTICS_AUTOMATED_SOURCES = env_list("ANALYTICS_AUTOMATED_SOURCES", "automation,schedule,trigger")
+ANALYTICS_LOAD_JUMP = env_float("ANALYTICS_LOAD_JUMP", 0.3, minimum=0.0)

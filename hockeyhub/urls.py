@@ -28,6 +28,8 @@ urlpatterns = [
     path("settings/webhooks/", include("webhooks.urls")),
     path("calendars/", include("calendars.urls")),
     path("planner/", include("planner.urls")),
+    path("automations/", include("automations.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
 handler404 = "workouts.views.page_not_found"

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -142,6 +143,12 @@ def event_payload(batch: Any, event: str) -> dict[str, Any]:
             "undoDeadline": batch.undo_deadline.isoformat() if batch.undo_deadline else None,
             "undoOf": batch.undo_of_id,
             "retryOf": batch.retry_of_id,
+            # The summary, never the items: a 100,000-item batch's results are read from these.
+            "links": {
+                "results": f"/api/v1/batches/{batch.pk}/results",
+                "export": f"/api/v1/batches/{batch.pk}/export?what=results",
+                "web": reverse("batch:detail", args=[batch.pk]),
+            },
         },
     }
 
@@ -178,11 +185,10 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     return ids
 
 
-def webhook_event_send(*, team: Team, event: str, data: dict[str, Any]) -> list[int]:
-    """Queue a non-batch event ({type, timestamp, data}) to the team's endpoints that want it.
-
-    Call inside the transaction that records what happened; jobs go to RQ on commit.
-    """
+def webhook_event_send(*, team: Any, event: str, data: dict[str, Any]) -> list[int]:
+    """Queue an event that is not a batch's end ({type, timestamp, data}: `calendar.sync_failed`,
+    `automation.failed`) to the team's endpoints subscribed to it. Call inside the transaction that
+    records what happened; jobs go to RQ on commit."""
     endpoints = [
         e for e in WebhookEndpoint.objects.filter(team=team).only("id", "events") if event in e.events
     ]

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from automations.models import Recipe
 from batch.models import Batch, BatchItem
 from calendars.models import ImportedCalendar
 from calendars.services import feed_token_get_or_create
@@ -61,6 +62,7 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
     )
     calendar = ImportedCalendar.objects.create(team=team, name="League games")
     feed = feed_token_get_or_create(user=trainer, kind="team", team=team)
+    recipe = Recipe.objects.create(team=team, name="Weekly", request={"operations": []}, created_by=trainer)
     return {
         "batch": batch.pk,
         "endpoint": endpoint.pk,
@@ -68,6 +70,7 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
         "workout": workout.pk,
         "calendar": calendar.pk,
         "feed": feed.pk,
+        "recipe": recipe.pk,
     }
 
 
@@ -75,6 +78,7 @@ H = {"team": "hawks"}
 # No facility 999999: the planner answers its 400 (a plan itself is tested in tests/planner/test_api.py).
 PLAN = {**H, "from": "2030-02-04", "to": "2030-02-10", "sessions": [{"name": "Lift", "durationMinutes": 60}]}
 PLAN["sessions"][0].update(intensity=50, facilityIds=[999999])
+RECIPE_BODY = {"name": "r", "request": {"operations": []}}
 
 # (name, method, path, params or body, {persona: status}) — persona order: trainer, other, medic, staff.
 ENDPOINTS = [
@@ -146,6 +150,17 @@ ENDPOINTS = [
         },
         (400, 404, 400, 400),
     ),
+    ("recipe create", "post", "/api/v1/recipes", RECIPE_BODY, (201, 404, 201, 201)),
+    (
+        "schedule create",
+        "post",
+        "/api/v1/recipes/{recipe}/schedules",
+        {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=18", "start": "2027-01-03T18:00:00+01:00"},
+        (201, 404, 201, 201),
+    ),
+    ("recipe list", "get", "/api/v1/automations/recipes", H, (200, 404, 200, 200)),
+    ("schedule list", "get", "/api/v1/automations/schedules", H, (200, 404, 200, 200)),
+    ("run list", "get", "/api/v1/automations/runs", H, (200, 404, 200, 200)),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")
@@ -165,7 +180,8 @@ def test_the_matrix_covers_every_operation_in_the_openapi_document(client):
             .replace("{endpoint}", "{endpoint_id}")
             .replace("{delivery}", "{delivery_id}")
             .replace("{calendar}", "{calendar_id}")
-            .replace("{feed}", "{feed_id}"),
+            .replace("{feed}", "{feed_id}")
+            .replace("{recipe}", "{recipe_id}"),
         )
         for _, m, p, _, _ in ENDPOINTS
     }
