@@ -1,4 +1,5 @@
-"""RQ entry points for calendars. Thin: they take ids and call the service."""
+"""RQ entry points for calendars. Thin: they take ids and call the service (queued by
+calendars.queueing, which names them by their dotted path)."""
 
 from __future__ import annotations
 
