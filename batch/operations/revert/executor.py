@@ -202,8 +202,11 @@ class RevertExecutor(RevertGate, Executor):
                 **base,
                 conflict="DELETED",
             )
-        workout = ctx.cache["state"].get((WORKOUT, pair[0])) or ctx.cache["workouts"][pair[0]]
-        refusal = assign_refusal(workout)  # as ASSIGN and the admin ask: not onto a cancelled workout
+        # As ASSIGN and the admin ask: not onto a workout cancelled or archived *since* — the state this
+        # undo found, not the one it restores (undoing a restore archives the workout back, with the
+        # player who was on it).
+        workout = ctx.cache["workouts"][pair[0]]
+        refusal = assign_refusal(workout)
         if refusal is not None:
             raise refused(refusal, field_name="data.changeId", changeId=change.pk, workoutId=pair[0])
         taken = ctx.cache["pairs"].get(pair) or obj
