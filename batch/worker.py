@@ -23,6 +23,7 @@ from rq import Worker
 
 from batch.queueing import RUNNER_JOB
 from batch.recovery import batch_recover
+from hockeyhub.heartbeat import beat, forget
 
 log = logging.getLogger("batch")
 
@@ -49,6 +50,18 @@ def batch_of(job: Any) -> int | None:
 
 
 class BatchWorker(Worker):
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        super().heartbeat(timeout, pipeline)
+        # Our own key, written again on every beat: /healthz counts it, and a flushed Redis has it
+        # back within one beat (RQ's worker registry is written only at birth).
+        with contextlib.suppress(Exception):
+            beat(self.connection, self.name, timeout or self.worker_ttl + 60)
+
+    def register_death(self) -> None:
+        with contextlib.suppress(Exception):
+            forget(self.connection, self.name)
+        super().register_death()
+
     def fork_work_horse(self, job: Any, queue: Any) -> None:
         self._parent_pid = os.getpid()
         super().fork_work_horse(job, queue)

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from batch.recovery import batch_recover
+from hockeyhub.heartbeat import HEARTBEAT_SECONDS
 
 
 class Command(BaseCommand):
@@ -30,5 +31,8 @@ class Command(BaseCommand):
             burst=opts["burst"],
             worker_class="batch.worker.BatchWorker",
             name=opts.get("name"),
+            # Heartbeats every HEARTBEAT_SECONDS while idle (RQ's default is every 405 s), which /healthz
+            # counts (hockeyhub.heartbeat).
+            worker_ttl=HEARTBEAT_SECONDS + 15,
             verbosity=opts.get("verbosity", 1),
         )
