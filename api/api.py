@@ -10,7 +10,10 @@ from api.auth import BearerAuth, SessionAuth
 from api.body import BoundedParser
 from api.exchange import openapi_components
 from api.problems import CONTENT_TYPE, install_handlers
-from api.routers import batches, catalog, meta, webhooks
+from api.routers import analytics, batches, catalog, meta, webhooks
+from api.routers import automations as automations_router
+from api.routers import calendars as calendar_routes
+from api.routers import planner as planner_router
 
 
 class HockeyHubAPI(NinjaAPI):
@@ -60,3 +63,7 @@ api.add_router("/batches", batches.router)
 api.add_router("", catalog.router)
 api.add_router("", webhooks.router)
 api.add_router("", meta.router)
+api.add_router("", calendar_routes.router)
+api.add_router("/planner", planner_router.router)
+api.add_router("", automations_router.router)
+api.add_router("", analytics.router)

@@ -239,7 +239,7 @@ class RestrictionPage(Schema):
 class WebhookIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
     url: str = Field(max_length=500, pattern=r"^[^\x00]*$")
-    events: list[str] = Field(min_length=1, max_length=4)
+    events: list[str] = Field(min_length=1, max_length=5)
     description: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
 
 

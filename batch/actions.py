@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from batch.errors import ErrorCode
 from batch.models import Batch, BatchChange, BatchItem
+from workouts.models import Membership
 from workouts.selectors import role_in_team
 
 # Items that never ran because the batch was cancelled or stopped: what a resume runs.
@@ -73,17 +74,35 @@ def acting_user(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-def may_act(user: Any, batch: Batch) -> bool:
-    """Owner or staff; None (command line, engine) acts as the operator."""
+def started_by_automation(batch: Batch) -> bool:
+    """Whether the automations user (settings.AUTOMATIONS_ACTOR_USERNAME) started the batch (one query)."""
+    username = getattr(settings, "AUTOMATIONS_ACTOR_USERNAME", "")
+    return bool(username) and batch.created_by.get_username() == username
+
+
+def may_act(user: Any, batch: Batch, *, force: bool = False) -> bool:
+    """Owner or staff; None (command line, engine) acts as the operator.
+
+    A batch the automations user started belongs to its team: any member may act on it. With
+    `force`, the team's medic may too (a forced undo the medical gate refuses needs one;
+    `batch.undo.batch_undo` checks that the force is a medical one).
+    """
     actor = acting_user(user)
-    return user is None or (actor is not None and (actor.is_staff or actor.pk == batch.created_by_id))
+    if user is None or (actor is not None and (actor.is_staff or actor.pk == batch.created_by_id)):
+        return True
+    if actor is None:
+        return False
+    role = role_in_team(user=actor, team=batch.team)
+    if role is None:
+        return False
+    return started_by_automation(batch) or (force and role == Membership.Role.MEDIC)
 
 
-def check_may_act(user: Any, batch: Batch, verb: str, *, member: bool = False) -> None:
+def check_may_act(user: Any, batch: Batch, verb: str, *, member: bool = False, force: bool = False) -> None:
     """Raise BatchActionDenied unless `may_act`. With `member`, a non-staff owner must still belong to
     the team (new work is done in its name)."""
     actor = acting_user(user)
-    if may_act(user, batch):
+    if may_act(user, batch, force=force):
         if (
             member
             and actor is not None
@@ -92,7 +111,10 @@ def check_may_act(user: Any, batch: Batch, verb: str, *, member: bool = False) -
         ):
             raise BatchActionDenied(f"You are no longer a member of team {batch.team.slug}.")
         return
-    raise BatchActionDenied(f"Only the batch's owner or a staff user may {verb} batch {batch.pk}.")
+    raise BatchActionDenied(
+        f"Only the batch's owner or a staff user may {verb} batch {batch.pk}"
+        + (" (or the team's medic, forcing an undo the medical gate refuses)." if force else ".")
+    )
 
 
 def locked_batch(batch_id: int, verb: str) -> Batch:

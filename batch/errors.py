@@ -11,6 +11,7 @@ class ErrorCode:
     NOT_FOUND = "NOT_FOUND"
     PERMISSION = "PERMISSION_DENIED"
     CONFLICT = "CONFLICT"
+    BUSY_TIME = "BUSY_TIME"  # busy time from an imported calendar (a game, a booking)
     VERSION_CONFLICT = "VERSION_CONFLICT"
     MEDICAL = "MEDICAL_RESTRICTION"
     DEPENDENCY_FAILED = "DEPENDENCY_FAILED"

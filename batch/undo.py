@@ -31,6 +31,7 @@ from batch.actions import (
     acting_user,
     check_may_act,
     locked_batch,
+    may_act,
     undo_refusal,
     unreverted_changes,
 )
@@ -38,10 +39,9 @@ from batch.models import Batch, BatchChange, BatchItem, OperationType
 from batch.request import BatchRequest, Operation, default_options
 from batch.selectors import force_undo_preview
 from batch.store import create_batch
-from batch.validation import MEDICAL_ROLES
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
-from workouts.selectors import role_in_team
+from medical.roles import is_medic_or_staff
 
 
 def undo_options(original: Batch) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
     """
     with transaction.atomic(durable=True):
         original = locked_batch(batch_id, "undo")
-        check_may_act(user, original, "undo")
+        check_may_act(user, original, "undo", force=force)
         latest = original.undos.order_by("-pk").first()
         refused = undo_refusal(original, force=force)
         if refused is not None:
@@ -81,6 +81,16 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
         remainder = unreverted_changes(latest) if latest is not None else None
         if remainder:
             check_force_medical(user, original)
+        # Not owner or staff, so the team's medic (check_may_act let them through): only a medical force.
+        if (
+            force
+            and not may_act(user, original)
+            and (not remainder or not force_undo_preview(batch=original).medical)
+        ):
+            raise BatchActionDenied(
+                f"Only the batch's owner or a staff user may force the undo of batch {original.pk}; "
+                "the team's medic may force only an undo the medical gate refused."
+            )
         undo = start_undo(original, user=user, force=force, channel=channel, change_ids=remainder)
         if undo is None:
             raise UndoNotAllowed(f"Batch {original.pk} changed nothing that can be undone.")
@@ -90,7 +100,7 @@ def batch_undo(*, batch_id: int, user: Any, force: bool = False, channel: str = 
 def check_force_medical(user: Any, original: Batch) -> None:
     """A forced undo that puts restricted players back on workouts needs a medic or staff member."""
     actor = acting_user(user)
-    if actor is None or actor.is_staff or role_in_team(user=actor, team=original.team) in MEDICAL_ROLES:
+    if actor is None or is_medic_or_staff(user=actor, team=original.team):
         return
     if force_undo_preview(batch=original).medical:
         raise BatchActionDenied(

@@ -19,12 +19,12 @@ from batch.planner import dependency_levels, plan_chunks
 from batch.queueing import live_workers
 from batch.request import BatchRequest, parse_request, resolve_refs
 from batch.selectors import measured_costs
+from medical.roles import MEDICAL_ROLES
 from workouts.models import Membership
 from workouts.selectors import role_in_team
 
 DRY_RUN_SLICE = 500
 SUBMIT_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.STAFF}
-MEDICAL_ROLES = {Membership.Role.MEDIC, Membership.Role.STAFF}
 
 
 @dataclass(slots=True)  # one per operation: at 100,000 operations a __dict__ each is megabytes

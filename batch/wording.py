@@ -39,6 +39,7 @@ HEADLINES = {
     "NOT_FOUND": "No longer exists",
     "PERMISSION_DENIED": "Not allowed",
     "CONFLICT": "Clashes with another booking",
+    "BUSY_TIME": "Clashes with a game or booking",
     "VERSION_CONFLICT": "Edited by someone else since",
     "MEDICAL_RESTRICTION": "Medical restriction",
     "DEPENDENCY_FAILED": "Not run: an earlier step failed",

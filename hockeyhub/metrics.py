@@ -23,12 +23,10 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Sum
-from django.utils import timezone
 from prometheus_client.core import (
     CollectorRegistry,
     CounterMetricFamily,
@@ -103,6 +101,18 @@ def webhook_failure(*, reason: str) -> None:
 # --- reading (at scrape time) ----------------------------------------------------------------------
 
 
+# Sources of the other apps, filled in their AppConfig.ready() (hockeyhub imports no feature app):
+# name -> the functions that yield its metrics. "database" and "rq" are batch's (batch/metrics.py).
+SOURCES: dict[str, list[Callable[[], Iterable[Metric]]]] = {"database": [], "rq": []}
+
+
+def register_source(name: str, collect: Callable[[], Iterable[Metric]]) -> None:
+    """Serve `collect`'s metrics on every scrape, under hockeyhub_metrics_source_up{source=name}."""
+    SOURCES.setdefault(name, [])
+    if collect not in SOURCES[name]:
+        SOURCES[name].append(collect)
+
+
 class HockeyHubCollector(Collector):
     """Collects every metric on each scrape. A source that fails is reported through
     hockeyhub_metrics_source_up{source} = 0, and the others are still served."""
@@ -113,14 +123,13 @@ class HockeyHubCollector(Collector):
             "1 when the source of a group of metrics answered this scrape, else 0",
             labels=["source"],
         )
-        for source, collect in (
-            ("database", self.from_database),
-            ("rq", self.from_rq),
-            ("redis", self.from_redis),
-        ):
+        sources = {name: list(collects) for name, collects in SOURCES.items()}
+        sources["database"].append(self.from_database)
+        sources.setdefault("redis", []).append(self.from_redis)
+        for source, collects in sources.items():
             started = time.monotonic()
             try:
-                metrics = list(collect())
+                metrics = [metric for collect in collects for metric in collect()]
             except Exception:  # noqa: BLE001 - report it as a gauge, keep serving the rest
                 log.warning("metrics source %s failed", source, exc_info=True)
                 up.add_metric([source], 0)
@@ -131,95 +140,12 @@ class HockeyHubCollector(Collector):
         yield up
 
     def from_database(self) -> Iterator[Metric]:
-        from batch.models import Batch
-        from batch.quotas import Quota
         from hockeyhub.models import AuditEvent
 
-        by_state = dict(Batch.objects.order_by().values_list("status").annotate(n=Count("id")))
-        batches = GaugeMetricFamily(
-            "hockeyhub_batches", "Batches kept in the database, by state", labels=["state"]
-        )
-        for state in Batch.Status.values:
-            batches.add_metric([state], by_state.get(state, 0))
-        yield batches
-
-        sums = Batch.objects.aggregate(
-            total=Sum("total_items"),
-            succeeded=Sum("succeeded"),
-            failed=Sum("failed"),
-            skipped=Sum("skipped"),
-            cancelled=Sum("cancelled"),
-            conflict=Sum("conflicted"),
-        )
-        items = GaugeMetricFamily(
-            "hockeyhub_batch_items",
-            "Items of the batches kept in the database, by outcome (pending: not run yet)",
-            labels=["outcome"],
-        )
-        total = sums.pop("total") or 0
-        done = 0
-        for outcome, value in sums.items():
-            items.add_metric([outcome], value or 0)
-            done += value or 0
-        items.add_metric(["pending"], max(total - done, 0))
-        yield items
-
-        oldest = Batch.objects.filter(status=Batch.Status.QUEUED).aggregate(at=Min("queued_at"))["at"]
-        age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
-        yield GaugeMetricFamily(
-            "hockeyhub_batch_oldest_waiting_age_seconds",
-            "Seconds the oldest batch still waiting for its first runner has been queued (0: none)",
-            value=max(age, 0.0),
-        )
-
-        refused = dict(
-            AuditEvent.objects.filter(action=AuditEvent.Action.BATCH_QUOTA_REFUSED)
-            .order_by()
-            .values_list("purpose")
-            .annotate(n=Count("id"))
-        )
-        counter = CounterMetricFamily(
-            "hockeyhub_quota_refusals", "Batches refused by a quota (from the audit trail)", labels=["quota"]
-        )
-        for quota in (
-            Quota.ACTIVE_PER_TEAM,
-            Quota.ACTIVE_PER_USER,
-            Quota.OPERATIONS_PER_TEAM_PER_DAY,
-            Quota.SUBMISSIONS_PER_USER_PER_MINUTE,
-        ):
-            counter.add_metric([quota], refused.get(quota, 0))
-        yield counter
         lockouts = AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_LOCKED_OUT).count()
         yield CounterMetricFamily(
             "hockeyhub_login_lockouts", "Logins locked out after repeated failures", value=lockouts
         )
-
-    def from_rq(self) -> Iterator[Metric]:
-        from rq import Worker
-        from rq.registry import FailedJobRegistry, StartedJobRegistry
-
-        from batch.queueing import queue
-
-        q = queue()
-        name = q.name
-        depth = GaugeMetricFamily("hockeyhub_queue_depth", "Jobs waiting in the RQ queue", labels=["queue"])
-        depth.add_metric([name], q.count)
-        yield depth
-        running = GaugeMetricFamily(
-            "hockeyhub_queue_running_jobs", "Runner jobs being worked on now", labels=["queue"]
-        )
-        running.add_metric([name], StartedJobRegistry(queue=q).count)
-        yield running
-        failed = GaugeMetricFamily(
-            "hockeyhub_queue_failed_jobs",
-            "Jobs in RQ's failed registry (crashed runners; batches recover from PostgreSQL)",
-            labels=["queue"],
-        )
-        failed.add_metric([name], FailedJobRegistry(queue=q).count)
-        yield failed
-        workers = GaugeMetricFamily("hockeyhub_workers", "Live RQ workers on the queue", labels=["queue"])
-        workers.add_metric([name], len(Worker.all(queue=q)))
-        yield workers
 
     def from_redis(self) -> Iterator[Metric]:
         redis = _redis()

@@ -59,7 +59,8 @@ class RequestContextMiddleware:
             log.info(
                 "request",
                 method=request.method,
-                path=request.path,
+                # A view may hide a secret in its path (calendar feed tokens) behind `log_path`.
+                path=getattr(request, "log_path", request.path),
                 status=response.status_code,
                 ms=round((time.monotonic() - started) * 1000, 1),
                 user_id=user.pk if user is not None and user.is_authenticated else None,

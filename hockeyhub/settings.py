@@ -100,6 +100,11 @@ INSTALLED_APPS = [
     "batch",
     "api",
     "webhooks",
+    "demo",
+    "calendars",
+    "planner",
+    "automations",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +145,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "hockeyhub.context_processors.teams",
+                "workouts.context_processors.teams",
             ],
         },
     },
@@ -301,8 +306,28 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS") or 5)
 
+# Calendars in and out (see docs/operations.md): imported busy time and the secret-token feeds.
+CALENDAR_IMPORT_MAX_BYTES = env_int("CALENDAR_IMPORT_MAX_BYTES", 2_000_000, minimum=1000)
+CALENDAR_IMPORT_MAX_EVENTS = env_int("CALENDAR_IMPORT_MAX_EVENTS", 5000, minimum=1)
+CALENDAR_IMPORT_DAYS_BACK = env_int("CALENDAR_IMPORT_DAYS_BACK", 31, minimum=0)
+CALENDAR_IMPORT_DAYS_AHEAD = env_int("CALENDAR_IMPORT_DAYS_AHEAD", 400, minimum=1)
+CALENDAR_FEED_WEEKS_BACK = env_int("CALENDAR_FEED_WEEKS_BACK", 4, minimum=0)
+CALENDAR_FEED_WEEKS_AHEAD = env_int("CALENDAR_FEED_WEEKS_AHEAD", 26, minimum=1)
+# The site's address for feed URLs printed outside a request (manage.py calendar_feed_url).
+CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:8000")
+# Automations (automations/): the user automated batches are started by, and the tick's period (RQ cron).
+AUTOMATIONS_ACTOR_USERNAME = env_str("AUTOMATIONS_ACTOR_USERNAME", "automations")
+AUTOMATION_TICK_SECONDS = env_int("AUTOMATION_TICK_SECONDS", 60, minimum=10)
+
 # Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
 if os.environ.get("TEST_CLOCK_ANCHOR"):
     from hockeyhub.testclock import follow_environment
 
     follow_environment(TIME_ZONE)
+# Subscribed calendar URLs: minutes between syncs and the fetch timeout (manage.py calendar_sync for cron).
+CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 60, minimum=5)
+CALENDAR_SYNC_TIMEOUT_SECONDS = env_int("CALENDAR_SYNC_TIMEOUT_SECONDS", 15, minimum=1)
+# Analytics (analytics/; see docs/operations.md): a batch submitted from one of these sources counts as
+# automated; a player's planned load is flagged when it rises by more than this share week on week.
+ANALYTICS_AUTOMATED_SOURCES = env_list("ANALYTICS_AUTOMATED_SOURCES", "automation,schedule,trigger")
+ANALYTICS_LOAD_JUMP = env_float("ANALYTICS_LOAD_JUMP", 0.3, minimum=0.0)

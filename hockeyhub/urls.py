@@ -26,7 +26,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("settings/api-tokens/", include("api.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
+    path("calendars/", include("calendars.urls")),
+    path("planner/", include("planner.urls")),
+    path("automations/", include("automations.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
-handler404 = "hockeyhub.views.page_not_found"
+handler404 = "workouts.views.page_not_found"
 handler500 = "hockeyhub.views.server_error"

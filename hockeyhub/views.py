@@ -9,15 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
 from django.template import loader
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hockeyhub.metrics import REGISTRY
-from workouts.selectors import NoTeamYet
 
 HEALTH_TIMEOUT_SECONDS = 2
 
@@ -115,13 +112,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
     )
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The 404 page; for a user in no team yet, a page that says how to get one instead."""
-    if isinstance(exception, NoTeamYet):
-        return render(request, "no_team.html", status=404)
-    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
+from medical import workout_admin  # noqa: F401 (registers the gated workout and assignment admins)
 from medical.models import MedicalRestriction
 from medical.services import clinical_notes_read
 

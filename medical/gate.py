@@ -19,17 +19,11 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.compliance import BLOCKED, ComplianceEngine, ExerciseSpec, PlayerVerdict
-from workouts.calendar import local_day
-from workouts.models import Membership, Workout, WorkoutExercise
-from workouts.selectors import role_in_team
-
-# Who may put a blocked player on a workout anyway (giving a reason, audited).
-OVERRIDE_ROLES = frozenset({Membership.Role.MEDIC, Membership.Role.STAFF})
+from workouts.calendar import workout_day
+from workouts.models import Workout, WorkoutExercise
 
 
 @dataclass(frozen=True)
@@ -41,11 +35,6 @@ class PlannedWorkout:
     intensity: int | None
     name: str = ""
     archived: bool = False  # nobody trains in an archived workout: the gate lets it be
-
-
-def local_date(start: dt.datetime | None) -> dt.date:
-    """Return the local day of a start (today for an unscheduled workout)."""
-    return local_day(start if start is not None else timezone.now())
 
 
 def planned_workouts(
@@ -76,7 +65,7 @@ def planned_workouts(
         start = values.get("scheduled_start", start)
         out[pk] = PlannedWorkout(
             exercises=tuple(specs.get(pk, ())),
-            on_date=local_date(start),
+            on_date=workout_day(start),
             intensity=values.get("intensity", intensity),
             name=name,
             archived=values.get("archived_at", archived_at) is not None,
@@ -158,11 +147,6 @@ def block_of(verdicts: Sequence[PlayerVerdict]) -> Block:
         ),
         details={"blocked": [v.as_dict() for v in verdicts]},
     )
-
-
-def may_override(*, user: Any, team: Any) -> bool:
-    """Return whether the user may put a blocked player on a workout anyway (medic or staff)."""
-    return role_in_team(user=user, team=team) in OVERRIDE_ROLES
 
 
 def medical_override_record(

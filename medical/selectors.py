@@ -13,8 +13,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from medical.models import MedicalRestriction
+from medical.roles import is_medic_or_staff
 from workouts.models import Exercise, Player, Team
-from workouts.selectors import User, is_medical_reader, teams_for_user
+from workouts.selectors import User, teams_for_user
 
 # Pending restrictions count as in effect: see the medical.compliance docstring for why.
 IN_EFFECT_STATUSES = (MedicalRestriction.Status.ACTIVE, MedicalRestriction.Status.PENDING)
@@ -156,7 +157,7 @@ def restrictions_for_team(
     on_date = on_date or timezone.localdate()
     if not teams_for_user(user=user).filter(pk=team.pk).exists():
         raise Http404("No such team.")
-    with_notes = include_notes and is_medical_reader(user=user, team=team)
+    with_notes = include_notes and is_medic_or_staff(user=user, team=team)
     qs = MedicalRestriction.objects.filter(player__team=team)
     if current_only:
         qs = qs.filter(in_effect_q(on_date))
@@ -230,3 +231,30 @@ def is_in_effect(restriction: MedicalRestriction, on_date: dt.date | None = None
         and restriction.effective_date <= on_date
         and (restriction.expiry_date is None or on_date <= restriction.expiry_date)
     )
+
+
+def restriction_windows(
+    *, team_ids: Iterable[int], first: dt.date, last: dt.date
+) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    """Return, per player of these teams, the local days each restriction was in effect within
+    [first, last] (end None: still open). One query; no notes.
+
+    History, not today's state: a restriction in effect now (active, pending) runs from its effective
+    date to its expiry; an expired or cleared one ended at its expiry or the day it was last changed
+    (when it was lifted), whichever came first.
+    """
+    rows = (
+        MedicalRestriction.objects.filter(player__team_id__in=list(team_ids), effective_date__lte=last)
+        .exclude(expiry_date__lt=first)
+        .values_list("player_id", "status", "effective_date", "expiry_date", "updated_at")
+    )
+    out: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for player_id, status, start, expiry, updated_at in rows:
+        end = expiry
+        if status not in IN_EFFECT_STATUSES:
+            lifted = updated_at.astimezone(timezone.get_default_timezone()).date()
+            end = lifted if end is None else min(end, lifted)
+        if end is not None and (end < first or end < start):
+            continue
+        out[player_id].append((start, end))
+    return dict(out)

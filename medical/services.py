@@ -8,8 +8,9 @@ from django.db import transaction
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from medical.models import MedicalRestriction
+from medical.roles import is_medic_or_staff
 from workouts.models import Team
-from workouts.selectors import User, is_medical_reader
+from workouts.selectors import User
 
 
 def clinical_notes_read(*, user: User, restriction: MedicalRestriction, channel: str, purpose: str) -> str:
@@ -18,7 +19,7 @@ def clinical_notes_read(*, user: User, restriction: MedicalRestriction, channel:
     Not durable: the admin calls it inside its own change-view transaction.
     """
     team = restriction.player.team
-    if not is_medical_reader(user=user, team=team):
+    if not is_medic_or_staff(user=user, team=team):
         raise PermissionDenied("Only medical staff may read clinical notes.")
     with transaction.atomic():
         audit_record(
@@ -40,7 +41,7 @@ def clinical_notes_read_many(
 
     Call before the notes leave the server, inside the request's transaction.
     """
-    if not is_medical_reader(user=user, team=team):
+    if not is_medic_or_staff(user=user, team=team):
         raise PermissionDenied("Only medical staff may read clinical notes.")
     rows = MedicalRestriction.objects.filter(pk__in=restriction_ids, player__team=team).values_list(
         "pk", "player_id"

@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from medical import selectors
+from medical.roles import is_medic_or_staff
 from medical.services import clinical_notes_read
-from workouts.selectors import is_medical_reader, team_for_user
+from workouts.selectors import team_for_user
 
 
 @require_GET
@@ -27,7 +28,7 @@ def restriction_list(request: HttpRequest) -> HttpResponse:
     context = {
         "team": team,
         "players": players,
-        "can_read_notes": is_medical_reader(user=request.user, team=team),
+        "can_read_notes": is_medic_or_staff(user=request.user, team=team),
     }
     return render(request, "medical/restriction_list.html", context)
 

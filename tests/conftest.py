@@ -13,11 +13,25 @@ from hockeyhub.testclock import ANCHOR, CLOCK, instant
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from workouts.models import Membership
 
+_collection_clock: list[time_machine.travel] = []
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # CI must never run on anything but PostgreSQL; settings already refuse other engines.
     if os.environ.get("CI") == "true" and not os.environ.get("DATABASE_URL"):
         raise pytest.UsageError("CI requires DATABASE_URL (run the suite through bin/test)")
+    # Module-level values (a date a week from "today") are computed at collection: on the run's clock.
+    traveller = time_machine.travel(
+        instant(os.environ.get(CLOCK) or DEFAULT_CLOCK, os.environ.get("TIME_ZONE", "Europe/Stockholm")),
+        tick=True,
+    )
+    traveller.start()
+    _collection_clock.append(traveller)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _collection_clock:
+        _collection_clock.pop().stop()
 
 
 # A Wednesday mid-morning in the club's zone, far from closing time, midnight and DST changes.

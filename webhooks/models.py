@@ -12,6 +12,8 @@ class Event(models.TextChoices):
     BATCH_FAILED = "batch.failed", "Batch failed or rolled back"
     BATCH_CANCELLED = "batch.cancelled", "Batch cancelled"
     BATCH_UNDONE = "batch.undone", "Batch undone"
+    CALENDAR_SYNC_FAILED = "calendar.sync_failed", "Calendar subscription failed to sync"
+    AUTOMATION_FAILED = "automation.failed", "Automation failed (a scheduled recipe could not run)"
 
 
 class WebhookEndpoint(models.Model):

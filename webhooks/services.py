@@ -8,8 +8,6 @@ import http.client
 import json
 import logging
 import secrets
-import socket
-import ssl
 import time
 import uuid
 from typing import Any
@@ -25,7 +23,8 @@ from hockeyhub import metrics
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
-from webhooks.ssrf import Target, UnsafeTarget, check_url
+from webhooks.queueing import enqueue_delivery
+from webhooks.ssrf import UnsafeTarget, check_url, pinned_connection
 from workouts.models import Membership, Team
 from workouts.selectors import role_in_team
 
@@ -180,6 +179,27 @@ def webhook_batch_event(*, batch: Any) -> list[int]:
     return ids
 
 
+def webhook_event_send(*, team: Any, event: str, data: dict[str, Any]) -> list[int]:
+    """Queue an event that is not a batch's end ({type, timestamp, data}: `calendar.sync_failed`,
+    `automation.failed`) to the team's endpoints subscribed to it. Call inside the transaction that
+    records what happened; jobs go to RQ on commit."""
+    endpoints = [
+        e for e in WebhookEndpoint.objects.filter(team=team).only("id", "events") if event in e.events
+    ]
+    if not endpoints:
+        return []
+    payload = {"type": event, "timestamp": timezone.now().isoformat(), "data": {"team": team.slug, **data}}
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(endpoint=e, event=event, msg_id=f"msg_{uuid.uuid4().hex}", payload=payload)
+            for e in endpoints
+        ]
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: [enqueue_delivery(delivery_id=pk) for pk in ids])
+    return ids
+
+
 def webhook_deliveries_recover(*, limit: int = 1000) -> int:
     """Queue every pending delivery that is due, found in the delivery log (PostgreSQL), not in RQ's
     schedule, which a Redis loss empties. Return how many were queued.
@@ -205,40 +225,12 @@ def webhook_deliveries_recover(*, limit: int = 1000) -> int:
     return len(due)
 
 
-def enqueue_delivery(*, delivery_id: int, delay: float = 0) -> None:
-    from webhooks.tasks import deliver_job, queue
-
-    if delay > 0:
-        queue().enqueue_in(dt.timedelta(seconds=delay), deliver_job, delivery_id, result_ttl=600)
-    else:
-        queue().enqueue(deliver_job, delivery_id, result_ttl=600)
-
-
 # --- delivery --------------------------------------------------------------------------------------
 
 
 def retry_delay(attempts: int) -> float:
     """Seconds before the next try after `attempts` failed ones: base × 4^(n-1) (5 s … ~6 h by default)."""
     return settings.WEBHOOK_RETRY_BASE_SECONDS * 4 ** (attempts - 1)
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
-        self._address = target.address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 def send_signed(*, url: str, secret: str, msg_id: str, body: str) -> tuple[int | None, str]:
@@ -255,8 +247,7 @@ def send_signed(*, url: str, secret: str, msg_id: str, body: str) -> tuple[int |
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(secret).sign(msg_id, now, body),
     }
-    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    conn = cls(target, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    conn = pinned_connection(target, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     try:
         conn.request("POST", target.path, body=body.encode(), headers=headers)
         response = conn.getresponse()

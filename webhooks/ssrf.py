@@ -12,9 +12,11 @@ network. The detail goes to the log for the operator.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import logging
 import socket
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -106,3 +108,28 @@ def check_url(url: str, *, resolve: bool = True) -> Target:
                 log.info("webhook target %s refused: resolves to %s", host, address)
                 raise not_public(host)
     return Target(parts.scheme, host, port, path, str(addresses[0]))
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = target.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def pinned_connection(target: Target, *, timeout: float) -> http.client.HTTPConnection:
+    """A connection to the vetted address of `check_url` (TLS still checks the host name)."""
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    return cls(target, timeout=timeout)

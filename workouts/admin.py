@@ -1,4 +1,11 @@
-"""Admin for club staff: teams, roster, exercise library, facilities, workouts and templates."""
+"""Admin for club staff: teams, roster, exercise library, facilities, workouts and templates.
+
+The workout and assignment forms ask the rulebook every other path asks (workouts.rules and the
+calendar): a workout's time, a move of a workout in history, facility and player double bookings,
+opening hours, daily load, and no players on a cancelled or archived workout. The medical gate is the
+medical app's: medical/admin.py registers these admins again with its checks on top (workouts imports
+no other app of ours).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +17,7 @@ from django.db.models import Count, F, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
-from medical.gate import (
-    PlannedWorkout,
-    block_of,
-    judge_pairs,
-    local_date,
-    may_override,
-    medical_override_record,
-    planned_workouts,
-)
+from workouts.calendar import calendar_refusals
 from workouts.models import (
     Assignment,
     Exercise,
@@ -32,7 +30,16 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
-from workouts.rules import assignment_medical_fields
+from workouts.rules import Refusal, assign_refusal, edit_refusal, move_refusal, timing_refusal
+
+# A change of these puts the workout somewhere else on the calendar (or back on it).
+BOOKING_FIELDS = frozenset({"scheduled_start", "scheduled_end", "facility", "status"})
+MOVE_FIELDS = frozenset({"scheduled_start", "scheduled_end", "facility"})
+
+
+def refusal_error(refusal: Refusal) -> forms.ValidationError:
+    """A rulebook refusal as a form error, its rule's code the error's code."""
+    return forms.ValidationError(f"{refusal.message}. {refusal.suggestion}", code=refusal.code or "refused")
 
 
 class PartsChangeParentMixin:
@@ -45,9 +52,6 @@ class PartsChangeParentMixin:
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         super().save_formset(request, form, formset, change)  # type: ignore[misc]
-        for inline_form in formset.forms:
-            if isinstance(inline_form, AssignmentAdminForm) and inline_form.instance.pk:
-                inline_form.record_override(request)
         parts_changed = formset.new_objects or formset.deleted_objects or formset.changed_objects
         if change and parts_changed and not hasattr(formset.model, "version") and not form.changed_data:
             parent = form.instance
@@ -55,154 +59,80 @@ class PartsChangeParentMixin:
             parent.refresh_from_db(fields=["version"])
 
 
-class AssignmentAdminForm(forms.ModelForm):
-    """An assignment as staff edit it: the medical gate judges the player; a block needs a reason.
+class WorkoutAdminForm(forms.ModelForm):
+    """A workout as staff edit it, judged by the rules every path asks (no queries unless it is new
+    or its time, facility or status changes; then the calendar's three)."""
 
-    The verdict and modifications are computed here and put on the instance (they are read-only in the
-    admin); a load above the verdict's cap is refused. `user` is set by the admin per request.
-    """
+    class Meta:
+        model = Workout
+        fields = [
+            "team",
+            "name",
+            "type",
+            "status",
+            "scheduled_start",
+            "scheduled_end",
+            "facility",
+            "notes",
+            "intensity",
+            "created_by",
+            "template",
+            "source_workout",
+        ]
 
-    user: Any = None
-    medical_override_reason = forms.CharField(
-        required=False,
-        max_length=200,
-        label="Medical override reason",
-        help_text="Only to assign a medically blocked player anyway (medical staff; audited).",
-    )
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        saved = self.instance  # still as the database has it: the form's values go on it after clean()
+        changed = set(self.changed_data)
+        if saved.pk is not None:
+            refusal = edit_refusal(saved) or (move_refusal(saved) if MOVE_FIELDS & changed else None)
+            if refusal is not None:
+                raise refusal_error(refusal)
+        start, end = cleaned.get("scheduled_start"), cleaned.get("scheduled_end")
+        refusal = timing_refusal(status=cleaned.get("status") or "", start=start, end=end)
+        if refusal is not None:
+            self.add_error(refusal.field if refusal.field in self.fields else None, refusal_error(refusal))
+            return cleaned
+        team, status = cleaned.get("team"), cleaned.get("status")
+        if start is None or team is None or (saved.pk is not None and not BOOKING_FIELDS & changed):
+            return cleaned
+        for refusal in calendar_refusals(
+            team=team,
+            workout_id=saved.pk,
+            status=status,
+            start=start,
+            end=end,
+            facility=cleaned.get("facility"),
+            name=cleaned.get("name") or "",
+        ):
+            self.add_error(None, refusal_error(refusal))
+        return cleaned
+
+
+class AssignmentForm(forms.ModelForm):
+    """An assignment as staff edit it: no player goes on a cancelled or archived workout."""
 
     class Meta:
         model = Assignment
         fields = ["workout", "player", "role", "load_percent", "status"]
 
-    verdict: PlayerVerdict | None = None
-    override: bool = False
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         # In the workout's inline, "workout" is the workout as this very save leaves it (maybe new).
         workout = cleaned.get("workout")
-        player = cleaned.get("player")
-        if workout is None or player is None:
+        if workout is None or cleaned.get("player") is None:
             return cleaned
-        planned, moved = self.planned(workout)
-        if not (
-            moved
-            or self.instance.pk is None
-            or {"player", "workout", "load_percent"} & set(self.changed_data)
-        ):
-            return cleaned  # only the role or status changed: the verdict stands
-        verdict = judge_pairs([(0, player.pk)], {0: planned})[(0, player.pk)]
-        try:
-            self.take_verdict(verdict, workout)
-        except forms.ValidationError as error:
-            self.add_error(None, error)
+        if self.instance.pk is None or {"player", "workout"} & set(self.changed_data):
+            refusal = assign_refusal(workout)
+            if refusal is not None:
+                raise refusal_error(refusal)
         return cleaned
-
-    def take_verdict(self, verdict: PlayerVerdict, workout: Workout) -> None:
-        """Refuse a block without a medical override reason, or a load above the cap; else put the
-        verdict on the instance. Raises ValidationError (a field error for the load)."""
-        cleaned = self.cleaned_data
-        reason = (cleaned.get("medical_override_reason") or "").strip()
-        self.override = False
-        if verdict.verdict == BLOCKED:
-            if not reason:
-                block = block_of([verdict])
-                raise forms.ValidationError(
-                    f"{block.message} {block.suggested_action} Medical staff may assign anyway by giving "
-                    "a medical override reason (audited).",
-                    code="medical_restriction",
-                )
-            if not may_override(user=self.user, team=workout.team):
-                raise forms.ValidationError(
-                    "Only a medic or staff member may override a medical block.", code="medical_override"
-                )
-            self.override = True
-        load = cleaned.get("load_percent")
-        if load is not None and verdict.load_cap is not None and load > verdict.load_cap:
-            self.add_error(
-                "load_percent",
-                f"At most {verdict.load_cap}% for {verdict.player_name}: {verdict.summary()}",
-            )
-            return
-        _, fields = assignment_medical_fields(verdict, load or 0)
-        for name, value in fields.items():
-            setattr(self.instance, name, value)
-        self.verdict = verdict
-
-    @staticmethod
-    def planned(workout: Workout) -> tuple[PlannedWorkout, bool]:
-        """Return the workout as the gate judges it, and whether this save moves its day or intensity."""
-        on_date = local_date(workout.scheduled_start)
-        saved = planned_workouts([workout.pk]).get(workout.pk) if workout.pk else None
-        if saved is None:  # a workout being added with its first assignments: no exercises yet
-            return PlannedWorkout((), on_date, workout.intensity, workout.name), False
-        moved = (saved.on_date, saved.intensity) != (on_date, workout.intensity)
-        return PlannedWorkout(saved.exercises, on_date, workout.intensity, workout.name), moved
-
-    def record_override(self, request: HttpRequest) -> None:
-        """Audit a medical override (call once the assignment is saved)."""
-        if self.override and self.verdict is not None:
-            assignment = self.instance
-            medical_override_record(
-                actor=request.user,
-                team=assignment.workout.team,
-                verdicts=[self.verdict],
-                workout_id=assignment.workout_id,
-                channel="admin",
-                reason=self.cleaned_data["medical_override_reason"].strip(),
-                obj=assignment,
-            )
 
 
 class AssignmentInlineFormSet(BaseInlineFormSet):
-    """A workout's assignments, judged again as a whole when the same save changes its exercises."""
+    """A workout's assignments; the medical app's subclass judges them again with the exercises."""
 
     exercise_formset: Any = None  # the workout's exercises inline, linked by WorkoutAdmin
-
-    def clean(self) -> None:
-        super().clean()
-        parts = self.exercise_formset
-        if parts is None or not parts.has_changed() or not parts.is_valid():
-            return
-        rows = sorted(
-            (
-                f.cleaned_data
-                for f in parts.forms
-                if f.cleaned_data.get("exercise") and not f.cleaned_data.get("DELETE")
-            ),
-            key=lambda row: row.get("order") or 0,
-        )
-        workout = self.instance
-        planned = PlannedWorkout(
-            tuple(
-                ExerciseSpec.from_exercise(r["exercise"], load_percent=r.get("load_percent")) for r in rows
-            ),
-            local_date(workout.scheduled_start),
-            workout.intensity,
-            workout.name,
-        )
-        forms_ = [
-            f
-            for f in self.forms
-            if isinstance(f, AssignmentAdminForm)
-            and getattr(f, "cleaned_data", None)
-            and f.cleaned_data.get("player")
-            and not f.cleaned_data.get("DELETE")
-            and not f.errors
-        ]
-        verdicts = judge_pairs(
-            [(f.prefix, f.cleaned_data["player"].pk) for f in forms_],
-            dict.fromkeys([f.prefix for f in forms_], planned),
-        )
-        for form in forms_:
-            try:
-                form.take_verdict(verdicts[(form.prefix, form.cleaned_data["player"].pk)], workout)
-            except forms.ValidationError as error:
-                form.add_error(None, error)
-
-
-def with_user(form_class: type[AssignmentAdminForm], request: HttpRequest) -> type[AssignmentAdminForm]:
-    return type(form_class.__name__, (form_class,), {"user": request.user})
 
 
 class MembershipInline(admin.TabularInline):
@@ -283,31 +213,18 @@ class WorkoutExerciseInline(admin.TabularInline):
 
 class AssignmentInline(admin.TabularInline):
     model = Assignment
-    form = AssignmentAdminForm
+    form = AssignmentForm
     formset = AssignmentInlineFormSet
     extra = 0
     autocomplete_fields = ["player"]
-    fields = [
-        "player",
-        "role",
-        "load_percent",
-        "status",
-        "medical_override_reason",
-        "medical_verdict",
-        "modifications",
-        "version",
-    ]
+    fields = ["player", "role", "load_percent", "status", "medical_verdict", "modifications", "version"]
     # The compliance engine computes the verdict and its modifications; nobody types them.
     readonly_fields = ["medical_verdict", "modifications", "version"]
-
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.form = with_user(formset.form, request)
-        return formset
 
 
 @admin.register(Workout)
 class WorkoutAdmin(PartsChangeParentMixin, admin.ModelAdmin):
+    form = WorkoutAdminForm
     list_display = ["name", "team", "type", "status", "scheduled_start", "facility", "intensity", "version"]
     list_filter = ["type", "status", "team", ("scheduled_start", admin.DateFieldListFilter), "facility"]
     search_fields = ["name", "notes", "team__name"]
@@ -348,17 +265,10 @@ class WorkoutTemplateAdmin(PartsChangeParentMixin, admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    form = AssignmentAdminForm
+    form = AssignmentForm
     list_display = ["workout", "player", "role", "load_percent", "status", "medical_verdict", "version"]
     list_filter = ["role", "status", "medical_verdict", "workout__team"]
     search_fields = ["workout__name", "player__first_name", "player__last_name"]
     list_select_related = ["workout", "player"]
     autocomplete_fields = ["workout", "player"]
     readonly_fields = ["medical_verdict", "modifications", "version", "created_at", "updated_at"]
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        return with_user(super().get_form(request, obj, change=change, **kwargs), request)
-
-    def save_model(self, request: HttpRequest, obj: Assignment, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        form.record_override(request)

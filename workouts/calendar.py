@@ -10,7 +10,14 @@ Conflict kinds
     FACILITY_DOUBLE_BOOKED  the facility holds another workout (any team) that overlaps;
     OUTSIDE_FACILITY_HOURS  the slot starts before opening, ends after closing or spans midnight;
     PLAYER_DOUBLE_BOOKED    a player is assigned to another overlapping workout;
-    DAILY_LOAD_LIMIT        the player's load % that local day would exceed `Player.daily_load_limit`.
+    DAILY_LOAD_LIMIT        the player's load % that local day would exceed `Player.daily_load_limit`;
+    BUSY_TIME               busy time from outside (an imported game, an ice-time booking): a team's busy
+                            period blocks every session of that team, a facility's blocks the facility.
+
+Busy time comes from providers other apps register (`register_busy_provider`, filled by `calendars`
+in its AppConfig.ready(); this module imports no app above it). `Calendar.load` asks them once and
+puts each period on the calendar as a `Booking` with `busy=True` and no workout id. Nobody can
+override busy time: a game does not move for a strength session.
 
 Finding room: `next_free_same_day` (the first free slot later that day, then earlier, within the
 facility's hours) and `alternative` (another free facility at the same time, else the first free day
@@ -22,23 +29,58 @@ placed or changed by the same set of changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
+from workouts.limits import DEFAULT_DURATION
 from workouts.models import Assignment, Facility, Player, Team, Workout
-from workouts.rules import within_opening_hours
+from workouts.rules import Refusal, within_opening_hours
 
 LOOKAHEAD_DAYS = 14
 SLOT_STEP = dt.timedelta(minutes=15)
-DEFAULT_DURATION = dt.timedelta(hours=1)
 FACILITY = "FACILITY_DOUBLE_BOOKED"
 HOURS = "OUTSIDE_FACILITY_HOURS"
 PLAYER = "PLAYER_DOUBLE_BOOKED"
 LOAD = "DAILY_LOAD_LIMIT"
+BUSY = "BUSY_TIME"
+
+
+@dataclass(frozen=True)
+class BusyPeriod:
+    """Time the club's other calendars hold: for a team (`team_id`) or a facility (`facility_id`)."""
+
+    key: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime
+    team_id: int | None = None
+    facility_id: int | None = None
+    source: str = ""  # the imported calendar's name
+
+
+BusyProvider = Callable[[int | None, Collection[int] | None, dt.datetime, dt.datetime], Iterable[BusyPeriod]]
+_busy_providers: list[BusyProvider] = []
+
+
+def register_busy_provider(provider: BusyProvider) -> None:
+    """Add a source of busy time: `provider(team_id, facility_ids, low, high)` returns the periods
+    overlapping [low, high) held by that team or by those facilities (None: every facility)."""
+    if provider not in _busy_providers:
+        _busy_providers.append(provider)
+
+
+def busy_periods(
+    *, team_id: int | None, facility_ids: Collection[int] | None, low: dt.datetime, high: dt.datetime
+) -> list[BusyPeriod]:
+    """Return every registered provider's busy periods overlapping [low, high), by start."""
+    found: list[BusyPeriod] = []
+    for provider in _busy_providers:
+        found.extend(provider(team_id, facility_ids, low, high))
+    return sorted(found, key=lambda p: (p.start, p.key))
 
 
 def local_day(value: dt.datetime) -> dt.date:
@@ -46,6 +88,13 @@ def local_day(value: dt.datetime) -> dt.date:
     another). Not timezone.localtime(): its context-local zone lookup per call was a fifth of a 100k
     dry run."""
     return value.astimezone(timezone.get_default_timezone()).date()
+
+
+def workout_day(start: dt.datetime | None, *, now: dt.datetime | None = None) -> dt.date:
+    """The day of a workout, in the club's zone: its start's, or today's (`now`, default the clock's)
+    while it has none. Every path that judges a workout on a day (ASSIGN, the medical gate, the
+    admin, undo) asks here."""
+    return local_day(start if start is not None else (now or timezone.now()))
 
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
@@ -67,6 +116,8 @@ class Booking:
     loads: dict[int, int] = field(default_factory=dict)  # player id -> load %
     assignments: dict[int, Assignment] = field(default_factory=dict)  # existing rows, by player id
     planned: bool = False  # placed by an item of this chunk, not read from the database
+    busy: bool = False  # busy time from an imported calendar (no workout; `name` is the event's title)
+    source: str = ""  # for busy time: the calendar it came from
 
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.start < end and start < self.end
@@ -107,7 +158,16 @@ class Conflict:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "message": self.message}
-        if self.booking is not None:
+        if self.booking is not None and self.booking.busy:
+            out["event"] = {
+                "title": self.booking.name,
+                "start": self.booking.start.isoformat(),
+                "end": self.booking.end.isoformat(),
+                "calendar": self.booking.source,
+                "teamId": self.booking.team_id,
+                "facilityId": self.booking.facility_id,
+            }
+        elif self.booking is not None:
             out["workoutId"] = self.booking.workout_id
         if self.player_id is not None:
             out["playerId"] = self.player_id
@@ -130,7 +190,8 @@ class Calendar:
     def load(
         cls, *, team: Team, days: Iterable[dt.date], players: dict[int, Player] | None = None
     ) -> Calendar:
-        """Build the team's calendar for these local days (plus look-ahead): three queries, two if no days.
+        """Build the team's calendar for these local days (plus look-ahead): three queries and one per
+        busy-time provider, two if no days.
 
         Other teams' workouts come in only for their facility (their players are not this team's).
         """
@@ -173,6 +234,22 @@ class Calendar:
                     booking.loads[assignment.player_id] = assignment.load_percent
                     booking.assignments[assignment.player_id] = assignment
             bookings = list(by_id.values())
+            for period in busy_periods(
+                team_id=team.pk, facility_ids=list(facilities), low=low - dt.timedelta(days=1), high=high
+            ):
+                bookings.append(
+                    Booking(
+                        key=f"busy:{period.key}",
+                        workout_id=None,
+                        team_id=period.team_id,
+                        name=period.title,
+                        start=period.start,
+                        end=period.end,
+                        facility_id=period.facility_id,
+                        busy=True,
+                        source=period.source,
+                    )
+                )
         calendar = cls(team_id=team.pk, facilities=facilities, bookings=bookings)
         calendar.players.update(players or {})
         return calendar
@@ -254,6 +331,11 @@ class Calendar:
                 seen.add(booking.key)
                 if not booking.overlaps(slot.start, slot.end):
                     continue
+                if booking.busy:
+                    conflict = self._busy_conflict(slot, facility, booking)
+                    if conflict is not None:
+                        found.append(conflict)
+                    continue
                 if slot.check_facility and facility is not None and booking.facility_id == facility.pk:
                     found.append(
                         Conflict(
@@ -292,6 +374,30 @@ class Calendar:
                     )
                 )
         return found
+
+    def _busy_conflict(self, slot: Slot, facility: Facility | None, booking: Booking) -> Conflict | None:
+        """A team's busy period blocks any session of the team; a facility's, only a slot there."""
+        when = self._when(booking)
+        if (
+            booking.team_id is not None
+            and booking.team_id == self.team_id
+            and (slot.check_facility or slot.loads)
+        ):
+            return Conflict(BUSY, f"the team is busy: {booking.name} {when}", booking=booking)
+        if slot.check_facility and facility is not None and booking.facility_id == facility.pk:
+            return Conflict(BUSY, f"{facility.name} is booked: {booking.name} {when}", booking=booking)
+        return None
+
+    def _when(self, booking: Booking) -> str:
+        start, end = timezone.localtime(booking.start), timezone.localtime(booking.end)
+        if start.time() == dt.time.min and end.time() == dt.time.min:
+            last = end.date() - dt.timedelta(days=1)
+            return (
+                f"{start:%Y-%m-%d} (all day)" if last == start.date() else f"{start:%Y-%m-%d}–{last:%Y-%m-%d}"
+            )
+        if start.date() != end.date():
+            return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
 
     def _label(self, booking: Booking) -> str:
         start, end = timezone.localtime(booking.start), timezone.localtime(booking.end)
@@ -354,9 +460,11 @@ class Calendar:
         A load-limit excess is accepted; a player is taken off this team's other workout; this team's
         workout gives up the facility — unless it is planned or changed by the same set of changes
         (`changing`: their rows are written afterwards and would put the facility straight back).
-        Facility hours and other teams' bookings are never lifted.
+        Facility hours, other teams' bookings and busy time are never lifted.
         """
         booking = conflict.booking
+        if conflict.kind == BUSY:
+            return False  # a game or another system's booking never gives way
         if conflict.kind == LOAD:
             return True
         if booking is None or booking.workout_id is None or booking.team_id != self.team_id:
@@ -364,3 +472,40 @@ class Calendar:
         if conflict.kind == PLAYER:
             return conflict.player_id in booking.assignments
         return conflict.kind == FACILITY and not booking.planned and booking.workout_id not in changing
+
+
+def calendar_refusals(
+    *,
+    team: Team,
+    workout_id: int | None,
+    status: str | None,
+    start: dt.datetime,
+    end: dt.datetime | None,
+    facility: Facility | None,
+    name: str,
+) -> list[Refusal]:
+    """Return the calendar's conflicts for one workout (new, or saved with its players) at start–end,
+    as refusals named by their conflict kind: a question asked one workout at a time (the admin's),
+    in five queries. A cancelled or archived workout is off the calendar."""
+    if status in (Workout.Status.CANCELLED, Workout.Status.ARCHIVED):
+        return []
+    loads: dict[int, int] = {}
+    if workout_id is not None:
+        loads = dict(
+            Assignment.objects.filter(workout_id=workout_id).values_list("player_id", "load_percent")
+        )
+    players = Player.objects.in_bulk(list(loads)) if loads else {}
+    calendar = Calendar.load(team=team, days=[local_day(start)], players=players)
+    slot = Slot(
+        start=start,
+        end=end or start + DEFAULT_DURATION,
+        facility_id=facility.pk if facility is not None else None,
+        loads=loads,
+        key=f"w:{workout_id}" if workout_id is not None else "new",
+        workout_id=workout_id,
+        name=name,
+    )
+    return [
+        Refusal(c.message, "Pick another time or facility, or move the other workout first.", c.kind)
+        for c in calendar.conflicts(slot)
+    ]

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from workouts.limits import MAX_LOAD_PERCENT
+
 
 class Team(models.Model):
     name = models.CharField(max_length=120)
@@ -231,10 +233,6 @@ class Workout(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
-
 
 class WorkoutExercise(models.Model):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")
@@ -244,7 +242,10 @@ class WorkoutExercise(models.Model):
     reps = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     load_percent = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(150)], help_text="% of 1RM or of max effort"
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_LOAD_PERCENT)],
+        help_text="% of 1RM or of max effort",
     )
     rest_seconds = models.PositiveIntegerField(default=60)
 
@@ -276,7 +277,9 @@ class Assignment(models.Model):
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="assignments")
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="assignments")
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
-    load_percent = models.PositiveSmallIntegerField(default=100, validators=[MaxValueValidator(150)])
+    load_percent = models.PositiveSmallIntegerField(
+        default=100, validators=[MaxValueValidator(MAX_LOAD_PERCENT)]
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ASSIGNED)
     medical_verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.UNCHECKED)
     # Substitutions and adjustments the compliance engine required: [{exercise, replacement, reason}].
@@ -335,7 +338,7 @@ class TemplateExercise(models.Model):
     reps = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     load_percent = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(150)]
+        null=True, blank=True, validators=[MaxValueValidator(MAX_LOAD_PERCENT)]
     )
     rest_seconds = models.PositiveIntegerField(default=60)
 

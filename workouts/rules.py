@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from workouts.limits import DEFAULT_DURATION, DEFAULT_DURATION_MINUTES, MAX_LOAD_PERCENT
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise, WorkoutTemplate
 
 # Every date a request, a form, a filter or a query string may name lies in this range (documented in
@@ -71,10 +72,16 @@ def mark_restored(workout: Workout) -> None:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A rule said no: why, and what the user can do instead."""
+    """A rule said no: why, and what the user can do instead.
+
+    `code` names the rule (the same on every path: batch item details, admin form errors); `field` is
+    the model field the refusal is about, when there is one (each path maps it to its own field name).
+    """
 
     message: str
     suggestion: str
+    code: str = ""
+    field: str = ""
 
 
 def archive_refusal(workout: Workout, *, restore: bool) -> Refusal | None:
@@ -121,17 +128,63 @@ def assign_refusal(workout: Workout) -> Refusal | None:
 
 
 HISTORY = (Workout.Status.COMPLETED, Workout.Status.CANCELLED)
+# The statuses UPDATE may set (archiving is ARCHIVE's, with its memory of the status before).
+UPDATE_STATUSES = tuple(s for s in Workout.Status.values if s != Workout.Status.ARCHIVED)
 
 
-def schedule_refusal(workout: Workout) -> Refusal | None:
-    """A completed, cancelled or archived workout keeps its place in history; its copy is scheduled."""
-    if workout.archived_at is not None or workout.status in (
-        Workout.Status.COMPLETED,
-        Workout.Status.CANCELLED,
-    ):
+def move_refusal(workout: Workout) -> Refusal | None:
+    """A completed, cancelled or archived workout keeps its place in history: it is not moved (a new
+    start, end or facility); its copy is scheduled instead. SCHEDULE, UPDATE, undo and the admin ask."""
+    if workout.archived_at is not None or workout.status in HISTORY:
         return Refusal(
-            f"workout {workout.pk} is {workout.status} and cannot be scheduled",
+            f"workout {workout.pk} is {workout.status} and cannot be scheduled or moved",
             "Duplicate it and schedule the copy instead.",
+            code="MOVE_HISTORY",
+            field="scheduled_start",
+        )
+    return None
+
+
+def default_status(start: dt.datetime | None) -> str:
+    """A new workout without a status is scheduled when it has a start, else a draft."""
+    return Workout.Status.SCHEDULED if start is not None else Workout.Status.DRAFT
+
+
+def default_duration(workout: Workout) -> dt.timedelta:
+    """How long a workout moved without an end lasts: as long as it did, else DEFAULT_DURATION."""
+    if workout.scheduled_start and workout.scheduled_end and workout.scheduled_end > workout.scheduled_start:
+        return workout.scheduled_end - workout.scheduled_start
+    return DEFAULT_DURATION
+
+
+def capped_load(load: int, cap: int | None) -> int:
+    """A load after a medical cap (None: no cap beyond the domain's MAX_LOAD_PERCENT)."""
+    return min(load, MAX_LOAD_PERCENT if cap is None else cap)
+
+
+def timing_refusal(*, status: str, start: dt.datetime | None, end: dt.datetime | None) -> Refusal | None:
+    """A workout's time must make sense: an end needs a start and comes after it, and a scheduled
+    workout has a start. CREATE, UPDATE and the admin ask, with the values the change leaves."""
+    if end is not None and start is None:
+        return Refusal(
+            "an end needs a start",
+            "Give a start, or leave the end out.",
+            "END_WITHOUT_START",
+            "scheduled_end",
+        )
+    if end is not None and start is not None and end <= start:
+        return Refusal(
+            "the end must be after the start",
+            "Correct the value and run again.",
+            "END_BEFORE_START",
+            "scheduled_end",
+        )
+    if status == Workout.Status.SCHEDULED and start is None:
+        return Refusal(
+            "a scheduled workout needs a start",
+            "Give a start, or make it a draft.",
+            "SCHEDULED_WITHOUT_START",
+            "status",
         )
     return None
 
@@ -176,7 +229,7 @@ def template_from(workouts: Sequence[Workout], **fields: Any) -> WorkoutTemplate
     return WorkoutTemplate(
         team_id=workouts[0].team_id,
         intensity=round(sum(w.intensity for w in workouts) / len(workouts)),
-        duration_minutes=round(sum(durations) / len(durations)) if durations else 60,
+        duration_minutes=round(sum(durations) / len(durations)) if durations else DEFAULT_DURATION_MINUTES,
         source_workout=workouts[0] if len(workouts) == 1 else None,
         source_workout_ids=[w.pk for w in workouts],
         **fields,
@@ -204,7 +257,7 @@ def copy_of(
         team_id=original.team_id,
         name=name[:200],
         type=changes.get("type", original.type),
-        status=Workout.Status.SCHEDULED if start else Workout.Status.DRAFT,
+        status=default_status(start),
         scheduled_start=start,
         scheduled_end=end if start else None,
         facility_id=facility_id,
@@ -226,5 +279,5 @@ def assignment_medical_fields(verdict: Any, load: int) -> tuple[int, dict[str, A
     if verdict is None:
         return load, {"medical_verdict": Assignment.Verdict.UNCHECKED, "modifications": []}
     if verdict.load_cap is not None:
-        load = min(load, verdict.load_cap)
+        load = capped_load(load, verdict.load_cap)
     return load, {"medical_verdict": verdict.verdict, "modifications": list(verdict.substitutions)}

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from workouts.models import Exercise, Membership, Player, Team, Workout, WorkoutTemplate
+from workouts.models import Membership, Player, Team, Workout, WorkoutTemplate
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -52,11 +52,6 @@ def role_in_team(*, user: User, team: Team) -> str | None:
     return Membership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
 
 
-def is_medical_reader(*, user: User, team: Team) -> bool:
-    """Return whether the user may read clinical notes of the team's players."""
-    return role_in_team(user=user, team=team) in {Membership.Role.MEDIC, Membership.Role.STAFF}
-
-
 def workouts_for_team(*, team: Team, include_archived: bool = True) -> QuerySet[Workout]:
     qs = Workout.objects.filter(team=team).select_related("facility")
     if not include_archived:
@@ -77,10 +72,6 @@ def templates_for_team(*, team: Team, user: User | None) -> QuerySet[WorkoutTemp
     if user is not None and user.is_authenticated:
         visible |= Q(created_by=user)
     return WorkoutTemplate.objects.filter(visible, team=team).order_by("name")
-
-
-def exercise_library() -> QuerySet[Exercise]:
-    return Exercise.objects.all()
 
 
 def workouts_filtered(qs: QuerySet[Workout], filters: dict[str, Any]) -> QuerySet[Workout]:

@@ -14,12 +14,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
+from workouts.calendar import at, busy_periods
 from workouts.forms import MAX_SELECTED_IDS, SelectionForm, WeekForm, WorkoutFilterForm
 from workouts.models import Assignment, Team, Workout, WorkoutExercise
 from workouts.selectors import (
     DEFAULT_SORT,
+    NoTeamYet,
     Selection,
     role_in_team,
     selected_workouts,
@@ -177,6 +180,13 @@ def workout_calendar(request: HttpRequest) -> HttpResponse:
     by_day: dict[dt.date, list[Workout]] = {d: [] for d in days}
     for workout in workouts_in_week(team=team, monday=monday):
         by_day.setdefault(timezone.localtime(workout.scheduled_start).date(), []).append(workout)
+    # Busy time from imported calendars (games, facility bookings), on each day it touches.
+    busy_by_day: dict[dt.date, list[Any]] = {d: [] for d in days}
+    low, high = at(days[0], dt.time.min), at(days[-1] + dt.timedelta(days=1), dt.time.min)
+    for period in busy_periods(team_id=team.pk, facility_ids=None, low=low, high=high):
+        for d in days:
+            if period.start < at(d + dt.timedelta(days=1), dt.time.min) and at(d, dt.time.min) < period.end:
+                busy_by_day[d].append(period)
 
     def iso(d: dt.date) -> str:
         year, week, _ = d.isocalendar()
@@ -184,7 +194,7 @@ def workout_calendar(request: HttpRequest) -> HttpResponse:
 
     context = {
         "team": team,
-        "days": [(d, by_day.get(d, [])) for d in days],
+        "days": [(d, by_day.get(d, []), busy_by_day[d]) for d in days],
         "week": iso(monday),
         "prev_week": iso(monday - dt.timedelta(days=7)),
         "next_week": iso(monday + dt.timedelta(days=7)),
@@ -219,3 +229,11 @@ def workout_detail(request: HttpRequest, workout_id: int) -> HttpResponse:
         raise Http404("No such workout.")
     context = {"team": workout.team, "workout": workout}
     return render(request, "workouts/detail.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 404 page (the root urls' handler404); for a user in no team yet, a page that says how to get
+    one instead."""
+    if isinstance(exception, NoTeamYet):
+        return render(request, "no_team.html", status=404)
+    return defaults.page_not_found(request, exception)

@@ -18,12 +18,12 @@ from api.auth import principal
 from api.pagination import DEFAULT_LIMIT, offset_page
 from api.presenters import players_dicts, restriction_dict, templates_dicts, workouts_dicts
 from api.schemas import PlayerPage, Problem, RestrictionPage, TemplatePage, WorkoutPage
+from medical.roles import is_medic_or_staff
 from medical.selectors import restrictions_for_team
 from medical.services import clinical_notes_read_many
 from workouts.forms import SORTS, WorkoutFilterForm
 from workouts.models import Player, Workout
 from workouts.selectors import (
-    is_medical_reader,
     players_for_team,
     templates_for_team,
     workouts_filtered,
@@ -139,7 +139,7 @@ def restrictions(request: HttpRequest, filters: Query[RestrictionFilters]):
     who = principal(request)
     team = who.team(filters.team)
     with_notes = filters.include == "clinicalNotes"
-    if with_notes and not is_medical_reader(user=who.user, team=team):
+    if with_notes and not is_medic_or_staff(user=who.user, team=team):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("Only medical staff and club staff may read clinical notes.")

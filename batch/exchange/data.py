@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from django.utils import timezone
 from pydantic import Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from batch.exchange.fields import (
@@ -24,14 +25,21 @@ from batch.exchange.fields import (
     parse_dt,
     rule_error,
 )
+from workouts.limits import (
+    DEFAULT_LOAD_PERCENT,
+    DEFAULT_REST_SECONDS,
+    DEFAULT_SETS,
+    MAX_LOAD_PERCENT,
+    UPDATABLE_FIELDS,
+)
 from workouts.models import Assignment, Workout, WorkoutTemplate
 from workouts.recurrence import FREQUENCIES, MAX_OCCURRENCES, WEEKDAYS, RecurrenceError, occurrence_days
+from workouts.rules import UPDATE_STATUSES
 
 # A CREATE that names neither a type nor a template gets this one (the seed guide's examples omit it).
 DEFAULT_WORKOUT_TYPE = Workout.Type.HYBRID.value
 NAME_MAX = 200
 NOTES_MAX = 5000
-MAX_LOAD_PERCENT = 150
 MAX_ASSIGNMENTS = 200
 MAX_EXERCISES = 100
 MAX_COPIES = 100
@@ -65,16 +73,16 @@ class AssignmentEntry(ExchangeModel):
 
     player_id: Id
     role: Role = Field(default=None, description="Default participant.")
-    load_percent: LoadPercent = Field(default=None, description="Default 100.")
+    load_percent: LoadPercent = Field(default=None, description=f"Default {DEFAULT_LOAD_PERCENT}.")
 
 
 class ExerciseEntry(ExchangeModel):
     exercise_id: Id
-    sets: Between(1, 30) = Field(default=None, description="Default 3.")
+    sets: Between(1, 30) = Field(default=None, description=f"Default {DEFAULT_SETS}.")
     reps: Between(0, 500) = None
     duration_seconds: Between(0, 36_000) = None
     load_percent: LoadPercent = None
-    rest_seconds: Between(0, 3600) = Field(default=None, description="Default 60.")
+    rest_seconds: Between(0, 3600) = Field(default=None, description=f"Default {DEFAULT_REST_SECONDS}.")
 
 
 class CreateWorkout(ExchangeModel):
@@ -125,20 +133,21 @@ class CreateData(ExchangeModel):
         return self
 
 
-UPDATE_STATUSES = [s for s in Workout.Status.values if s != Workout.Status.ARCHIVED]
-
-
 class UpdateFields(ExchangeModel):
     """The fields UPDATE may change; null clears the time or the facility."""
 
     name: Text(NAME_MAX, required=True) = None
     type: WorkoutType = None
-    status: choice(UPDATE_STATUSES) = None
+    status: choice(list(UPDATE_STATUSES)) = None
     scheduled_start: DateTimeText | None = None
     scheduled_end: DateTimeText | None = None
     facility_id: Id | None = None
     notes: Notes = None
     intensity: Intensity = None
+
+
+# What UPDATE may change (workouts.limits.UPDATABLE_FIELDS) by exchange name: camelCase key -> model field.
+UPDATABLE = {to_camel(Workout._meta.get_field(name).attname): name for name in UPDATABLE_FIELDS}
 
 
 class UpdateData(ExchangeModel):

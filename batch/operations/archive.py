@@ -23,7 +23,7 @@ from batch.operations.medical import (
     write_take_offs,
 )
 from batch.sql import values_update_versions
-from medical.gate import local_date
+from workouts.calendar import workout_day
 from workouts.models import Workout
 from workouts.rules import archive_refusal, mark_archived, mark_restored
 
@@ -93,7 +93,7 @@ class ArchiveExecutor(Executor):
         }
         load_parts(ctx, restoring)
         if ctx.cache["players"]:
-            dates = {local_date(workouts[pk].scheduled_start) for pk in restoring}
+            dates = {workout_day(workouts[pk].scheduled_start) for pk in restoring}
             compliance_engine(ctx, player_ids=ctx.cache["players"], dates=dates)
 
     def check(self, item: BatchItem, ctx: Context) -> None:
@@ -107,7 +107,7 @@ class ArchiveExecutor(Executor):
                 ctx,
                 player_ids=[a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])],
                 exercises=ctx.cache["specs"].get(workout.pk, []),
-                on_date=local_date(workout.scheduled_start),
+                on_date=workout_day(workout.scheduled_start),
                 intensity=workout.intensity,
                 name=workout.name,
             )

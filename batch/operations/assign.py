@@ -36,8 +36,9 @@ from batch.operations.calendar import (
 from batch.operations.loading import chunk_workouts, workout_of
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
 from batch.sql import insert_rows
-from workouts.calendar import Calendar, Slot, local_day
-from workouts.models import Assignment, Player, Workout, WorkoutExercise
+from workouts.calendar import Calendar, Slot, local_day, workout_day
+from workouts.limits import DEFAULT_LOAD_PERCENT
+from workouts.models import Assignment, Player, WorkoutExercise
 from workouts.rules import assign_refusal, assignment_medical_fields
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
@@ -63,10 +64,6 @@ def exercise_specs(workout_ids: set[int]) -> dict[int, list[Any]]:
 
 def pending_refs(items: Sequence[BatchItem]) -> list[PendingRef]:
     return [i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), PendingRef)]
-
-
-def workout_day(workout: Workout, ctx: Context) -> Any:
-    return local_day(workout.scheduled_start) if workout.scheduled_start else ctx.now.date()
 
 
 @register
@@ -102,7 +99,7 @@ class AssignExecutor(Executor):
             compliance_engine(
                 ctx,
                 player_ids=player_ids,
-                dates={workout_day(w, ctx) for w in workouts.values()}
+                dates={workout_day(w.scheduled_start, now=ctx.now) for w in workouts.values()}
                 | {p.on_date for p in planned.values()},
             )
         days = {local_day(w.scheduled_start) for w in workouts.values() if w.scheduled_start}
@@ -145,7 +142,7 @@ class AssignExecutor(Executor):
             ctx,
             player_ids=[p.pk for p, _ in entries],
             exercises=ctx.cache["specs"].get(workout.pk, []),
-            on_date=workout_day(workout, ctx),
+            on_date=workout_day(workout.scheduled_start, now=ctx.now),
             intensity=workout.intensity,
             name=workout.name,
         )
@@ -157,7 +154,9 @@ class AssignExecutor(Executor):
         creates, updates, removals = [], [], []
         loads: dict[int, int] = {}
         for player, entry in entries:
-            load, medical = assignment_medical_fields(verdicts.get(player.pk), entry.get("loadPercent", 100))
+            load, medical = assignment_medical_fields(
+                verdicts.get(player.pk), entry.get("loadPercent", DEFAULT_LOAD_PERCENT)
+            )
             values = {"role": entry.get("role", Assignment.Role.PARTICIPANT), "load_percent": load, **medical}
             loads[player.pk] = load
             if player.pk in existing:

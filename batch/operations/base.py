@@ -208,7 +208,10 @@ def invalid(
 
 
 def refused(refusal: Refusal, *, field_name: str, **details: Any) -> ItemError:
-    """Turn a rulebook refusal (`workouts.rules`) into the item's VALIDATION error."""
+    """Turn a rulebook refusal (`workouts.rules`) into the item's VALIDATION error; `details.rule`
+    names the rule, as every path that asks it does."""
+    if refusal.code:
+        details["rule"] = refusal.code
     return ItemError(
         code=ErrorCode.VALIDATION,
         message=refusal.message,

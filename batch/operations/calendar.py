@@ -7,6 +7,8 @@ OVERRIDE took from other workouts, logged for undo.
 Strategies
     SKIP              the item ends SKIPPED, code CONFLICT, the conflicts in `details.conflicts`;
     FAIL              the item fails, code CONFLICT;
+                      (busy time from an imported calendar: code BUSY_TIME, the event named first;
+                      OVERRIDE never lifts it, ADJUST_TIME and FIND_ALTERNATIVE move around it)
     OVERRIDE          a player's conflicting assignment is removed (logged UNASSIGNED with its full row),
                       a same-team workout holding the facility loses the facility (logged UPDATED; the
                       row is locked at apply and must still be at the version the calendar read, else
@@ -35,6 +37,7 @@ from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, snapshot
 from batch.sql import values_update_versions
 from workouts.calendar import (
+    BUSY,
     FACILITY,
     LOAD,
     LOOKAHEAD_DAYS,
@@ -76,12 +79,14 @@ def conflict_error(
     item: BatchItem, ctx: Context, conflicts: Sequence[Conflict], *, reason: str = ""
 ) -> ItemError:
     strategy = ctx.strategy_for(item)
+    # Busy time (a game, another system's booking) has a code of its own and is named first.
+    conflicts = sorted(conflicts, key=lambda c: c.kind != BUSY)
     first = conflicts[0]
     message = "; ".join(c.message for c in conflicts)
     if reason:
         message = f"{message} ({reason})"
     return ItemError(
-        code=ErrorCode.CONFLICT,
+        code=ErrorCode.BUSY_TIME if first.kind == BUSY else ErrorCode.CONFLICT,
         message=message,
         details={
             "conflict": first.kind,

@@ -15,14 +15,22 @@ from batch.operations.base import (
     invalid,
     not_found,
     parse_dt,
+    refused,
     register,
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
 from batch.sql import copy_create, insert_rows
 from medical.compliance import ExerciseSpec
-from medical.gate import PlannedWorkout, local_date
-from workouts.calendar import Calendar, Slot, local_day
+from medical.gate import PlannedWorkout
+from workouts.calendar import Calendar, Slot, local_day, workout_day
+from workouts.limits import (
+    DEFAULT_DURATION_MINUTES,
+    DEFAULT_INTENSITY,
+    DEFAULT_LOAD_PERCENT,
+    DEFAULT_REST_SECONDS,
+    DEFAULT_SETS,
+)
 from workouts.models import (
     Assignment,
     Exercise,
@@ -33,9 +41,11 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
-from workouts.rules import assignment_medical_fields
+from workouts.rules import assignment_medical_fields, capped_load, default_status, timing_refusal
 from workouts.selectors import templates_for_team
 
+# A refusal's model field -> where it lies in a CREATE's data.
+FIELD_PATHS = {"scheduled_end": "data.workout.scheduledEnd", "status": "data.workout.status"}
 SNAPSHOT_FIELDS = (
     "name",
     "type",
@@ -81,7 +91,7 @@ class CreateExecutor(Executor):
                 if (schedule.get("start") or workout.get("scheduledStart"))
                 else None
             )
-            dates.add(local_date(start))
+            dates.add(workout_day(start, now=ctx.now))
             dates_in_order.append(local_day(start) if start else None)
         ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
         # Another trainer's "Only me" template is as unknown here as another team's.
@@ -127,12 +137,14 @@ class CreateExecutor(Executor):
         end_raw = schedule.get("end") or wdata.get("scheduledEnd")
         start = parse_dt(start_raw) if start_raw else None
         end = parse_dt(end_raw) if end_raw else None
-        if end and not start:
-            raise invalid("an end needs a start", field_name="data.workout.scheduledEnd")
+        status = wdata.get("status") or default_status(start)
+        refusal = timing_refusal(status=status, start=start, end=end)
+        if refusal is not None:
+            raise refused(refusal, field_name=FIELD_PATHS[refusal.field])
         if start and not end:
-            end = start + dt.timedelta(minutes=template.duration_minutes if template else 60)
-        if start and end and end <= start:
-            raise invalid("the end must be after the start", field_name="data.workout.scheduledEnd")
+            end = start + dt.timedelta(
+                minutes=template.duration_minutes if template else DEFAULT_DURATION_MINUTES
+            )
         exercises: list[dict[str, Any]] = []
         if data.get("exercises"):
             for index, entry in enumerate(data["exercises"]):
@@ -143,11 +155,11 @@ class CreateExecutor(Executor):
                     {
                         "exercise": exercise,
                         "order": index,
-                        "sets": entry.get("sets", 3),
+                        "sets": entry.get("sets", DEFAULT_SETS),
                         "reps": entry.get("reps"),
                         "duration_seconds": entry.get("durationSeconds"),
                         "load_percent": entry.get("loadPercent"),
-                        "rest_seconds": entry.get("restSeconds", 60),
+                        "rest_seconds": entry.get("restSeconds", DEFAULT_REST_SECONDS),
                     }
                 )
         elif template is not None:
@@ -163,7 +175,7 @@ class CreateExecutor(Executor):
                         "rest_seconds": te.rest_seconds,
                     }
                 )
-        intensity = wdata.get("intensity", template.intensity if template else 60)
+        intensity = wdata.get("intensity", template.intensity if template else DEFAULT_INTENSITY)
         assignments = []
         seen: set[int] = set()
         for index, entry in enumerate(data.get("assignments") or []):
@@ -179,7 +191,7 @@ class CreateExecutor(Executor):
                 {
                     "player": player,
                     "role": entry.get("role", Assignment.Role.PARTICIPANT),
-                    "load_percent": entry.get("loadPercent", 100),
+                    "load_percent": entry.get("loadPercent", DEFAULT_LOAD_PERCENT),
                 }
             )
         verdicts = {}
@@ -192,7 +204,7 @@ class CreateExecutor(Executor):
                 ctx,
                 player_ids=[a["player"].pk for a in assignments],
                 exercises=specs,
-                on_date=local_date(start),
+                on_date=workout_day(start, now=ctx.now),
                 intensity=intensity,
                 name=wdata.get("name") or (template.name if template else ""),
             )
@@ -202,8 +214,7 @@ class CreateExecutor(Executor):
             loads = {}
             for a in assignments:
                 verdict = verdicts.get(a["player"].pk)
-                cap = verdict.load_cap if verdict is not None and verdict.load_cap is not None else 150
-                loads[a["player"].pk] = min(a["load_percent"], cap)
+                loads[a["player"].pk] = capped_load(a["load_percent"], verdict and verdict.load_cap)
             slot = Slot(
                 start=start,
                 end=end,
@@ -214,7 +225,6 @@ class CreateExecutor(Executor):
             )
             placed = resolve(item, ctx, ctx.cache["calendar"], slot, movable=True)
             start, end, facility_id = placed.start, placed.end, placed.facility_id
-        status = wdata.get("status") or (Workout.Status.SCHEDULED if start else Workout.Status.DRAFT)
         # A plain row (batch.sql.insert_rows fills the rest): a model instance per operation was a
         # quarter of a large dry run.
         workout = {
@@ -241,7 +251,7 @@ class CreateExecutor(Executor):
                     ExerciseSpec.from_exercise(e["exercise"], load_percent=e["load_percent"])
                     for e in plan["exercises"]
                 ),
-                on_date=local_date(workout["scheduled_start"]),
+                on_date=workout_day(workout["scheduled_start"], now=ctx.now),
                 intensity=workout["intensity"],
                 name=workout["name"],
             )

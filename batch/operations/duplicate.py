@@ -33,7 +33,7 @@ from batch.operations.medical import compliance_engine, gate_players, left_out, 
 from batch.sql import copy_create
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
-from workouts.rules import assignment_medical_fields, copy_name, copy_of
+from workouts.rules import assignment_medical_fields, copy_name, copy_of, default_duration
 
 EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
@@ -179,13 +179,7 @@ class DuplicateExecutor(Executor):
                 field_name="data.dateShiftDays",
                 suggestion="Shift by at least one day, or leave dateShiftDays out for unscheduled drafts.",
             )
-        duration = (
-            (original.scheduled_end or original.scheduled_start) - original.scheduled_start
-            if scheduled
-            else None
-        )
-        if scheduled and not duration:
-            duration = dt.timedelta(hours=1)
+        duration = default_duration(original) if scheduled else None
         plans = []
         loads = (
             {a.player_id: a.load_percent for a in ctx.cache["assignments"].get(original.pk, [])}

@@ -19,7 +19,9 @@ from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context
 from batch.operations.medical import medical_error
 from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
-from medical.gate import MedicalGate, PlannedWorkout, local_date, may_override, planned_workouts
+from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
+from medical.roles import is_medic_or_staff
+from workouts.calendar import workout_day
 from workouts.rules import assignment_medical_fields
 
 A = BatchChange.Action
@@ -81,9 +83,9 @@ class RevertGate:
             start = to_python(
                 model_for(WORKOUT), "scheduled_start", (change.before or {}).get("scheduled_start")
             )
-            dates.add(local_date(start))
+            dates.add(workout_day(start))
         ctx.cache["gate"] = MedicalGate(player_ids=player_ids, dates=dates)
-        ctx.cache["may_override"] = ctx.user is not None and may_override(user=ctx.user, team=ctx.team)
+        ctx.cache["may_override"] = is_medic_or_staff(user=ctx.user, team=ctx.team)
 
     def workout_now(self, workout_id: int, ctx: Context) -> PlannedWorkout | None:
         """The workout as the gate should judge it at this point of the chunk (restores included)."""
@@ -93,7 +95,7 @@ class RevertGate:
             return planned
         return PlannedWorkout(
             planned.exercises,
-            local_date(obj.scheduled_start),
+            workout_day(obj.scheduled_start),
             obj.intensity,
             planned.name,
             archived=obj.archived_at is not None,

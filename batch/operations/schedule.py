@@ -21,7 +21,6 @@ from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
-    invalid,
     not_found,
     parse_dt,
     refused,
@@ -50,7 +49,7 @@ from batch.sql import values_update_versions
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
 from workouts.recurrence import RecurrenceError, occurrence_days
-from workouts.rules import assignment_medical_fields, schedule_refusal
+from workouts.rules import assignment_medical_fields, default_duration, move_refusal, timing_refusal
 
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
 
@@ -90,18 +89,18 @@ class ScheduleExecutor(Executor):
         workout = workout_of(item, ctx)
         if workout is None:
             return
-        refusal = schedule_refusal(workout)
+        refusal = move_refusal(workout)
         if refusal is not None:
             raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk, status=workout.status)
         start = parse_dt(data["start"])
         if data.get("end"):
-            duration = parse_dt(data["end"]) - start
-        elif workout.scheduled_start and workout.scheduled_end:
-            duration = workout.scheduled_end - workout.scheduled_start
+            end = parse_dt(data["end"])
+            refusal = timing_refusal(status=Workout.Status.SCHEDULED, start=start, end=end)
+            if refusal is not None:
+                raise refused(refusal, field_name="data.end")
+            duration = end - start
         else:
-            duration = dt.timedelta(hours=1)
-        if duration <= dt.timedelta(0):
-            raise invalid("the end must be after the start", field_name="data.end")
+            duration = default_duration(workout)
         facility_id = facility_id if facility_id is not None else workout.facility_id
         assignments = ctx.cache["assignments"].get(workout.pk, [])
         loads = {a.player_id: a.load_percent for a in assignments}

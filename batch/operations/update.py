@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from batch.errors import ErrorCode, ItemError
+from batch.exchange.data import UPDATABLE
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
-    invalid,
     not_found,
     parse_dt,
     refused,
@@ -39,24 +39,16 @@ from batch.operations.medical import (
     write_take_offs,
 )
 from batch.sql import values_update_versions
-from workouts.calendar import DEFAULT_DURATION, Calendar, Slot, local_day
+from workouts.calendar import Calendar, Slot, local_day
+from workouts.limits import DEFAULT_DURATION, MOVE_FIELDS
 from workouts.models import Facility, Workout
-from workouts.rules import edit_refusal
+from workouts.rules import edit_refusal, move_refusal, timing_refusal
 
-# camelCase key -> model field
-UPDATABLE = {
-    "name": "name",
-    "type": "type",
-    "status": "status",
-    "scheduledStart": "scheduled_start",
-    "scheduledEnd": "scheduled_end",
-    "facilityId": "facility",
-    "notes": "notes",
-    "intensity": "intensity",
-}
-MOVE_KEYS = frozenset({"scheduledStart", "scheduledEnd", "facilityId"})
+MOVE_KEYS = frozenset(key for key, name in UPDATABLE.items() if name in MOVE_FIELDS)
 GATE_KEYS = MOVE_KEYS | {"intensity"}
-MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility")
+MOVED_FIELDS = MOVE_FIELDS
+# A refusal's model field -> where it lies in an UPDATE's data.
+FIELD_PATHS = {name: f"data.updates.{key}" for key, name in UPDATABLE.items()}
 UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
 
 
@@ -134,15 +126,16 @@ class UpdateExecutor(Executor):
             if ctx.dry_run and not isinstance(workout_id, int):
                 return  # produced by a dependency; checked when it runs
             raise not_found("Workout", workout_id, field_name="data.workoutId")
-        refusal = edit_refusal(workout)
+        updates = item.data["updates"]
+        moves = bool(MOVE_KEYS & set(updates))
+        refusal = edit_refusal(workout) or (move_refusal(workout) if moves else None)
         if refusal is not None:
-            raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk)
+            raise refused(refusal, field_name="data.workoutId", workoutId=workout.pk, status=workout.status)
         expected = item.data.get("expectedVersion")
         if expected is not None and expected != workout.version:
             error = version_conflict(item, ctx, workout, expected)
             if error is not None:
                 raise error
-        updates = item.data["updates"]
         facility_id = updates.get("facilityId", workout.facility_id)
         if "facilityId" in updates and facility_id is not None and facility_id not in ctx.cache["facilities"]:
             raise not_found("Facility", facility_id, field_name="data.updates.facilityId")
@@ -156,15 +149,13 @@ class UpdateExecutor(Executor):
             if "scheduledEnd" in updates and updates["scheduledEnd"]
             else (None if "scheduledEnd" in updates else workout.scheduled_end)
         )
-        if end is not None and (start is None or end <= start):
-            raise invalid("the end must be after the start", field_name="data.updates.scheduledEnd")
         status = updates.get("status", workout.status)
-        if status == Workout.Status.SCHEDULED and start is None:
-            raise invalid("a scheduled workout needs a start", field_name="data.updates.status")
+        refusal = timing_refusal(status=status, start=start, end=end)
+        if refusal is not None:
+            raise refused(refusal, field_name=FIELD_PATHS[refusal.field])
         if GATE_KEYS & set(updates) and start is not None and status not in UNBOOKED:
             self.gate(item, ctx, workout, on_date=local_day(start), intensity=updates.get("intensity"))
         calendar: Calendar | None = ctx.cache["calendar"]
-        moves = bool(MOVE_KEYS & set(updates))
         if moves and calendar is not None:
             if start is None or status in UNBOOKED:
                 calendar.unbook(workout.pk)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from batch.errors import ErrorCode, ItemError
@@ -15,6 +16,8 @@ from batch.runner.progress import add_counts, must_stop
 from batch.undo import batch_rollback_start, batch_undo_finished
 
 log = logging.getLogger("batch")
+# Sent with `batch` in the finalizing transaction once its final state is set (apps above batch listen).
+batch_finished = Signal()
 
 
 def close_remaining(batch: Batch, *, status: str, error: dict[str, Any]) -> bool:
@@ -74,6 +77,7 @@ def batch_finalize(*, batch_id: int) -> Batch:
         batch.undo_deadline = batch.finished_at + timezone.timedelta(hours=settings.BATCH_UNDO_WINDOW_HOURS)
         batch.save(update_fields=["status", "finished_at", "undo_deadline"])
         on_finished(batch)
+        batch_finished.send(sender=Batch, batch=batch)
         log.info(
             "batch %s finished: %s (%s ok, %s failed, %s skipped, %s cancelled)",
             batch.pk,

@@ -57,6 +57,9 @@ class Named:
     players: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (("assigned", names), ("removed", names))
 
 
+PLAIN: dict[str, Any] = {}  # the plan of an item with nothing to name but its workout (see ItemRow.plain)
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -116,10 +119,20 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
             )
         }
     plan: dict[str, dict[str, Any]] = {}
+    workouts: dict[int, Target] = {}  # filled from the items where their query brought the workout
+    plain_targets: dict[str, int] = {}
     workout_ids: set[int] = set()
     template_ids: set[int] = set()
     player_ids: set[int] = set()
     for item in items:
+        known = getattr(item, "workout", None)  # (id, name, start) read with the item (ItemRow)
+        if known is not None and getattr(item, "plain", False):
+            # The common case at scale: about one workout, found, and nothing else to name.
+            plan[item.op_id] = PLAIN
+            if known[0] not in workouts:
+                workouts[known[0]] = Target(id=known[0], name=known[1], start=known[2])
+            plain_targets[item.op_id] = known[0]
+            continue
         data = item.data if isinstance(item.data, dict) else {}
         result = getattr(item, "result", None)
         result = result if isinstance(result, dict) else {}
@@ -154,7 +167,10 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
                 entry["fallback_start"] = _start(workout.get("scheduledStart"))
                 entry["template"] = _int(data.get("templateId"))
                 entry["create"] = True
-        if entry.get("workout"):
+        if known is not None and known[0] == entry.get("workout"):
+            if known[0] not in workouts:
+                workouts[known[0]] = Target(id=known[0], name=known[1], start=known[2])
+        elif entry.get("workout"):
             workout_ids.add(entry["workout"])
         workout_ids.update(entry["created"])
         if entry.get("template"):
@@ -165,7 +181,7 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
             player_ids.update(ids)
         plan[item.op_id] = entry
 
-    workouts: dict[int, Target] = {}
+    workout_ids -= set(workouts)
     if workout_ids:
         for pk, name, start in Workout.objects.filter(pk__in=workout_ids, team_id=team_id).values_list(
             "pk", "name", "scheduled_start"
@@ -196,6 +212,9 @@ def item_names(items: Iterable[Any], *, team_id: int) -> dict[str, Named]:
 
     named: dict[str, Named] = {}
     for op_id, entry in plan.items():
+        if entry is PLAIN:
+            named[op_id] = Named(target=workouts[plain_targets[op_id]])
+            continue
         wid = entry.get("workout")
         if wid and wid in workouts:
             target = workouts[wid]

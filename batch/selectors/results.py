@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -96,24 +97,55 @@ _NAMING_RESULT = RawSQL(
         'excluded', "batch_batchitem"."result" -> 'excluded'))::text""",
     (),
 )
+# Whether the result names anything besides its workout (copies, players, a template).
+_NAMES_MORE = RawSQL(
+    "COALESCE("
+    + " OR ".join(
+        f"""jsonb_typeof("batch_batchitem"."result" -> '{key}') = 'array'"""
+        for key in ("createdIds", "assigned", "updated", "removed", "excluded")
+    )
+    + """ OR "batch_batchitem"."result" ? 'templateId', false)""",
+    (),
+)
 _EMPTY_JSON = {None, "null", "{}", "[]"}
+# The workout an item is about (data.workoutId, else result.workoutId), looked up in the same query:
+# [id, name, scheduled_start] of the team's workout, or NULL (then item_names looks it up, or finds it
+# gone). A cast only of what is surely an integer id.
+_ID = """CASE WHEN jsonb_typeof({v}) = 'number' AND ({v})::text ~ '^[0-9]{{1,18}}$'
+    THEN ({v})::text::bigint END"""
+_TARGET_WORKOUT = """(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start) FROM workouts_workout w
+    WHERE w.team_id = %s AND w.id = COALESCE({data_id}, {result_id}))::text""".format(
+    data_id=_ID.format(v='"batch_batchitem"."data" -> \'workoutId\''),
+    result_id=_ID.format(v='"batch_batchitem"."result" -> \'workoutId\''),
+)
 
 
 @dataclass(slots=True)
 class ItemRow:
-    """One item as the result listings read it: what naming needs, decoded, and its error, result and
-    metadata as the database's JSON text, passed through to JSON output without a decode."""
+    """One item as the result listings read it: what naming needs (decoded only when naming asks), and
+    its error, result and metadata as the database's JSON text, passed through to JSON output."""
 
     op_id: str
     seq: int
     type: str
     status: str
-    data: dict[str, Any]
-    result: dict[str, Any]
+    data_json: str
+    naming_json: str
+    workout: tuple[int, str, dt.datetime | None] | None  # the workout it is about, when found
+    # Nothing to name but that workout: item_names skips the item's data and result.
+    plain: bool
     error_json: str | None
     result_json: str | None
     metadata_json: str | None
     retry_count: int
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return orjson.loads(self.data_json)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return orjson.loads(self.naming_json)
 
     @property
     def error(self) -> dict[str, Any]:
@@ -131,6 +163,8 @@ _ROW_FIELDS = (
     "status",
     "naming_data",
     "naming_result",
+    "target_workout",
+    "names_more",
     "error_text",
     "result_text",
     "metadata_text",
@@ -138,22 +172,42 @@ _ROW_FIELDS = (
 )
 
 
-def item_rows(items: QuerySet[BatchItem]) -> Iterator[ItemRow]:
+def _workout(text: str | None) -> tuple[int, str, dt.datetime | None] | None:
+    if text is None:
+        return None
+    pk, name, start = orjson.loads(text)
+    return pk, name, dt.datetime.fromisoformat(start) if start else None
+
+
+def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
     """Stream the items of a queryset (any filter and order) as ItemRows: one query on a server-side
-    cursor, NAMED_SLICE rows per fetch, no model instances and no JSON decoded but what naming reads."""
+    cursor, NAMED_SLICE rows per fetch, no model instances and no JSON decoded but what naming reads;
+    the team's workout each item is about comes along in the same query."""
     rows = items.annotate(
         naming_data=_NAMING_DATA,
         naming_result=_NAMING_RESULT,
+        target_workout=RawSQL(_TARGET_WORKOUT, (team_id,)),
+        names_more=_NAMES_MORE,
         error_text=Cast("error", TextField()),
         result_text=Cast("result", TextField()),
         metadata_text=Cast("metadata", TextField()),
     ).values_list(*_ROW_FIELDS)
-    loads = orjson.loads
-    for op_id, seq, op_type, status, data, result, error, result_text, metadata, retries in rows.iterator(
-        NAMED_SLICE
-    ):
+    special = {OperationType.REVERT, OperationType.TEMPLATE}
+    for row in rows.iterator(NAMED_SLICE):
+        op_id, seq, op_type, status, data, result, workout, more, error, result_text, metadata, retries = row
         yield ItemRow(
-            op_id, seq, op_type, status, loads(data), loads(result), error, result_text, metadata, retries
+            op_id,
+            seq,
+            op_type,
+            status,
+            data,
+            result,
+            _workout(workout),
+            not more and op_type not in special,
+            error,
+            result_text,
+            metadata,
+            retries,
         )
 
 
@@ -161,7 +215,7 @@ def named_items(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[tuple[I
     """Yield (row, Named) for the items of a queryset, in its order: the rows stream on one cursor and
     are named NAMED_SLICE at a time (item_names: at most seven queries a slice)."""
     chunk: list[ItemRow] = []
-    for row in item_rows(items):
+    for row in item_rows(items, team_id=team_id):
         chunk.append(row)
         if len(chunk) >= NAMED_SLICE:
             names = item_names(chunk, team_id=team_id)

@@ -88,4 +88,4 @@ def page_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) 
 
 def force_offered(request: HttpRequest, batch: Batch) -> bool:
     """Force undo is offered to the owner when the latest undo left changes alone, in the window."""
-    return _may_act(request, batch) and can_force_undo(batch)
+    return may_act(request.user, batch, force=True) and can_force_undo(batch)

@@ -19,7 +19,7 @@ from batch.services import batch_cancel
 from batch.undo import batch_undo
 from batch.views.common import force_offered, get_batch, post_only
 from batch.wording import batch_outcome
-from workouts.selectors import is_medical_reader
+from medical.roles import is_medic_or_staff
 
 
 @login_required
@@ -88,7 +88,7 @@ def batch_force_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = get_batch(request, batch_id)
     preview = force_undo_preview(batch=batch)
     offered = force_offered(request, batch) and bool(preview.possible)
-    medical_ok = not preview.medical or is_medical_reader(user=request.user, team=batch.team)
+    medical_ok = not preview.medical or is_medic_or_staff(user=request.user, team=batch.team)
     if request.method == "POST":
         if not offered:
             messages.error(request, "There is nothing to force: the undo left no edit it can overwrite.")

@@ -43,6 +43,16 @@ def _pending(request: HttpRequest, token: str) -> Any:
     return stored.get("raw") if stored.get("token") == token else None
 
 
+def stage_import(request: HttpRequest, *, raw: dict[str, Any], name: str, source: str) -> str:
+    """Put a request another page made (the planner's plan) where the import page previews it:
+    GET /batches/import/?token=… shows its dry run and Run, as for an upload. Returns the token."""
+    token = uuid.uuid4().hex
+    metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    raw = {**raw, "metadata": {"requestId": f"{source}-{token}", "source": source, **metadata}}
+    request.session[SESSION_KEY] = {"token": token, "raw": raw, "name": name}
+    return token
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def batch_import(request: HttpRequest) -> HttpResponse:
@@ -122,6 +132,16 @@ def batch_import(request: HttpRequest) -> HttpResponse:
         return redirect("batch:detail", batch.pk)
     elif request.method == "POST":
         return HttpResponse("Unknown action.", status=400, content_type="text/plain")
+    elif request.GET.get("token"):
+        # A request staged by another page (stage_import): its dry run, as after an upload.
+        token = request.GET["token"]
+        raw = _pending(request, token)
+        if raw is None:
+            context["error"] = "This preview has expired or was replaced by another one; make it again."
+            return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
+        report = batch_validate(user=request.user, team=team, raw=raw)
+        context.update(dry_run_context(report, team))
+        context.update(token=token, name=(request.session.get(SESSION_KEY) or {}).get("name", ""))
     return render(request, "batch/import.html", context, status=status)
 
 

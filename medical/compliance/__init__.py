@@ -42,29 +42,20 @@ Safe alternatives
 Query cost
     ``ComplianceEngine`` runs one query for the restrictions (all players, all dates), one for player
     names and, only when some exercise offends, one for the exercise library — whatever the number of
-    players or exercises. ``check_workout`` adds one query for the workout's exercises.
+    players or exercises. ``medical.gate`` gives it workouts (their exercises, their day).
 
 Layout
     ``verdicts``  the verdict and finding codes, ``ExerciseSpec``, ``Finding``, ``Alternative`` and
                   ``PlayerVerdict`` (with its one-sentence summary);
     ``rules``     the restriction rules: what is in effect, what an exercise violates, what it means;
-    ``engine``    ``ComplianceEngine`` (checks and safe alternatives) and ``check_workout``.
+    ``engine``    ``ComplianceEngine`` (checks and safe alternatives).
     This package re-exports the public names, so callers import from ``medical.compliance``.
 """
 
 from __future__ import annotations
 
-from medical.compliance.engine import (
-    ComplianceEngine,
-    check_workout,
-    workout_date,
-    workout_exercise_specs,
-)
-from medical.compliance.rules import (
-    MAX_ALTERNATIVES,
-    MILD_DEFAULT_LOAD_CAP,
-    restrictions_in_effect_rows,
-)
+from medical.compliance.engine import ComplianceEngine
+from medical.compliance.rules import MAX_ALTERNATIVES, MILD_DEFAULT_LOAD_CAP
 from medical.compliance.verdicts import (
     BLOCKED,
     BODY_PART,
@@ -77,9 +68,7 @@ from medical.compliance.verdicts import (
     MOVEMENT_PATTERN,
     NO_SAFE_ALTERNATIVE,
     SUPERVISION,
-    Alternative,
     ExerciseSpec,
-    Finding,
     PlayerVerdict,
 )
 
@@ -97,13 +86,7 @@ __all__ = [
     "MOVEMENT_PATTERN",
     "NO_SAFE_ALTERNATIVE",
     "SUPERVISION",
-    "Alternative",
     "ComplianceEngine",
     "ExerciseSpec",
-    "Finding",
     "PlayerVerdict",
-    "check_workout",
-    "restrictions_in_effect_rows",
-    "workout_date",
-    "workout_exercise_specs",
 ]

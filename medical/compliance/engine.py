@@ -1,7 +1,8 @@
 """The compliance engine: many players × exercise lists × dates → a verdict per player, alternatives included.
 
-`ComplianceEngine` loads the restrictions once and judges each player; `check_workout` is the
-one-workout shortcut. Query costs are in the package docstring.
+`ComplianceEngine` loads the restrictions once and judges each player; a workout's day and exercises
+come from its caller (medical.gate, with workouts.calendar.workout_day). Query costs are in the package
+docstring.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-
-from django.utils import timezone
 
 from medical.compliance.rules import (
     BLOCK,
@@ -34,7 +33,7 @@ from medical.compliance.verdicts import (
     Finding,
     PlayerVerdict,
 )
-from workouts.models import Exercise, Player, Workout, WorkoutExercise
+from workouts.models import Exercise, Player
 
 
 class ComplianceEngine:
@@ -207,31 +206,3 @@ class ComplianceEngine:
         ]
         safe.sort(key=lambda c: (abs(c.intensity - exercise.intensity), c.name))
         return [Alternative(c.exercise_id, c.name, c.category, c.intensity) for c in safe[:MAX_ALTERNATIVES]]
-
-
-def workout_date(workout: Workout) -> dt.date:
-    """Return the local date a workout happens on (today when it is not scheduled)."""
-    if workout.scheduled_start is None:
-        return timezone.localdate()
-    return timezone.localdate(workout.scheduled_start)
-
-
-def workout_exercise_specs(workout: Workout) -> list[ExerciseSpec]:
-    """Return the workout's exercises in order, as specs (one query)."""
-    rows = WorkoutExercise.objects.filter(workout=workout).select_related("exercise").order_by("order", "id")
-    return [ExerciseSpec.from_exercise(we.exercise, load_percent=we.load_percent) for we in rows]
-
-
-def check_workout(
-    *, workout: Workout, player_ids: Iterable[int], on_date: dt.date | None = None
-) -> dict[int, PlayerVerdict]:
-    """Return a verdict per player for one workout (at most four queries, whatever the sizes)."""
-    player_ids = list(dict.fromkeys(player_ids))
-    on_date = on_date or workout_date(workout)
-    engine = ComplianceEngine(player_ids=player_ids, dates=[on_date])
-    specs = workout_exercise_specs(workout)
-    intensity = workout.intensity
-    return {
-        pid: engine.check(player_id=pid, exercises=specs, on_date=on_date, workout_intensity=intensity)
-        for pid in player_ids
-    }

@@ -58,12 +58,6 @@
     toast("The server took too long to answer.", "error");
   });
 
-  // Server-sent toasts: HX-Trigger: {"toast": {"message": "...", "kind": "success"}}
-  document.addEventListener("toast", function (evt) {
-    var d = evt.detail || {};
-    toast(d.message || d.value || "", d.kind || "info");
-  });
-
   // <select data-autosubmit> submits its form on change (the team switcher).
   document.addEventListener("change", function (evt) {
     var el = evt.target;

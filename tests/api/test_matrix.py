@@ -9,7 +9,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from automations.models import Recipe
 from batch.models import Batch, BatchItem
+from calendars.models import ImportedCalendar
+from calendars.services import feed_token_get_or_create
 from hockeyhub.models import AuditEvent
 from tests.api.conftest import PERSONAS
 from tests.factories import PlayerFactory, RestrictionFactory, WorkoutFactory, WorkoutTemplateFactory
@@ -57,10 +60,25 @@ def world(team, other_team, trainer, other_trainer, medic, staff):
     delivery = WebhookDelivery.objects.create(
         endpoint=endpoint, batch=batch, event="batch.completed", msg_id="msg_1", payload={"type": "x"}
     )
-    return {"batch": batch.pk, "endpoint": endpoint.pk, "delivery": delivery.pk, "workout": workout.pk}
+    calendar = ImportedCalendar.objects.create(team=team, name="League games")
+    feed = feed_token_get_or_create(user=trainer, kind="team", team=team)
+    recipe = Recipe.objects.create(team=team, name="Weekly", request={"operations": []}, created_by=trainer)
+    return {
+        "batch": batch.pk,
+        "endpoint": endpoint.pk,
+        "delivery": delivery.pk,
+        "workout": workout.pk,
+        "calendar": calendar.pk,
+        "feed": feed.pk,
+        "recipe": recipe.pk,
+    }
 
 
 H = {"team": "hawks"}
+# No facility 999999: the planner answers its 400 (a plan itself is tested in tests/planner/test_api.py).
+PLAN = {**H, "from": "2030-02-04", "to": "2030-02-10", "sessions": [{"name": "Lift", "durationMinutes": 60}]}
+PLAN["sessions"][0].update(intensity=50, facilityIds=[999999])
+RECIPE_BODY = {"name": "r", "request": {"operations": []}}
 
 # (name, method, path, params or body, {persona: status}) — persona order: trainer, other, medic, staff.
 ENDPOINTS = [
@@ -104,6 +122,45 @@ ENDPOINTS = [
         (202, 404, 202, 202),
     ),
     ("webhook delete", "delete", "/api/v1/webhooks/{endpoint}", None, (204, 404, 204, 204)),
+    ("calendars list", "get", "/api/v1/calendars", H, (200, 404, 200, 200)),
+    ("calendar import without a file", "post", "/api/v1/calendars", None, (400, 400, 400, 400)),
+    (
+        "calendar busy",
+        "get",
+        "/api/v1/calendars/busy",
+        {**H, "start": "2026-11-01T00:00:00Z", "end": "2026-11-08T00:00:00Z"},
+        (200, 404, 200, 200),
+    ),
+    ("calendar show", "get", "/api/v1/calendars/{calendar}", None, (200, 404, 200, 200)),
+    ("calendar events", "get", "/api/v1/calendars/{calendar}/events", None, (200, 404, 200, 200)),
+    ("calendar delete", "delete", "/api/v1/calendars/{calendar}", None, (204, 404, 204, 204)),
+    ("feeds list", "get", "/api/v1/calendars/feeds", H, (200, 404, 200, 200)),
+    ("feed create", "post", "/api/v1/calendars/feeds", {"kind": "team"}, (201, 404, 201, 201)),
+    ("feed rotate", "post", "/api/v1/calendars/feeds/{feed}/rotate", None, (201, 404, 201, 201)),
+    ("feed revoke", "delete", "/api/v1/calendars/feeds/{feed}", None, (204, 404, 204, 204)),
+    (
+        "planner",
+        "post",
+        "/api/v1/planner",
+        {
+            **H,
+            "from": "2030-02-04",
+            "to": "2030-02-10",
+            "sessions": [{"name": "Lift", "durationMinutes": 60, "intensity": 50, "facilityIds": [999999]}],
+        },
+        (400, 404, 400, 400),
+    ),
+    ("recipe create", "post", "/api/v1/recipes", RECIPE_BODY, (201, 404, 201, 201)),
+    (
+        "schedule create",
+        "post",
+        "/api/v1/recipes/{recipe}/schedules",
+        {"rrule": "FREQ=WEEKLY;BYDAY=SU;BYHOUR=18", "start": "2027-01-03T18:00:00+01:00"},
+        (201, 404, 201, 201),
+    ),
+    ("recipe list", "get", "/api/v1/automations/recipes", H, (200, 404, 200, 200)),
+    ("schedule list", "get", "/api/v1/automations/schedules", H, (200, 404, 200, 200)),
+    ("run list", "get", "/api/v1/automations/runs", H, (200, 404, 200, 200)),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")
@@ -121,7 +178,10 @@ def test_the_matrix_covers_every_operation_in_the_openapi_document(client):
             m,
             p.replace("{batch}", "{batch_id}")
             .replace("{endpoint}", "{endpoint_id}")
-            .replace("{delivery}", "{delivery_id}"),
+            .replace("{delivery}", "{delivery_id}")
+            .replace("{calendar}", "{calendar_id}")
+            .replace("{feed}", "{feed_id}")
+            .replace("{recipe}", "{recipe_id}"),
         )
         for _, m, p, _, _ in ENDPOINTS
     }

@@ -64,6 +64,8 @@ def test_no_batch_module_imports_a_batch_module_inside_a_function():
     hidden = []
     for name, tree in batch_modules().items():
         for node in ast.walk(tree):
+            if name == "batch.apps" and getattr(node, "name", None) == "ready":
+                continue  # AppConfig.ready(): where an app registers its hooks, once the models are loaded
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 for inner in ast.walk(node):
                     if imported(inner, known):

@@ -21,8 +21,8 @@ from medical.compliance import (
     SUPERVISION,
     ComplianceEngine,
     ExerciseSpec,
-    check_workout,
 )
+from medical.gate import MedicalGate, planned_workouts
 from medical.models import MedicalRestriction
 from tests.factories import (
     ExerciseFactory,
@@ -335,7 +335,7 @@ def test_engine_answers_for_each_date_it_was_loaded_for(library, player):
     assert verdicts == [COMPLIANT, BLOCKED, COMPLIANT]
 
 
-def test_check_workout_for_50_players_and_20_exercises_uses_constant_queries(
+def test_the_gate_judges_a_workout_for_50_players_and_20_exercises_in_constant_queries(
     library, django_assert_max_num_queries
 ):
     workout = WorkoutFactory(intensity=70)
@@ -359,9 +359,10 @@ def test_check_workout_for_50_players_and_20_exercises_uses_constant_queries(
             max_exertion=60 if i % 3 == 0 else None,
             requires_supervision=i % 5 == 0,
         )
-    workout.scheduled_start = None
-    with django_assert_max_num_queries(4):
-        verdicts = check_workout(workout=workout, player_ids=[p.pk for p in players])
+    ids = [p.pk for p in players]
+    with django_assert_max_num_queries(5):  # the workout and its exercises; the engine's three
+        planned = planned_workouts([workout.pk])[workout.pk]
+        verdicts = MedicalGate(player_ids=ids, dates=[planned.on_date]).judge(planned, ids)
     assert len(verdicts) == 50
     assert {v.verdict for v in verdicts.values()} == {COMPLIANT, MODIFIED, BLOCKED}
     assert all(v.player_name != f"Player {v.player_id}" for v in verdicts.values())

@@ -61,7 +61,7 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def webhook_queue(transactional_db):
-    from webhooks.tasks import queue
+    from webhooks.queueing import queue
 
     q = queue()
     q.empty()

@@ -4,18 +4,11 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from tests.factories import PlayerFactory, WorkoutFactory
 from workouts.models import Workout
 
 pytestmark = pytest.mark.django_db
-
-
-def test_archived_flag_follows_archived_at(team):
-    assert WorkoutFactory(team=team).is_archived is False
-    archived = WorkoutFactory(team=team, status=Workout.Status.ARCHIVED, archived_at=timezone.now())
-    assert archived.is_archived is True
 
 
 def test_end_before_start_violates_constraint(team):

@@ -51,7 +51,7 @@ def test_no_hard_delete_after_completed_sessions(team, django_assert_num_queries
 def test_who_may_be_assigned_and_what_may_be_scheduled(team, status, archived, assignable, schedulable):
     workout = WorkoutFactory.build(team=team, status=status, archived_at=timezone.now() if archived else None)
     assert (rules.assign_refusal(workout) is None) is assignable
-    assert (rules.schedule_refusal(workout) is None) is schedulable
+    assert (rules.move_refusal(workout) is None) is schedulable
 
 
 def test_a_template_takes_the_union_of_exercises_first_prescription_wins_and_the_means(team):

@@ -13,19 +13,23 @@ from django.db import models
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, register
+from batch.operations.base import Context, Executor, refused, register
 from batch.operations.revert.loading import load_chunk
 from batch.operations.revert.steps import Step, conflict, differing, has_version
 from batch.operations.revert.writes import apply_steps
 from batch.operations.revert_gate import (
     ASSIGNMENT,
     TEMPLATE,
+    WORKOUT,
     A,
     Key,
     RevertGate,
     model_for,
     to_python,
 )
+from workouts.rules import assign_refusal, move_refusal
+
+MOVE_ATTNAMES = frozenset({"scheduled_start", "scheduled_end", "facility_id"})
 
 
 @register
@@ -152,6 +156,12 @@ class RevertExecutor(RevertGate, Executor):
                 conflict="DELETED",
             )
         forced = self.verify(item, change, key, obj, ctx, force)
+        restored = set(change.before or {})
+        if key[0] == WORKOUT and MOVE_ATTNAMES & restored and "status" not in restored:
+            # Moving it back is a move: a workout completed or cancelled since stays where it is.
+            refusal = move_refusal(obj)
+            if refusal is not None:
+                raise refused(refusal, field_name="data.changeId", changeId=change.pk, workoutId=obj.pk)
         model = type(obj)
         names = []
         previous = {attname: getattr(obj, attname) for attname in (change.before or {})}
@@ -192,6 +202,10 @@ class RevertExecutor(RevertGate, Executor):
                 **base,
                 conflict="DELETED",
             )
+        workout = ctx.cache["state"].get((WORKOUT, pair[0])) or ctx.cache["workouts"][pair[0]]
+        refusal = assign_refusal(workout)  # as ASSIGN and the admin ask: not onto a cancelled workout
+        if refusal is not None:
+            raise refused(refusal, field_name="data.changeId", changeId=change.pk, workoutId=pair[0])
         taken = ctx.cache["pairs"].get(pair) or obj
         model = model_for(change.model)
         if taken is not None:

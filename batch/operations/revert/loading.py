@@ -55,15 +55,16 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
     # UNASSIGNED: which pairs are taken again, which workouts and players still exist.
     images = [c.before or {} for c in by_id.values() if c.action == A.UNASSIGNED]
     pairs: dict[tuple[int, int], models.Model] = {}
-    ctx.cache["workouts"] = ctx.cache["players"] = set()
+    ctx.cache["workouts"], ctx.cache["players"] = {}, set()
     if images:
         assignment = model_for(ASSIGNMENT)
         workout_ids = {i.get("workout_id") for i in images}
         player_ids = {i.get("player_id") for i in images}
         for row in assignment.objects.filter(workout_id__in=workout_ids, player_id__in=player_ids):
             pairs[(row.workout_id, row.player_id)] = row
-        ctx.cache["workouts"] = set(
-            model_for(WORKOUT).objects.filter(pk__in=workout_ids).values_list("pk", flat=True)
+        # What the rulebook asks of a workout a player goes back on (assign_refusal): its state.
+        ctx.cache["workouts"] = (
+            model_for(WORKOUT).objects.only("pk", "status", "archived_at").in_bulk(workout_ids)
         )
         ctx.cache["players"] = set(
             model_for("workouts.player").objects.filter(pk__in=player_ids).values_list("pk", flat=True)

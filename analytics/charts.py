@@ -1,0 +1,254 @@
+"""What the dashboard draws and tabulates: chart data (passed to static/js/analytics.js with json_script)
+and the tables beside the charts, which are also the CSV downloads, so the three always agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analytics.selectors.batches import ErrorRow, SeriesRow, TypeRow
+from analytics.selectors.load import TrainingLoad
+
+Table = list[list[Any]]
+
+
+def _n(value: float | None, digits: int = 2) -> float | str:
+    return "" if value is None else round(value, digits)
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+SERIES_HEADER = [
+    "Group",
+    "Batches",
+    "Completed",
+    "Completed with errors",
+    "Failed",
+    "Cancelled",
+    "Undone or rolled back",
+    "Items",
+    "Items succeeded",
+    "Items failed",
+    "Items skipped",
+    "Items cancelled",
+    "Items in conflict",
+    "Item success rate",
+]
+
+
+def series_rows(series: list[SeriesRow]) -> Table:
+    return [SERIES_HEADER] + [
+        [
+            r.label,
+            r.batches,
+            r.completed,
+            r.with_errors,
+            r.failed_batches,
+            r.cancelled_batches,
+            r.undone_batches,
+            r.items,
+            r.succeeded,
+            r.failed,
+            r.skipped,
+            r.cancelled,
+            r.conflicted,
+            _pct(r.success_rate),
+        ]
+        for r in series
+    ]
+
+
+TYPE_HEADER = [
+    "Operation type",
+    "Batches",
+    "Items",
+    "Succeeded",
+    "Failed",
+    "Median work per batch (ms)",
+    "95th percentile work per batch (ms)",
+    "Median items per second",
+    "95th percentile items per second",
+    "Estimated ms per item",
+    "Measured ms per item",
+    "Measured ÷ estimated",
+]
+
+
+def type_rows(types: list[TypeRow]) -> Table:
+    return [TYPE_HEADER] + [
+        [
+            r.label,
+            r.batches,
+            r.items,
+            r.succeeded,
+            r.failed,
+            _n(r.duration_p50_ms),
+            _n(r.duration_p95_ms),
+            _n(r.throughput_p50, 1),
+            _n(r.throughput_p95, 1),
+            _n(r.estimate_ms_per_item, 3),
+            _n(r.actual_ms_per_item, 3),
+            _n(r.estimate_ratio, 2),
+        ]
+        for r in types
+    ]
+
+
+ERROR_HEADER = [
+    "Error code",
+    "Items",
+    "Batches",
+    "Batches retried",
+    "Batches undone",
+    "Retried",
+    "Undone",
+    "Suggested action given most",
+]
+
+
+def error_rows(errors: list[ErrorRow]) -> Table:
+    return [ERROR_HEADER] + [
+        [
+            r.code,
+            r.items,
+            r.batches,
+            r.retried_batches,
+            r.undone_batches,
+            _pct(r.retry_rate),
+            _pct(r.undo_rate),
+            next((a for a, _ in r.actions if a), ""),
+        ]
+        for r in errors
+    ]
+
+
+LOAD_WEEK_HEADER = ["Week (Monday)", "Sessions", "Minutes", "Load %", "Players restricted", "Players flagged"]
+
+
+def load_week_rows(load: TrainingLoad) -> Table:
+    return [LOAD_WEEK_HEADER] + [
+        [t.week.isoformat(), t.sessions, t.minutes, t.load, t.players_restricted, t.players_flagged]
+        for t in load.totals
+    ]
+
+
+LOAD_PLAYER_HEADER = [
+    "Player",
+    "Jersey",
+    "Week (Monday)",
+    "Sessions",
+    "Minutes",
+    "Load %",
+    "Change from the week before",
+    "Flagged",
+    "Restriction in effect",
+]
+
+
+def load_player_rows(load: TrainingLoad) -> Table:
+    return [LOAD_PLAYER_HEADER] + [
+        [
+            p.name,
+            p.jersey_number,
+            w.week.isoformat(),
+            w.sessions,
+            w.minutes,
+            w.load,
+            _pct(w.change),
+            "yes" if w.flagged else "",
+            "yes" if w.restricted else "",
+        ]
+        for p in load.players
+        for w in p.weeks
+    ]
+
+
+def for_dashboard(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Chart data by chart name: labels, datasets (label, values, palette key) and how to draw them."""
+    series: list[SeriesRow] = figures["series"]
+    types: list[TypeRow] = figures["types"]
+    errors: list[ErrorRow] = figures["errors"]
+    load: TrainingLoad | None = figures["load"]
+    out: dict[str, dict[str, Any]] = {
+        "series": {
+            "kind": "bar",
+            "stacked": True,
+            "yTitle": "Batches",
+            "labels": [r.label for r in series],
+            "datasets": [
+                {"label": "Completed", "color": "ok", "data": [r.completed for r in series]},
+                {"label": "With errors", "color": "warn", "data": [r.with_errors for r in series]},
+                {"label": "Failed", "color": "bad", "data": [r.failed_batches for r in series]},
+                {"label": "Cancelled", "color": "muted", "data": [r.cancelled_batches for r in series]},
+                {
+                    "label": "Undone / rolled back",
+                    "color": "info",
+                    "data": [r.undone_batches for r in series],
+                },
+            ],
+        },
+        "durations": {
+            "kind": "bar",
+            "yTitle": "ms of work per batch",
+            "labels": [r.label for r in types],
+            "datasets": [
+                {"label": "Median", "color": "info", "data": [_n(r.duration_p50_ms) or 0 for r in types]},
+                {
+                    "label": "95th percentile",
+                    "color": "warn",
+                    "data": [_n(r.duration_p95_ms) or 0 for r in types],
+                },
+            ],
+        },
+        "estimate": {
+            "kind": "bar",
+            "yTitle": "ms per item",
+            "labels": [r.label for r in types],
+            "datasets": [
+                {
+                    "label": "Estimated",
+                    "color": "muted",
+                    "data": [_n(r.estimate_ms_per_item, 3) or 0 for r in types],
+                },
+                {
+                    "label": "Measured",
+                    "color": "info",
+                    "data": [_n(r.actual_ms_per_item, 3) or 0 for r in types],
+                },
+            ],
+        },
+        "errors": {
+            "kind": "bar",
+            "horizontal": True,
+            "yTitle": "Items",
+            "labels": [r.code for r in errors],
+            "datasets": [{"label": "Items", "color": "bad", "data": [r.items for r in errors]}],
+        },
+    }
+    if load is not None:
+        out["load"] = {
+            "kind": "bar",
+            "yTitle": "Planned load % (sum over players)",
+            "labels": [t.week.isoformat() for t in load.totals],
+            "datasets": [{"label": "Planned load %", "color": "info", "data": [t.load for t in load.totals]}],
+        }
+    return out
+
+
+def _columns(table: Table, picks: list[int]) -> Table:
+    return [[row[i] for i in picks] for row in table]
+
+
+def tables_for_dashboard(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The tables beside the charts, each with the CSV it comes from (the CSV has every column)."""
+    types = type_rows(figures["types"])
+    out = {
+        "series": {"csv": "series", "rows": series_rows(figures["series"])},
+        "types": {"csv": "types", "rows": _columns(types, [0, 1, 2, 5, 6, 7, 8])},
+        "estimate": {"csv": "types", "rows": _columns(types, [0, 2, 9, 10, 11])},
+        "errors": {"csv": "errors", "rows": error_rows(figures["errors"])},
+    }
+    if figures["load"] is not None:
+        out["load_weeks"] = {"csv": "load-weeks", "rows": load_week_rows(figures["load"])}
+    return out

@@ -1,0 +1,78 @@
+"""Admin for staff: recipes, schedules and their runs, restriction reactions, notices (read-only logs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from automations.models import Notice, Recipe, RestrictionReaction, Schedule, ScheduleRun
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ScheduleInline(admin.TabularInline):
+    model = Schedule
+    fields = ("rrule", "start", "missed", "paused", "owner", "next_run_at")
+    readonly_fields = ("next_run_at",)
+    raw_id_fields = ("owner",)
+    extra = 0
+
+
+@admin.register(Recipe)
+class RecipeAdmin(admin.ModelAdmin):
+    list_display = ("name", "team", "version", "builtin", "created_by", "updated_at")
+    list_filter = ("team",)
+    search_fields = ("name",)
+    raw_id_fields = ("created_by", "source_batch")
+    readonly_fields = ("version", "created_at", "updated_at")
+    inlines = [ScheduleInline]
+    list_select_related = ("team", "created_by")
+
+
+class RunInline(admin.TabularInline):
+    model = ScheduleRun
+    fields = ("occurrence", "status", "batch", "recipe_version", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("-occurrence",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = ("recipe", "rrule", "missed", "paused", "next_run_at", "last_occurrence")
+    list_filter = ("paused", "missed")
+    raw_id_fields = ("recipe", "owner")
+    readonly_fields = ("last_occurrence", "next_run_at", "created_at")
+    inlines = [RunInline]
+    list_select_related = ("recipe",)
+
+
+@admin.register(ScheduleRun)
+class ScheduleRunAdmin(ReadOnly):
+    list_display = ("schedule", "occurrence", "status", "batch", "recipe_version")
+    list_filter = ("status",)
+    date_hierarchy = "occurrence"
+
+
+@admin.register(RestrictionReaction)
+class RestrictionReactionAdmin(ReadOnly):
+    list_display = ("restriction", "team", "key", "outcome", "batch", "created_at")
+    list_filter = ("outcome", "team")
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnly):
+    list_display = ("title", "user", "team", "batch", "created_at", "seen_at")
+    list_filter = ("team",)
