@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
@@ -33,13 +32,12 @@ from rq.worker_pool import WorkerPool
 from batch.queueing import RUNNER_JOB
 from batch.recovery import batch_recover
 from hockeyhub.heartbeat import HEARTBEAT_SECONDS, beat, forget
+from hockeyhub.reconcile import RECONCILE_HOOKS
 
 log = logging.getLogger("batch")
 
 PR_SET_PDEATHSIG = 1
 SLOT_FREE_WAIT_SECONDS = 5.0
-# Run by the pool's master with the reconciler; other apps append to it in AppConfig.ready().
-RECONCILE_HOOKS: list[Callable[[], object]] = []
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -172,6 +170,10 @@ class BatchWorkerPool(WorkerPool):
     def handle_dead_worker(self, worker_data: Any) -> None:
         log.warning("worker pid %s died; the pool starts another", worker_data.pid)
         super().handle_dead_worker(worker_data)
+        # Its job (a runner's turn) died with it: reconcile in a second (once its work horse's session
+        # and slot lock are gone), not at the next round, so that batch goes on within seconds.
+        if self.reconcile_seconds:
+            self._next_reconcile = min(self._next_reconcile, time.monotonic() + 1.0)
 
 
 def reconcile() -> None:

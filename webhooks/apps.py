@@ -8,7 +8,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from batch.worker import RECONCILE_HOOKS
+        from hockeyhub.reconcile import RECONCILE_HOOKS
         from webhooks.services import webhook_deliveries_recover
 
         # The worker pool's reconciler also queues due deliveries found in the delivery log.

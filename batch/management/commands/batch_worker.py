@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_rq
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from batch.recovery import batch_recover
+from batch.worker import BatchWorkerPool, PooledBatchWorker
 from hockeyhub.heartbeat import HEARTBEAT_SECONDS
 
 
@@ -54,11 +57,6 @@ class Command(BaseCommand):
         )
 
     def run_pool(self, count: int, reconcile_seconds: float, burst: bool, verbosity: int) -> None:
-        import django_rq
-        from django.db import connections
-
-        from batch.worker import BatchWorkerPool, PooledBatchWorker
-
         queues = [
             django_rq.get_queue(settings.RQ_QUEUE_NAME),
             django_rq.get_queue(settings.WEBHOOK_QUEUE_NAME),
