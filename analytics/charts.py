@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 from analytics.selectors.batches import ErrorRow, SeriesRow, TypeRow
 from analytics.selectors.load import TrainingLoad
 
@@ -141,6 +144,7 @@ LOAD_PLAYER_HEADER = [
     "Minutes",
     "Load %",
     "Change from the week before",
+    "Acute:chronic (4 weeks)",
     "Flagged",
     "Restriction in effect",
 ]
@@ -156,6 +160,7 @@ def load_player_rows(load: TrainingLoad) -> Table:
             w.minutes,
             w.load,
             _pct(w.change),
+            _n(w.acwr),
             "yes" if w.flagged else "",
             "yes" if w.restricted else "",
         ]
@@ -240,15 +245,38 @@ def _columns(table: Table, picks: list[int]) -> Table:
     return [[row[i] for i in picks] for row in table]
 
 
+def table_html(table: Table, caption: str) -> SafeString:
+    """The table as HTML, every cell escaped. Built here, not in a template loop: a season by day is
+    thousands of cells, and the template engine took most of the page's time over them."""
+    head, rows = table[0], table[1:]
+    out = [
+        '<div class="table-wrap chart-table"><table class="table table--compact">',
+        f'<caption class="visually-hidden">{escape(caption)}</caption><thead><tr>',
+        *(f'<th scope="col">{escape(h)}</th>' for h in head),
+        "</tr></thead><tbody>",
+    ]
+    for row in rows:
+        out.append(f'<tr><th scope="row" class="nowrap">{escape(row[0])}</th>')
+        out.extend(f'<td class="num">{escape(cell)}</td>' for cell in row[1:])
+        out.append("</tr>")
+    if not rows:
+        out.append(f'<tr><td colspan="{len(head)}" class="empty">Nothing in this range.</td></tr>')
+    out.append("</tbody></table></div>")
+    return mark_safe("".join(out))  # noqa: S308 - every value above went through escape()
+
+
 def tables_for_dashboard(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The tables beside the charts, each with the CSV it comes from (the CSV has every column)."""
     types = type_rows(figures["types"])
-    out = {
-        "series": {"csv": "series", "rows": series_rows(figures["series"])},
-        "types": {"csv": "types", "rows": _columns(types, [0, 1, 2, 5, 6, 7, 8])},
-        "estimate": {"csv": "types", "rows": _columns(types, [0, 2, 9, 10, 11])},
-        "errors": {"csv": "errors", "rows": error_rows(figures["errors"])},
+    tables = {
+        "series": ("series", series_rows(figures["series"]), "Batches by outcome"),
+        "types": ("types", _columns(types, [0, 1, 2, 5, 6, 7, 8]), "Work time per operation type"),
+        "estimate": ("types", _columns(types, [0, 2, 9, 10, 11]), "Estimate against what happened"),
+        "errors": ("errors", error_rows(figures["errors"]), "Failures by error code"),
     }
     if figures["load"] is not None:
-        out["load_weeks"] = {"csv": "load-weeks", "rows": load_week_rows(figures["load"])}
-    return out
+        tables["load_weeks"] = ("load-weeks", load_week_rows(figures["load"]), "Planned load per week")
+    return {
+        name: {"csv": csv_name, "rows": rows, "html": table_html(rows, caption)}
+        for name, (csv_name, rows, caption) in tables.items()
+    }

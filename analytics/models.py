@@ -111,6 +111,8 @@ class BatchErrorRollup(models.Model):
     # The batch's follow-ups, copied so "how often retry or undo followed" is one grouped query.
     retried = models.BooleanField(default=False)
     undone = models.BooleanField(default=False)
+    # True on one row per (batch, code): "batches with this code" is a SUM, not a COUNT(DISTINCT).
+    first_of_code = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -167,6 +167,7 @@ def _error_rows(heads: dict[int, BatchRollup], rows: Iterable[dict]) -> list[Bat
         key = (row["batch_id"], row["type"], row["code"] or "UNKNOWN")
         grouped[key].append(((row["action"] or "")[:300], row["n"]))
     out = []
+    seen: set[tuple[int, str]] = set()
     for (batch_id, op_type, code), actions in grouped.items():
         actions.sort(key=lambda a: (-a[1], a[0]))
         kept = actions[:ACTIONS_PER_CODE]
@@ -177,6 +178,8 @@ def _error_rows(heads: dict[int, BatchRollup], rows: Iterable[dict]) -> list[Bat
         if rest:
             merged[""] += rest
         head = heads[batch_id]
+        first = (batch_id, code) not in seen
+        seen.add((batch_id, code))
         out.extend(
             BatchErrorRollup(
                 batch_id=batch_id,
@@ -190,8 +193,9 @@ def _error_rows(heads: dict[int, BatchRollup], rows: Iterable[dict]) -> list[Bat
                 count=n,
                 retried=head.retried,
                 undone=head.undone,
+                first_of_code=first and index == 0,
             )
-            for action, n in merged.items()
+            for index, (action, n) in enumerate(merged.items())
         )
     return out
 
@@ -230,4 +234,7 @@ def rollups_rebuild(
         last = ids[-1]
         if progress:
             progress(report)
+    # A rebuild rewrites the tables: fresh statistics keep the dashboard's grouped plans hashed, not sorted.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE analytics_batchrollup, analytics_batchtyperollup, analytics_batcherrorrollup")
     return report

@@ -14,6 +14,7 @@ from api.routers import analytics, batches, catalog, meta, webhooks
 from api.routers import automations as automations_router
 from api.routers import calendars as calendar_routes
 from api.routers import planner as planner_router
+from api.routers import restrictions as restrictions_router  # noqa: F401 - POST /restrictions on catalog's router
 
 
 class HockeyHubAPI(NinjaAPI):

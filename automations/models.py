@@ -65,6 +65,10 @@ class Notice(models.Model):
 class Recipe(models.Model):
     """A named, team-scoped, versioned batch request whose dates are relative to the run (see recipes.py)."""
 
+    class Trigger(models.TextChoices):
+        NONE = "", "Only when run or scheduled"
+        PLAYER_JOINED = "player_joined", "When a player joins the team (@player is the new player)"
+
     team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="recipes")
     name = models.CharField(max_length=120)
     version = models.PositiveIntegerField(default=1)
@@ -74,6 +78,7 @@ class Recipe(models.Model):
     builtin = models.CharField(
         max_length=30, blank=True, help_text="A built-in recipe's kind, e.g. copy_week"
     )
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     source_batch = models.ForeignKey(
         "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

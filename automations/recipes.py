@@ -75,19 +75,28 @@ def resolve_value(text: str, *, run_at: dt.datetime) -> str:
     raise RecipeError(f"{text!r} is not a relative date (@week+N HH:MM, @day+N, @run+P7D)")
 
 
-def substitute(value: Any, *, run_at: dt.datetime, workout_id: int | None = None) -> Any:
+def substitute(
+    value: Any, *, run_at: dt.datetime, workout_id: int | None = None, player_id: int | None = None
+) -> Any:
     if isinstance(value, str):
         if value == "@workout":
             if workout_id is None:
                 raise RecipeError('"@workout" is only allowed in an operation with forEachWorkout')
             return workout_id
+        if value == "@player":
+            if player_id is None:
+                raise RecipeError('"@player" is only allowed in a recipe run when a player joins the team')
+            return player_id
         if value.startswith("@"):
             return resolve_value(value, run_at=run_at)
         return value
     if isinstance(value, list):
-        return [substitute(v, run_at=run_at, workout_id=workout_id) for v in value]
+        return [substitute(v, run_at=run_at, workout_id=workout_id, player_id=player_id) for v in value]
     if isinstance(value, dict):
-        return {k: substitute(v, run_at=run_at, workout_id=workout_id) for k, v in value.items()}
+        return {
+            k: substitute(v, run_at=run_at, workout_id=workout_id, player_id=player_id)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -115,7 +124,9 @@ def filter_workouts(team: Any, spec: Any, *, run_at: dt.datetime) -> list[int]:
     return list(qs.order_by("scheduled_start", "pk").values_list("pk", flat=True)[: MAX_EXPANDED + 1])
 
 
-def resolve_request(recipe_request: Any, *, team: Any, run_at: dt.datetime) -> dict[str, Any]:
+def resolve_request(
+    recipe_request: Any, *, team: Any, run_at: dt.datetime, player_id: int | None = None
+) -> dict[str, Any]:
     """Return the plain exchange-format request of a recipe for a run at `run_at`."""
     if not isinstance(recipe_request, dict) or not isinstance(recipe_request.get("operations"), list):
         raise RecipeError("request must be an exchange-format object with an operations list")
@@ -126,10 +137,10 @@ def resolve_request(recipe_request: Any, *, team: Any, run_at: dt.datetime) -> d
         op = copy.deepcopy(op)
         spec = op.pop("forEachWorkout", None)
         if spec is None:
-            operations.append(substitute(op, run_at=run_at))
+            operations.append(substitute(op, run_at=run_at, player_id=player_id))
             continue
         for workout_id in filter_workouts(team, spec, run_at=run_at):
-            one = substitute(op, run_at=run_at, workout_id=workout_id)
+            one = substitute(op, run_at=run_at, workout_id=workout_id, player_id=player_id)
             one["id"] = f"{op.get('id', 'op')}-{workout_id}"
             operations.append(one)
         if len(operations) > MAX_EXPANDED:
@@ -139,9 +150,16 @@ def resolve_request(recipe_request: Any, *, team: Any, run_at: dt.datetime) -> d
     return out
 
 
-def check_request(request: Any, *, team: Any) -> None:
+def check_request(request: Any, *, team: Any, trigger: str = "") -> None:
     """Raise RecipeError if the request cannot be resolved (resolved at now, as a check)."""
-    resolve_request(request, team=team, run_at=timezone.now())
+    now = timezone.now()
+    player_id = 1 if trigger else None
+    resolve_request(request, team=team, run_at=now, player_id=player_id)
+    # Operations a filter expands are checked once even when it matches no workout today.
+    for op in request["operations"]:
+        if isinstance(op, dict) and "forEachWorkout" in op:
+            body = {k: v for k, v in op.items() if k != "forEachWorkout"}
+            substitute(body, run_at=now, workout_id=1, player_id=player_id)
 
 
 def check_may_edit(*, user: Any, team: Any) -> None:
@@ -151,16 +169,31 @@ def check_may_edit(*, user: Any, team: Any) -> None:
 
 @transaction.atomic
 def recipe_create(
-    *, user: Any, team: Any, name: str, request: Any, source_batch: Any = None, builtin: str = ""
+    *,
+    user: Any,
+    team: Any,
+    name: str,
+    request: Any,
+    source_batch: Any = None,
+    builtin: str = "",
+    trigger: str = "",
 ) -> Recipe:
     """Save a recipe (version 1). Raises RecipeError for a bad name or request."""
     check_may_edit(user=user, team=team)
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise RecipeError("name must be 1 to 120 characters")
-    check_request(request, team=team)
+    if trigger not in Recipe.Trigger.values:
+        raise RecipeError(f"trigger must be one of: {', '.join(v for v in Recipe.Trigger.values if v)}")
+    check_request(request, team=team, trigger=trigger)
     return Recipe.objects.create(
-        team=team, name=name, request=request, created_by=user, source_batch=source_batch, builtin=builtin
+        team=team,
+        name=name,
+        request=request,
+        created_by=user,
+        source_batch=source_batch,
+        builtin=builtin,
+        trigger=trigger,
     )
 
 
@@ -172,7 +205,7 @@ def recipe_update(*, user: Any, recipe: Recipe, name: str | None = None, request
     if name is not None:
         recipe.name = name.strip()[:120] or recipe.name
     if request is not None and request != recipe.request:
-        check_request(request, team=recipe.team)
+        check_request(request, team=recipe.team, trigger=recipe.trigger)
         recipe.request = request
         recipe.version += 1
     recipe.save()

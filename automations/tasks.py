@@ -23,3 +23,10 @@ def tick_job() -> list[dict[str, Any]]:
     runs = automation_tick()
     restrictions_taking_effect_once(now=timezone.now())
     return runs
+
+
+def player_joined_job(player_id: int) -> list[dict[str, Any]]:
+    """Run the team's "player joined" recipes for a new player."""
+    from automations.triggers import player_joined
+
+    return player_joined(player_id=player_id)

@@ -25,6 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -71,7 +72,7 @@ def fingerprint(restriction: MedicalRestriction) -> str:
 
 def restriction_saved(sender: Any, instance: MedicalRestriction, raw: bool = False, **kwargs: Any) -> None:
     """post_save: react once the save has committed (never inside the saver's transaction)."""
-    if raw:  # loaddata
+    if raw or not settings.AUTOMATIONS_RESTRICTION_TRIGGER:  # loaddata; or turned off
         return
     pk = instance.pk
     transaction.on_commit(lambda: enqueue_reaction(restriction_id=pk))
@@ -83,10 +84,13 @@ def enqueue_reaction(*, restriction_id: int, occasion: str = "") -> str:
 
 def restrictions_taking_effect(*, day: dt.date) -> list[int]:
     """Enqueue a reaction for each active restriction whose effective date is `day`; return their ids."""
+    if not settings.AUTOMATIONS_RESTRICTION_TRIGGER:
+        return []
+    # Those already handled for this day are left out: the tick runs every minute.
     ids = list(
-        MedicalRestriction.objects.filter(
-            effective_date=day, status=MedicalRestriction.Status.ACTIVE
-        ).values_list("pk", flat=True)
+        MedicalRestriction.objects.filter(effective_date=day, status=MedicalRestriction.Status.ACTIVE)
+        .exclude(automation_reactions__key__endswith=f":{day.isoformat()}")
+        .values_list("pk", flat=True)
     )
     for pk in ids:
         enqueue_reaction(restriction_id=pk, occasion=day.isoformat())
@@ -387,3 +391,64 @@ def restrictions_taking_effect_once(*, now: dt.datetime) -> list[int]:
     """Enqueue today's effective-date reactions; a ticker every minute enqueues many jobs, but each
     restriction's reaction for today is one unique row, so only the first changes anything."""
     return restrictions_taking_effect(day=local_day(now))
+
+
+# --- a player joins a team ----------------------------------------------------------------------------
+
+PLAYER_JOB = "automations.tasks.player_joined_job"
+
+
+def player_saved(sender: Any, instance: Any, created: bool = False, raw: bool = False, **kwargs: Any) -> None:
+    """post_save on Player: a new player of a team with "player joined" recipes runs them (on commit)."""
+    from automations.models import Recipe
+
+    if raw or not created:
+        return
+    if not Recipe.objects.filter(team_id=instance.team_id, trigger=Recipe.Trigger.PLAYER_JOINED).exists():
+        return
+    pk = instance.pk
+    transaction.on_commit(
+        lambda: enqueue_job(PLAYER_JOB, pk, description=f"player {pk} joined")  # noqa: B023
+    )
+
+
+def player_joined(*, player_id: int, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Run the team's "player joined" recipes for the player: one batch each, started by the automations
+    user. Idempotent: the requestId names recipe, version and player, so a second run returns the batch."""
+    from automations.models import Recipe
+    from automations.recipes import RecipeError, resolve_request
+    from workouts.models import Player
+
+    player = Player.objects.select_related("team").filter(pk=player_id).first()
+    if player is None:
+        return []
+    out = []
+    for recipe in Recipe.objects.filter(team=player.team, trigger=Recipe.Trigger.PLAYER_JOINED).order_by(
+        "pk"
+    ):
+        row: dict[str, Any] = {"recipe": recipe.pk, "player": player_id, "batch": None, "error": None}
+        try:
+            raw = resolve_request(
+                recipe.request, team=player.team, run_at=now or timezone.now(), player_id=player_id
+            )
+            metadata = dict(raw.get("metadata") or {})
+            metadata.update(
+                requestId=f"joined-{recipe.pk}-v{recipe.version}-{player_id}",
+                source="automation",
+                description=f"{recipe.name}: {player.name} joined {player.team.name}"[:300],
+            )
+            raw["metadata"] = metadata
+            if raw["operations"]:
+                batch = batch_submit(
+                    user=automation_actor(team=player.team),
+                    team=player.team,
+                    raw=raw,
+                    source="automation",
+                    channel="automation",
+                )
+                row["batch"] = batch.pk
+        except (RecipeError, InvalidRequest, QuotaExceeded) as exc:
+            row["error"] = str(exc)
+            log.warning("player %s joined: recipe %s refused: %s", player_id, recipe.pk, exc)
+        out.append(row)
+    return out

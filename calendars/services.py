@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from django.utils import timezone
 from calendars.fetch import FetchFailed, fetch_calendar
 from calendars.ics import CalendarFileError, ParsedEvent, parse_busy
 from calendars.models import BusyEvent, FeedToken, ImportedCalendar
+from calendars.queueing import enqueue_sync
 from calendars.tokens import hash_token, token_of
 from hockeyhub.audit import audit_record
 from webhooks.models import Event
@@ -291,17 +291,6 @@ def imported_calendar_subscribe(
         )
         transaction.on_commit(lambda: enqueue_sync(calendar_id=calendar.pk))
     return calendar
-
-
-def enqueue_sync(*, calendar_id: int, delay: float = 0) -> None:
-    """Queue a sync of the calendar (one job per calendar: a newer schedule replaces the older)."""
-    from calendars.tasks import queue, sync_job
-
-    job_id = f"calendar-sync-{calendar_id}"
-    if delay > 0:
-        queue().enqueue_in(dt.timedelta(seconds=delay), sync_job, calendar_id, job_id=job_id, result_ttl=600)
-    else:
-        queue().enqueue(sync_job, calendar_id, job_id=job_id, result_ttl=600)
 
 
 def imported_calendar_sync(*, calendar_id: int) -> str:

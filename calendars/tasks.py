@@ -1,11 +1,12 @@
-"""RQ entry points for calendars. Thin: they take ids and call the service."""
+"""RQ entry points for calendars. Thin: they take ids and call the service (queued by
+calendars.queueing, which names them by their dotted path)."""
 
 from __future__ import annotations
 
-import django_rq
 from django.conf import settings
 
-from calendars.services import enqueue_sync, imported_calendar_sync
+from calendars.queueing import enqueue_sync
+from calendars.services import imported_calendar_sync
 
 
 def sync_job(calendar_id: int) -> str:
@@ -14,8 +15,3 @@ def sync_job(calendar_id: int) -> str:
     if outcome != "gone":
         enqueue_sync(calendar_id=calendar_id, delay=settings.CALENDAR_SYNC_MINUTES * 60)
     return outcome
-
-
-def queue() -> django_rq.queues.DjangoRQ:
-    # Outbound HTTP shares the webhooks' queue (served by every batch_worker).
-    return django_rq.get_queue(settings.WEBHOOK_QUEUE_NAME)

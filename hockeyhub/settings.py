@@ -318,6 +318,8 @@ CALENDAR_FEED_BASE_URL = env_str("CALENDAR_FEED_BASE_URL", "http://127.0.0.1:800
 # Automations (automations/): the user automated batches are started by, and the tick's period (RQ cron).
 AUTOMATIONS_ACTOR_USERNAME = env_str("AUTOMATIONS_ACTOR_USERNAME", "automations")
 AUTOMATION_TICK_SECONDS = env_int("AUTOMATION_TICK_SECONDS", 60, minimum=10)
+# A restriction taking effect re-judges the player's planned sessions (automations/triggers.py).
+AUTOMATIONS_RESTRICTION_TRIGGER = env_bool("AUTOMATIONS_RESTRICTION_TRIGGER", True)
 
 # Tests only: a process started by a test reads the clock its test pinned (hockeyhub/testclock.py).
 if os.environ.get("TEST_CLOCK_ANCHOR"):

@@ -58,3 +58,53 @@ def clinical_notes_read_many(
                 purpose=purpose,
                 details={"playerId": player_id},
             )
+
+
+RESTRICTION_FIELDS = (
+    "title",
+    "severity",
+    "status",
+    "body_parts",
+    "movement_patterns",
+    "exercise_categories",
+    "max_exertion",
+    "requires_supervision",
+    "no_contact",
+    "effective_date",
+    "expiry_date",
+    "clinical_notes",
+)
+
+
+def restriction_record(
+    *, user: User, team: Team, player_id: int, values: dict, channel: str
+) -> MedicalRestriction:
+    """Record a restriction for a player of the team (medics and staff only), audited.
+
+    Raises PermissionDenied for others, Player.DoesNotExist for a player of another team, and
+    ValidationError (field → messages) for bad values. Saving fires post_save like every path, so
+    whatever reacts to restrictions (automations) reacts to this one too.
+    """
+    from workouts.models import Player
+
+    if not is_medic_or_staff(user=user, team=team):
+        raise PermissionDenied("Only medical staff and club staff may record restrictions.")
+    player = Player.objects.get(pk=player_id, team=team)
+    restriction = MedicalRestriction(
+        player=player,
+        prescribed_by=user if getattr(user, "is_authenticated", False) else None,
+        **{k: v for k, v in values.items() if k in RESTRICTION_FIELDS},
+    )
+    restriction.full_clean()
+    with transaction.atomic():
+        restriction.save()
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.RESTRICTION_CHANGED,
+            obj=restriction,
+            team=team,
+            channel=channel,
+            purpose=f"{channel} add",
+            details={"changed": sorted(k for k in values if k in RESTRICTION_FIELDS)},
+        )
+    return restriction

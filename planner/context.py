@@ -18,7 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from medical.compliance import ExerciseSpec
-from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
+from medical.gate import MedicalGate, PlannedWorkout, blocked, planned_workouts
 from planner.problem import (
     HIGH_INTENSITY,
     STEP_MINUTES,
@@ -117,6 +117,12 @@ def build_context(*, problem: ProblemIn, team: Team, user: Any) -> Context:
         if missing:
             errors.append(f"{where}.facilityIds: no facility {', '.join(map(str, missing))}")
         if s.workout_id:
+            if s.player_ids:
+                errors.append(
+                    f"{where}.playerIds: leave it out for an existing workout (its players are placed)"
+                )
+            if [x.workout_id for x in problem.sessions].count(s.workout_id) > 1:
+                errors.append(f"{where}.workoutId: workout {s.workout_id} is named by more than one session")
             workout = workouts.get(s.workout_id)
             if workout is None:
                 errors.append(f"{where}.workoutId: {team.name} has no workout {s.workout_id}")
@@ -239,7 +245,7 @@ def _sessions(ctx: Context) -> None:
         if s.preferred_start:
             clock = s.clock("preferred_start")
             preferred = {n: _floor(base, at(d, clock)) for n, d in enumerate(days)}
-        blocked: dict[int, frozenset[int]] = {}
+        left_out: dict[int, frozenset[int]] = {}
         for n, d in enumerate(days):
             judged = [pid for pid in players if pid in restricted[n]]
             if not judged:
@@ -248,12 +254,11 @@ def _sessions(ctx: Context) -> None:
                 exercises=exercises.get(i, ()), on_date=d, intensity=s.intensity, name=s.name
             )
             out = set()
-            for pid, verdict in gate.judge(planned, judged).items():
-                if verdict.is_blocked:
-                    out.add(pid)
-                    ctx.reasons[i, n, pid] = verdict.summary()
+            for verdict in blocked(gate.judge(planned, judged).values()):
+                out.add(verdict.player_id)
+                ctx.reasons[i, n, verdict.player_id] = verdict.summary()
             if out:
-                blocked[n] = frozenset(out)
+                left_out[n] = frozenset(out)
         current = None
         if s.workout_id:
             w = ctx.workouts[s.workout_id]
@@ -276,7 +281,7 @@ def _sessions(ctx: Context) -> None:
                 allowed_days=allowed,
                 own=own,
                 preferred=preferred,
-                blocked=blocked,
+                blocked=left_out,
                 current=current,
             )
         )

@@ -61,6 +61,13 @@ class SessionForm(forms.Form):
     )
     earliest = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     latest = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    preferred_start = forms.TimeField(
+        label="Preferred start",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="As close as the rules allow.",
+    )
+    load_percent = forms.IntegerField(label="Load %", min_value=0, max_value=150, initial=100, required=False)
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +92,10 @@ class SessionForm(forms.Form):
             "playerIds": [p.pk for p in data["players"]] or "squad",
             "facilityIds": [f.pk for f in data["facilities"]],
         }
+        if data.get("load_percent") is not None:
+            out["loadPercent"] = data["load_percent"]
+        if data.get("preferred_start"):
+            out["preferredStart"] = data["preferred_start"].strftime("%H:%M")
         if data.get("days"):
             out["days"] = list(data["days"])
         for key in ("earliest", "latest"):

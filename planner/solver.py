@@ -60,7 +60,7 @@ class Instance:
     limits: dict[int, int] = field(default_factory=dict)  # player -> daily load limit
     facility_busy: dict[int, list[Busy]] = field(default_factory=dict)
     player_busy: dict[int, list[Busy]] = field(default_factory=dict)
-    team_busy: list[Busy] = field(default_factory=list)  # games and bookings that hold the whole team
+    team_busy: list[Busy] = field(default_factory=list)  # games and bookings: hold every session of the team
     existing_load: dict[tuple[int, int], int] = field(default_factory=dict)  # (player, day) -> load %
     existing_hard: dict[int, list[Busy]] = field(default_factory=dict)  # player -> hard workouts
     game_days: dict[int, str] = field(default_factory=dict)  # day index (may be one past the end) -> label
@@ -217,13 +217,17 @@ class PlanModel:
             fixed = [self._fixed(b, lit, f"busy:{f}") for b in self.inst.facility_busy.get(f, [])]
             m.add_no_overlap(intervals + fixed)
 
+        # The team's busy time (games, bookings) holds every session of the team, as the rulebook says.
         team_lit = self.rule("busy")
         team_fixed = [self._fixed(b, team_lit, "team") for b in inst.team_busy]
+        if team_fixed:
+            for s in inst.sessions:
+                m.add_no_overlap([session_interval[s.index], *team_fixed])
         self.alike = alike_players(inst)
         peak_cap = max([0, *inst.existing_load.values()]) + sum(s.load for s in inst.sessions) + 1
         self.peak = m.new_int_var(0, peak_cap, "peak")
         for p, same in self.alike.items():
-            self._player(p, session_interval, team_fixed, peak_cap, weight=len(same))
+            self._player(p, session_interval, peak_cap, weight=len(same))
 
     def _possible(self, s: SessionSpec, f: int, d: int) -> bool:
         """Whether (facility, day) can hold the session at all under every rule (planning only)."""
@@ -290,9 +294,7 @@ class PlanModel:
                 m.add_implication(stay, y)
             self.stays.append((stay, self.placed[s.index]))
 
-    def _player(
-        self, p: int, session_interval: dict[int, Any], team_fixed: list[Any], peak_cap: int, weight: int
-    ) -> None:
+    def _player(self, p: int, session_interval: dict[int, Any], peak_cap: int, weight: int) -> None:
         """The rules of one player, standing for `weight` players alike (see alike_players)."""
         inst, m = self.inst, self.m
         intervals: list[Any] = []
@@ -319,7 +321,7 @@ class PlanModel:
                     loads.setdefault(d, []).append(s.load * z)
         lit = self.rule("player", p)
         intervals += [self._fixed(b, lit, f"busy:p{p}") for b in inst.player_busy.get(p, [])]
-        m.add_no_overlap(intervals + team_fixed)
+        m.add_no_overlap(intervals)
 
         if inst.rest_steps and hard:
             rest = self.rule("rest")

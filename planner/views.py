@@ -4,6 +4,7 @@ why not for each session that does not fit, and a link into the import page's dr
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -52,6 +53,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         result=result,
         calendar=_calendar(result, week.cleaned_data),
         placed_count=placed,
+        request_json=json.dumps(result.request, indent=2),
         unplaced_count=len(result.sessions) - placed,
     )
     return render(request, "planner/plan.html", context)

@@ -58,7 +58,6 @@ def placed_label(ctx: Context, index: int, start: int, facility: int) -> str:
 def obstacle(ctx: Context, session: int, rule: Rule, placed: dict[int, tuple[int, int]]) -> str:
     """One rule standing in the session's way, in words."""
     inst, kind = ctx.instance, rule[0]
-    s = ctx.problem.sessions[session]
     if kind == "hours":
         f = ctx.facilities[rule[1]]
         return f"{f.name} is open only {f.opens_at:%H:%M}–{f.closes_at:%H:%M}"
@@ -82,12 +81,15 @@ def obstacle(ctx: Context, session: int, rule: Rule, placed: dict[int, tuple[int
         games = [f"{label}" for _, label in sorted(inst.game_days.items())]
         return f"no hard session the day before a game ({_listed(games)})"
     if kind == "window":
+        owner = ctx.problem.sessions[rule[1]]
         parts = []
-        if s.days is not None:
-            parts.append(", ".join(s.days) if s.days else "no day")
-        if s.earliest or s.latest:
-            parts.append(f"{s.earliest or '00:00'}–{s.latest or '24:00'}")
-        return f"its own window ({'; '.join(parts) or 'the whole range'}) for {s.duration_minutes} minutes"
+        if owner.days is not None:
+            parts.append(", ".join(owner.days) if owner.days else "no day")
+        if owner.earliest or owner.latest:
+            parts.append(f"{owner.earliest or '00:00'}–{owner.latest or '24:00'}")
+        window = f"({'; '.join(parts) or 'the whole range'}) for {owner.duration_minutes} minutes"
+        whose = "its own" if rule[1] == session else f"{session_label(ctx, rule[1])}'s"
+        return f"{whose} window {window}"
     if kind == "session":
         other = rule[1]
         if other in placed:

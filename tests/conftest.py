@@ -58,6 +58,14 @@ def _pinned_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.fixture(autouse=True)
+def _restriction_trigger_off(settings):
+    """A saved restriction re-judges planned sessions through a batch of its own (automations/triggers.py).
+    Off unless a test turns it on (tests/automations/): other tests record restrictions to test the
+    gate itself, and a worker running the reaction meanwhile would change what they assert."""
+    settings.AUTOMATIONS_RESTRICTION_TRIGGER = False
+
+
+@pytest.fixture(autouse=True)
 def _quotas_off(settings):
     """Quotas are off unless a test turns one on (tests/batch/test_quotas.py): engine tests submit many
     batches in a second and must not depend on rate limits. The defaults are tested there too."""

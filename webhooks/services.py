@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -143,6 +144,12 @@ def event_payload(batch: Any, event: str) -> dict[str, Any]:
             "undoDeadline": batch.undo_deadline.isoformat() if batch.undo_deadline else None,
             "undoOf": batch.undo_of_id,
             "retryOf": batch.retry_of_id,
+            # The summary, never the items: a 100,000-item batch's results are read from these.
+            "links": {
+                "results": f"/api/v1/batches/{batch.pk}/results",
+                "export": f"/api/v1/batches/{batch.pk}/export?what=results",
+                "web": reverse("batch:detail", args=[batch.pk]),
+            },
         },
     }
 

@@ -18,6 +18,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from workouts.calendar import calendar_refusals
+from workouts.limits import UPDATABLE_FIELDS
 from workouts.models import (
     Assignment,
     Exercise,
@@ -65,20 +66,7 @@ class WorkoutAdminForm(forms.ModelForm):
 
     class Meta:
         model = Workout
-        fields = [
-            "team",
-            "name",
-            "type",
-            "status",
-            "scheduled_start",
-            "scheduled_end",
-            "facility",
-            "notes",
-            "intensity",
-            "created_by",
-            "template",
-            "source_workout",
-        ]
+        fields = ["team", *UPDATABLE_FIELDS, "created_by", "template", "source_workout"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -119,6 +119,11 @@ class Booking:
     busy: bool = False  # busy time from an imported calendar (no workout; `name` is the event's title)
     source: str = ""  # for busy time: the calendar it came from
 
+    @property
+    def title(self) -> str:
+        """What the booking is called: the workout's name, or the busy event's title."""
+        return self.name
+
     def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.start < end and start < self.end
 

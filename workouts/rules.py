@@ -6,14 +6,14 @@ Every write path asks here: the batch executors (whole chunks at once), undo, th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 
 from workouts.limits import DEFAULT_DURATION, DEFAULT_DURATION_MINUTES, MAX_LOAD_PERCENT
-from workouts.models import Assignment, Facility, Workout, WorkoutExercise, WorkoutTemplate
+from workouts.models import Assignment, Facility, Player, Workout, WorkoutExercise, WorkoutTemplate
 
 # Every date a request, a form, a filter or a query string may name lies in this range (documented in
 # docs/operations.md). It keeps recurrence, calendars and date arithmetic bounded and far from year 9999.
@@ -113,6 +113,16 @@ def permanent_delete_refusal(workout: Workout, assignments: Iterable[Assignment]
         return Refusal(
             f"workout {workout.pk} has completed sessions and cannot be deleted permanently",
             "Delete it softly (permanent: false) to archive it instead.",
+        )
+    return None
+
+
+def listed_twice(player: Player, seen: Collection[int]) -> Refusal | None:
+    """A player goes on a workout once: a second entry for them in the same change is refused
+    (`seen`: the players listed before). CREATE and ASSIGN ask."""
+    if player.pk in seen:
+        return Refusal(
+            f"player {player.name} is listed twice", "Correct the value and run again.", "LISTED_TWICE"
         )
     return None
 

@@ -69,7 +69,8 @@ def _in_range(qs: QuerySet, team_ids: list[int], first: dt.date, last: dt.date) 
     return qs.filter(team_id__in=team_ids, day__gte=first, day__lte=last)
 
 
-def _outcome_counts(distinct_batch: bool) -> dict[str, Count]:
+def _outcome_counts() -> dict[str, Count]:
+    """Batches by outcome: a roll-up table has one row per batch (BatchRollup) or per batch and type."""
     names = {
         "completed": "completed",
         "with_errors": "with_errors",
@@ -77,8 +78,7 @@ def _outcome_counts(distinct_batch: bool) -> dict[str, Count]:
         "cancelled": "cancelled_batches",
         "undone": "undone_batches",
     }
-    target = "batch_id"
-    return {names[k]: Count(target, filter=q, distinct=distinct_batch) for k, q in OUTCOMES.items()}
+    return {names[k]: Count("pk", filter=q) for k, q in OUTCOMES.items()}
 
 
 def batch_series(*, team_ids: list[int], first: dt.date, last: dt.date, group: str) -> list[SeriesRow]:
@@ -90,9 +90,7 @@ def batch_series(*, team_ids: list[int], first: dt.date, last: dt.date, group: s
         rows = (
             _in_range(BatchTypeRollup.objects, team_ids, first, last)
             .values("type")
-            .annotate(
-                batches=Count("batch_id", distinct=True), n=Sum("items"), **_outcome_counts(True), **items
-            )
+            .annotate(batches=Count("pk"), n=Sum("items"), **_outcome_counts(), **items)
             .order_by("type")
         )
         labels = dict(OperationType.choices)
@@ -102,7 +100,7 @@ def batch_series(*, team_ids: list[int], first: dt.date, last: dt.date, group: s
     rows = (
         _in_range(BatchRollup.objects, team_ids, first, last)
         .values(key, **extra)
-        .annotate(batches=Count("batch_id"), n=Sum("total_items"), **_outcome_counts(False), **items)
+        .annotate(batches=Count("batch_id"), n=Sum("total_items"), **_outcome_counts(), **items)
         .order_by(key)
     )
     if group == "user":
@@ -245,7 +243,7 @@ def batch_types(*, team_ids: list[int], first: dt.date, last: dt.date) -> list[T
         _in_range(BatchTypeRollup.objects, team_ids, first, last)
         .values("type")
         .annotate(
-            batches=Count("batch_id", distinct=True),
+            batches=Count("pk"),  # one row per (batch, type)
             n=Sum("items"),
             ok=Sum("succeeded"),
             bad=Sum("failed"),
@@ -317,33 +315,29 @@ TOP_ACTIONS = 3
 def batch_errors(*, team_ids: list[int], first: dt.date, last: dt.date) -> list[ErrorRow]:
     """Items by error code, most frequent first, with the suggested actions they carried (most given
     first; "" gathers a batch's rarer ones) and how many of their batches were retried or undone.
-    Two queries."""
-    qs = _in_range(BatchErrorRollup.objects, team_ids, first, last)
-    heads = (
-        qs.values("code")
+
+    One query, grouped by code and action: a batch's marker row (first_of_code) sits in exactly one of
+    its code's action groups, so the per-code batch counts are sums over the groups."""
+    rows = (
+        _in_range(BatchErrorRollup.objects, team_ids, first, last)
+        .values("code", "suggested_action")
         .annotate(
             n=Sum("count"),
-            batches=Count("batch_id", distinct=True),
-            retried=Count("batch_id", distinct=True, filter=Q(retried=True)),
-            undone=Count("batch_id", distinct=True, filter=Q(undone=True)),
+            batches=Count("pk", filter=Q(first_of_code=True)),
+            retried=Count("pk", filter=Q(first_of_code=True, retried=True)),
+            undone=Count("pk", filter=Q(first_of_code=True, undone=True)),
         )
-        .order_by("-n", "code")
+        .order_by()
     )
-    actions: dict[str, list[tuple[str, int]]] = {}
-    for r in (
-        qs.values("code", "suggested_action")
-        .annotate(n=Sum("count"))
-        .order_by("code", "-n", "suggested_action")
-    ):
-        actions.setdefault(r["code"], []).append((r["suggested_action"], r["n"]))
-    return [
-        ErrorRow(
-            code=r["code"],
-            items=r["n"],
-            batches=r["batches"],
-            retried_batches=r["retried"],
-            undone_batches=r["undone"],
-            actions=actions.get(r["code"], [])[:TOP_ACTIONS],
-        )
-        for r in heads
-    ]
+    heads: dict[str, ErrorRow] = {}
+    for r in rows:
+        head = heads.setdefault(r["code"], ErrorRow(r["code"], 0, 0, 0, 0, []))
+        head.items += r["n"]
+        head.batches += r["batches"]
+        head.retried_batches += r["retried"]
+        head.undone_batches += r["undone"]
+        head.actions.append((r["suggested_action"], r["n"]))
+    out = sorted(heads.values(), key=lambda e: (-e.items, e.code))
+    for row in out:
+        row.actions = sorted(row.actions, key=lambda a: (-a[1], a[0]))[:TOP_ACTIONS]
+    return out

@@ -22,6 +22,7 @@ from workouts.calendar import DEFAULT_DURATION, at
 from workouts.models import Assignment, Player, Workout
 
 MAX_WEEKS = 106  # two seasons per request
+CHRONIC_WEEKS = 4  # the chronic load of the acute:chronic ratio: the mean of the four weeks before
 
 
 @dataclass
@@ -31,6 +32,8 @@ class WeekLoad:
     minutes: int = 0
     load: int = 0
     change: float | None = None  # (load - last week's load) / last week's load; None after a 0 week
+    # Acute:chronic workload ratio: this week's load over the mean of the four weeks before (None if 0).
+    acwr: float | None = None
     flagged: bool = False
     restricted: bool = False
 
@@ -81,14 +84,15 @@ def training_load(
     *, team_ids: list[int], first: dt.date, last: dt.date, jump: float | None = None
 ) -> TrainingLoad:
     """Planned load per player per ISO week meeting [first, last] (whole weeks), the change from the
-    week before (the week before the range included), and which players had a restriction in effect
+    week before (the weeks before the range included), the acute:chronic ratio (the week's load over the
+    mean of the four weeks before), and which players had a restriction in effect
     on any day of each week. A player is flagged in a week whose load rose by more than `jump`
     (ANALYTICS_LOAD_JUMP) over the week before."""
     jump = settings.ANALYTICS_LOAD_JUMP if jump is None else jump
     weeks = week_span(first, last)
     if len(weeks) > MAX_WEEKS:
         raise ValueError(f"at most {MAX_WEEKS} weeks at a time")
-    before = weeks[0] - dt.timedelta(weeks=1)
+    before = weeks[0] - dt.timedelta(weeks=CHRONIC_WEEKS)
     after = weeks[-1] + dt.timedelta(weeks=1)
     zone = ZoneInfo(settings.TIME_ZONE)
     start = F("workout__scheduled_start")
@@ -122,17 +126,22 @@ def training_load(
     totals = {w: WeekTotal(week=w) for w in weeks}
     players, flagged = [], []
     for p in roster.values("pk", "first_name", "last_name", "jersey_number", "team_id"):
-        previous = cells.get((p["pk"], before), (0, 0, 0))[2]
+        history = [
+            cells.get((p["pk"], before + dt.timedelta(weeks=n)), (0, 0, 0))[2] for n in range(CHRONIC_WEEKS)
+        ]
         out = []
         for w in weeks:
             sessions, mins, load = cells.get((p["pk"], w), (0, 0, 0))
+            previous = history[-1]
             change = (load - previous) / previous if previous else None
+            chronic = sum(history[-CHRONIC_WEEKS:]) / CHRONIC_WEEKS
             week = WeekLoad(
                 week=w,
                 sessions=sessions,
                 minutes=mins,
                 load=load,
                 change=round(change, 4) if change is not None else None,
+                acwr=round(load / chronic, 3) if chronic else None,
                 flagged=change is not None and change > jump,
                 restricted=any(
                     s <= w + dt.timedelta(days=6) and (e is None or e >= w)
@@ -146,7 +155,7 @@ def training_load(
             total.load += load
             total.players_restricted += week.restricted
             total.players_flagged += week.flagged
-            previous = load
+            history.append(load)
         player = PlayerLoad(
             id=p["pk"],
             name=f"{p['first_name']} {p['last_name']}",

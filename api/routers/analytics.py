@@ -144,6 +144,7 @@ class WeekOut(BaseModel):
     minutes: int
     load: int = Field(description="Sum of assignment load % (the daily limit's model)")
     change: float | None = Field(description="Share of change from the week before; null after a zero week")
+    acwr: float | None = Field(description="Acute:chronic ratio: load over the mean of the 4 weeks before")
     flagged: bool
     restricted: bool
 

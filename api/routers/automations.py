@@ -33,6 +33,9 @@ class RecipeIn(Schema):
         description="An exchange-format request; dates may be relative (@week+N HH:MM, @day+N, @run+P7D) "
         "and an operation may carry forEachWorkout {from, to, status?, type?} instead of fixed ids"
     )
+    trigger: Literal["", "player_joined"] = Field(
+        "", description='player_joined: run it for each new player of the team ("@player" is their id)'
+    )
 
 
 class Created(Schema):
@@ -127,7 +130,13 @@ def refused(exc: Exception, field: str) -> ApiProblem:
 def recipe_new(request: HttpRequest, payload: RecipeIn, team: str | None = None):
     who = principal(request)
     try:
-        recipe = recipe_create(user=who.user, team=who.team(team), name=payload.name, request=payload.request)
+        recipe = recipe_create(
+            user=who.user,
+            team=who.team(team),
+            name=payload.name,
+            request=payload.request,
+            trigger=payload.trigger,
+        )
     except RecipeError as exc:
         raise refused(exc, "request") from None
     return Status(201, {"id": recipe.pk})

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -193,10 +194,12 @@ def get_calendar(request: HttpRequest, calendar_id: int, team: str | None) -> Im
     summary="Busy time (the team's and the facilities') overlapping a span of at most 366 days",
 )
 def busy(request: HttpRequest, span: Query[Span], team: str | None = None):
-    if span.end <= span.start or span.end - span.start > dt.timedelta(days=366):
+    # A time without an offset is club time.
+    start, end = (v if v.tzinfo else timezone.make_aware(v) for v in (span.start, span.end))
+    if end <= start or end - start > dt.timedelta(days=366):
         raise ApiProblem(400, "BAD_SPAN", "end must be after start, at most 366 days later")
     target = principal(request).team(team)
-    rows = busy_events(team_id=target.pk, facility_ids=None, low=span.start, high=span.end)[:MAX_EVENTS]
+    rows = busy_events(team_id=target.pk, facility_ids=None, low=start, high=end)[:MAX_EVENTS]
     return [event_dict(e) for e in rows]
 
 

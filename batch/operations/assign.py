@@ -21,7 +21,6 @@ from batch.operations.base import (
     Context,
     Executor,
     PendingRef,
-    invalid,
     not_found,
     refused,
     register,
@@ -39,7 +38,7 @@ from batch.sql import insert_rows
 from workouts.calendar import Calendar, Slot, local_day, workout_day
 from workouts.limits import DEFAULT_LOAD_PERCENT
 from workouts.models import Assignment, Player, WorkoutExercise
-from workouts.rules import assign_refusal, assignment_medical_fields
+from workouts.rules import assign_refusal, assignment_medical_fields, listed_twice
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
@@ -114,10 +113,8 @@ class AssignExecutor(Executor):
             player = players.get(entry["playerId"])
             if player is None:
                 raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
-            if player.pk in seen:
-                raise invalid(
-                    f"player {player.name} is listed twice", field_name=f"data.assignments[{index}]"
-                )
+            if (refusal := listed_twice(player, seen)) is not None:
+                raise refused(refusal, field_name=f"data.assignments[{index}]")
             seen.add(player.pk)
             entries.append((player, entry))
         workout = workout_of(item, ctx)

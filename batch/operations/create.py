@@ -12,7 +12,6 @@ from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
-    invalid,
     not_found,
     parse_dt,
     refused,
@@ -30,6 +29,7 @@ from workouts.limits import (
     DEFAULT_LOAD_PERCENT,
     DEFAULT_REST_SECONDS,
     DEFAULT_SETS,
+    UPDATABLE_FIELDS,
 )
 from workouts.models import (
     Assignment,
@@ -41,21 +41,19 @@ from workouts.models import (
     WorkoutExercise,
     WorkoutTemplate,
 )
-from workouts.rules import assignment_medical_fields, capped_load, default_status, timing_refusal
+from workouts.rules import (
+    assignment_medical_fields,
+    capped_load,
+    default_status,
+    listed_twice,
+    timing_refusal,
+)
 from workouts.selectors import templates_for_team
 
 # A refusal's model field -> where it lies in a CREATE's data.
 FIELD_PATHS = {"scheduled_end": "data.workout.scheduledEnd", "status": "data.workout.status"}
-SNAPSHOT_FIELDS = (
-    "name",
-    "type",
-    "status",
-    "scheduled_start",
-    "scheduled_end",
-    "facility",
-    "notes",
-    "intensity",
-)
+# The change log's image of a new workout (CREATE, DUPLICATE, a series' copies): what UPDATE may change.
+SNAPSHOT_FIELDS = UPDATABLE_FIELDS
 
 
 def item_has_start(item: BatchItem) -> bool:
@@ -182,10 +180,8 @@ class CreateExecutor(Executor):
             player = ctx.cache["players"].get(entry["playerId"])
             if player is None:
                 raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
-            if player.pk in seen:
-                raise invalid(
-                    f"player {player.name} is listed twice", field_name=f"data.assignments[{index}]"
-                )
+            if (refusal := listed_twice(player, seen)) is not None:
+                raise refused(refusal, field_name=f"data.assignments[{index}]")
             seen.add(player.pk)
             assignments.append(
                 {

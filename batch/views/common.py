@@ -36,12 +36,6 @@ def render_page(
     return response
 
 
-def post_only(request: HttpRequest) -> HttpResponse | None:
-    if request.method != "POST":
-        return HttpResponse("Use POST.", status=405, content_type="text/plain")
-    return None
-
-
 def may_cancel(request: HttpRequest, batch: Batch) -> bool:
     """Whether to offer the cancel button: the owner or staff (batch_cancel enforces the same rule)."""
     return request.user.is_staff or batch.created_by_id == request.user.pk

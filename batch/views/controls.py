@@ -4,87 +4,92 @@ preview). Each is a POST that calls one service and goes back to a batch page wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_http_methods, require_POST
 
 from batch.actions import BatchActionRefused
+from batch.models import Batch
 from batch.quotas import QuotaExceeded
 from batch.resume import batch_resume
 from batch.retry import batch_retry_failed
 from batch.selectors import force_undo_preview
 from batch.services import batch_cancel
 from batch.undo import batch_undo
-from batch.views.common import force_offered, get_batch, post_only
+from batch.views.common import force_offered, get_batch
 from batch.wording import batch_outcome
 from medical.roles import is_medic_or_staff
 
 
+@dataclass(frozen=True)
+class Action:
+    """One button of the batch page: the service it calls, what it may refuse with, and what to say."""
+
+    verb: str
+    run: Callable[..., Batch]
+    refusals: tuple[type[Exception], ...]
+    said: Callable[[Batch, Batch], str]
+    level: int = messages.SUCCESS
+    goes_to_new: bool = True  # show the batch the action made (undo, retry, resume), else the same one
+
+
+ACTIONS = {
+    "cancel": Action(
+        "cancel",
+        batch_cancel,
+        (BatchActionRefused,),
+        lambda batch, _: f"Batch {batch.pk}: cancel requested — items not started yet are cancelled.",
+        level=messages.INFO,
+        goes_to_new=False,
+    ),
+    "undo": Action(
+        "undo",
+        batch_undo,
+        (BatchActionRefused,),
+        lambda batch, _: f"Undoing batch {batch.pk}: its progress is below.",
+    ),
+    "retry": Action(
+        "retry",
+        batch_retry_failed,
+        (BatchActionRefused, QuotaExceeded),
+        lambda batch, _: f"Retrying the failed items of batch {batch.pk}.",
+    ),
+    "resume": Action(
+        "resume",
+        batch_resume,
+        (BatchActionRefused, QuotaExceeded),
+        lambda batch, made: f"Running the {made.total_items} remaining item(s) of batch {batch.pk}.",
+    ),
+}
+
+
 @login_required
-def batch_cancel_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    if response := post_only(request):
-        return response
+@require_POST
+def batch_action(request: HttpRequest, batch_id: int, action: str) -> HttpResponse:
+    """Cancel, undo, retry the failed or resume (what a cancelled or stopped batch never ran, as a new
+    linked batch): one POST, one service, back to a batch page with a message."""
+    button = ACTIONS[action]
     batch = get_batch(request, batch_id)
     try:
-        batch = batch_cancel(batch_id=batch.pk, user=request.user, channel="web")
-    except BatchActionRefused as exc:
-        messages.error(request, f"Cannot cancel batch {batch.pk}: {exc.message}")
+        made = button.run(batch_id=batch.pk, user=request.user, channel="web")
+    except button.refusals as exc:
+        messages.error(request, f"Cannot {button.verb} batch {batch.pk}: {exc.message}")
         return redirect("batch:detail", batch.pk)
-    messages.info(request, f"Batch {batch.pk}: cancel requested — items not started yet are cancelled.")
-    return redirect("batch:detail", batch.pk)
+    messages.add_message(request, button.level, button.said(batch, made))
+    return redirect("batch:detail", made.pk if button.goes_to_new else batch.pk)
 
 
 @login_required
-def batch_undo_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    if response := post_only(request):
-        return response
-    batch = get_batch(request, batch_id)
-    try:
-        undo = batch_undo(batch_id=batch.pk, user=request.user, channel="web")
-    except BatchActionRefused as exc:
-        messages.error(request, f"Cannot undo batch {batch.pk}: {exc.message}")
-        return redirect("batch:detail", batch.pk)
-    messages.success(request, f"Undoing batch {batch.pk}: its progress is below.")
-    return redirect("batch:detail", undo.pk)
-
-
-@login_required
-def batch_retry_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    if response := post_only(request):
-        return response
-    batch = get_batch(request, batch_id)
-    try:
-        retry = batch_retry_failed(batch_id=batch.pk, user=request.user, channel="web")
-    except (BatchActionRefused, QuotaExceeded) as exc:
-        messages.error(request, f"Cannot retry batch {batch.pk}: {exc.message}")
-        return redirect("batch:detail", batch.pk)
-    messages.success(request, f"Retrying the failed items of batch {batch.pk}.")
-    return redirect("batch:detail", retry.pk)
-
-
-@login_required
-def batch_resume_view(request: HttpRequest, batch_id: int) -> HttpResponse:
-    """Run what a cancelled or stopped batch never ran, as a new linked batch."""
-    if response := post_only(request):
-        return response
-    batch = get_batch(request, batch_id)
-    try:
-        resumed = batch_resume(batch_id=batch.pk, user=request.user, channel="web")
-    except (BatchActionRefused, QuotaExceeded) as exc:
-        messages.error(request, f"Cannot resume batch {batch.pk}: {exc.message}")
-        return redirect("batch:detail", batch.pk)
-    messages.success(request, f"Running the {resumed.total_items} remaining item(s) of batch {batch.pk}.")
-    return redirect("batch:detail", resumed.pk)
-
-
-@login_required
+@require_http_methods(["GET", "POST"])
 def batch_force_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
     """GET: what forcing the undo would overwrite. POST: force it (owner or staff; a medic or staff
     member where it puts restricted players back on workouts)."""
-    if request.method not in ("GET", "POST"):
-        return HttpResponse(status=405)
     batch = get_batch(request, batch_id)
     preview = force_undo_preview(batch=batch)
     offered = force_offered(request, batch) and bool(preview.possible)

@@ -103,6 +103,10 @@ class PlayerVerdict:
     requires_supervision: bool = False
     alternatives: dict[int, list[Alternative]] = field(default_factory=dict)
 
+    @property
+    def is_blocked(self) -> bool:
+        return self.verdict == BLOCKED
+
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe, camelCase form (alternatives keyed by the exercise id as a string)."""
         return {

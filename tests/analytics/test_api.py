@@ -104,6 +104,7 @@ def test_load_per_player_and_week(client, rebuilt):
         "minutes": 90,
         "load": 80,
         "change": None,
+        "acwr": None,
         "flagged": False,
         "restricted": False,
     }

@@ -93,3 +93,32 @@ def test_a_batch_run_by_a_real_worker_is_rolled_up(submit, workers, team):
     assert set(BatchErrorRollup.objects.filter(batch_id=batch.pk).values_list("code", flat=True)) == set(
         BatchItem.objects.filter(batch=batch, error__isnull=False).values_list("error__code", flat=True)
     )
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_rolling_a_batch_up_costs_the_same_queries_at_10_and_1000_items(
+    team, trainer, size, django_assert_num_queries
+):
+    from analytics.services import batch_rollups_refresh
+
+    batch = Batch.objects.create(team=team, created_by=trainer, options={}, status=Batch.Status.COMPLETED)
+    BatchItem.objects.bulk_create(
+        BatchItem(
+            batch=batch,
+            seq=n,
+            op_id=f"op-{n}",
+            type="UPDATE" if n % 2 else "ASSIGN",
+            status=BatchItem.Status.FAILED if n % 7 == 0 else BatchItem.Status.SUCCEEDED,
+            error={"code": "CONFLICT", "suggestedAction": f"Fix op-{n}"} if n % 7 == 0 else None,
+            duration_ms=1.5,
+        )
+        for n in range(size)
+    )
+    # batches, 3 follow-up lookups, types, errors, the lock, 3 deletes, 3 inserts (+ savepoint pair)
+    with django_assert_num_queries(15):
+        batch_rollups_refresh(batch_ids=[batch.pk])
+    assert sum(r.items for r in BatchTypeRollup.objects.filter(batch_id=batch.pk)) == size
+    # A batch keeps its three most given actions per code; the rest count under "".
+    errors = BatchErrorRollup.objects.filter(batch_id=batch.pk)
+    assert sum(e.count for e in errors) == len(range(0, size, 7))
+    assert errors.filter(suggested_action="").exists() == (size > 21)

@@ -160,6 +160,14 @@ def test_weekly_load_change_flags_and_restrictions_match_the_rows(season, scope,
             change = (load - before) / before if before else None
             assert week.change == (round(change, 4) if change is not None else None)
             assert week.flagged == (change is not None and change > 0.3)
+            chronic = (
+                sum(
+                    cells.get((player.id, week.week - dt.timedelta(weeks=n)), (0, 0, 0))[2]
+                    for n in range(1, 5)
+                )
+                / 4
+            )
+            assert week.acwr == (round(load / chronic, 3) if chronic else None)
             flagged += week.flagged
             days = [week.week + dt.timedelta(days=n) for n in range(7)]
             assert week.restricted == any(restricted_on(player.id, d) for d in days), (player.id, week.week)
@@ -171,6 +179,7 @@ def test_weekly_load_change_flags_and_restrictions_match_the_rows(season, scope,
         assert total.players_flagged == sum(w.flagged for w in mine)
     assert sum(t.sessions for t in got.totals) > 0
     assert any(t.players_restricted for t in got.totals)
+    assert any(w.acwr is not None for p in got.players for w in p.weeks)
 
 
 def test_the_jump_that_flags_a_player_is_a_setting(season, settings):

@@ -252,3 +252,17 @@ def test_rebuild_command_refuses_a_bad_range(db):
         call_command("analytics_rebuild", "--from", "2026-03-02", "--to", "2026-03-01")
     with pytest.raises(CommandError, match="not a date"):
         call_command("analytics_rebuild", "--from", "yesterday")
+
+
+def test_roll_ups_outlive_the_purge_of_old_batches(rebuilt):
+    from batch.purge import batch_purge
+
+    first, last = RANGES[0]
+    team_ids = [rebuilt.hawks.pk, rebuilt.lynx.pk]
+    before = batch_summary(team_ids=team_ids, first=first, last=last)
+    report = batch_purge(now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))  # past every retention window
+    assert report.batches and not Batch.objects.exists()
+    after = batch_summary(team_ids=team_ids, first=first, last=last)
+    assert after == before and after.batches == len(rebuilt.batches)
+    rollups_rebuild()  # nothing left to re-derive: the season stays
+    assert batch_summary(team_ids=team_ids, first=first, last=last) == before

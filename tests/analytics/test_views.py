@@ -113,3 +113,10 @@ def test_the_dashboard_answers_in_constant_queries(client, rebuilt, django_asser
 def test_anonymous_users_are_sent_to_log_in(client, db):
     response = client.get("/analytics/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_table_cells_are_escaped():
+    from analytics.charts import table_html
+
+    html = table_html([["Code", "Action"], ["<b>X</b>", "Fix '<script>alert(1)</script>' first"]], "Errors")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;X&lt;/b&gt;" in html

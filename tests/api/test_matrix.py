@@ -161,6 +161,15 @@ ENDPOINTS = [
     ("recipe list", "get", "/api/v1/automations/recipes", H, (200, 404, 200, 200)),
     ("schedule list", "get", "/api/v1/automations/schedules", H, (200, 404, 200, 200)),
     ("run list", "get", "/api/v1/automations/runs", H, (200, 404, 200, 200)),
+    ("analytics batches", "get", "/api/v1/analytics/batches", {**H, "groupBy": "type"}, (200, 404, 200, 200)),
+    ("analytics load", "get", "/api/v1/analytics/load", H, (200, 404, 200, 200)),
+    (
+        "restriction create",
+        "post",
+        "/api/v1/restrictions",
+        {"playerId": 2**53, "title": "x", "severity": "mild", "effectiveDate": "2026-11-18"},
+        (403, 404, 422, 422),
+    ),
 ]
 CASES = [
     pytest.param(name, method, path, payload, persona, expected, id=f"{name}-{persona}")

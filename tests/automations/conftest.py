@@ -17,6 +17,11 @@ CLUB = ZoneInfo("Europe/Stockholm")
 WEDNESDAY = dt.datetime(2026, 12, 9, 10, 0, tzinfo=CLUB)
 
 
+@pytest.fixture(autouse=True)
+def _restriction_trigger_on(settings):
+    settings.AUTOMATIONS_RESTRICTION_TRIGGER = True
+
+
 @pytest.fixture
 def rq_queue(transactional_db):
     q = queue()

@@ -152,6 +152,8 @@ def test_a_restriction_reaching_its_effective_date_is_judged_again(squad, run_wo
     run_worker()
     assert on(squad["in_window"][0]) == {"Nils"}
     assert Batch.objects.count() == 2
+    # The tick runs every minute: a restriction handled for its day is not enqueued again.
+    assert restrictions_taking_effect(day=TODAY + dt.timedelta(days=1)) == []
 
 
 def test_a_modifying_restriction_records_the_gates_cap_on_the_assignment(squad, run_worker, trainer):
@@ -219,3 +221,25 @@ def test_a_medic_may_ask_to_force_but_not_to_undo_a_trainers_batch(team, trainer
     assert not may_act(medic, owner_batch)
     assert may_act(medic, owner_batch, force=True)
     assert not may_act(other_trainer, owner_batch, force=True)
+
+
+def test_a_restriction_recorded_through_the_api_is_handled_too(squad, run_worker, trainer, medic, team):
+    from tests.api.conftest import ApiClient, make_token
+
+    api = ApiClient(make_token(medic, team))
+    body = {
+        "playerId": squad["erik"].pk,
+        "title": "Concussion",
+        "severity": "complete",
+        "effectiveDate": TODAY.isoformat(),
+        "expiryDate": (TODAY + dt.timedelta(days=9)).isoformat(),
+        "clinicalNotes": "Symptoms after a hit; SCAT5 positive.",
+    }
+    response = api.post("/api/v1/restrictions", body, params={"team": "hawks"})
+    assert response.status_code == 201, response.content
+    event = AuditEvent.objects.get(action=AuditEvent.Action.RESTRICTION_CHANGED)
+    assert (event.actor, event.channel) == (medic, "api")
+    run_worker()
+    assert_taken_off(squad, trainer)
+    trainer_api = ApiClient(make_token(trainer, team))
+    assert trainer_api.post("/api/v1/restrictions", body, params={"team": "hawks"}).status_code == 403

@@ -151,3 +151,28 @@ def test_notices_show_once_and_can_be_dismissed(trainer_client, trainer, team):
     notice = Notice.objects.get()
     trainer_client.post(reverse("automations:notice_seen", args=[notice.pk]))
     assert trainer_client.get(reverse("automations:notices")).status_code == 204
+
+
+def test_the_automations_page_costs_the_same_for_one_or_many_schedules(
+    trainer_client, trainer, team, django_assert_max_num_queries
+):
+    from automations.models import ScheduleRun
+
+    def add(n: int) -> None:
+        for i in range(n):
+            recipe = Recipe.objects.create(
+                team=team, name=f"R{i}", request={"operations": []}, created_by=trainer
+            )
+            s = Schedule.objects.create(
+                recipe=recipe, rrule="FREQ=DAILY", start=WEDNESDAY, owner=trainer, next_run_at=WEDNESDAY
+            )
+            ScheduleRun.objects.create(schedule=s, occurrence=WEDNESDAY)
+            Notice.objects.create(user=trainer, team=team, title=f"n{i}")
+
+    url = reverse("automations:index") + "?team=hawks"
+    add(1)
+    with django_assert_max_num_queries(12) as few:
+        assert trainer_client.get(url).status_code == 200
+    add(20)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert trainer_client.get(url).status_code == 200

@@ -135,3 +135,11 @@ def test_the_api_results_csv_carries_each_items_result_json(submit, run_batches,
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(text))}
     assert json.loads(rows["c0"]["result"])["workoutId"] == int(rows["c0"]["target_id"])
     assert rows["gone"]["error_code"] and rows["gone"]["result"] == ""
+
+
+def test_the_webhook_payload_carries_the_summary_and_links_not_the_items(submit, run_batches, team):
+    batch = a_batch(submit, run_batches, team, creates=3)
+    data = event_payload(batch, "batch.completed")["data"]
+    assert data["summary"]["total"] == 6 and "results" not in data
+    assert data["links"]["results"] == f"/api/v1/batches/{batch.pk}/results"
+    assert data["links"]["web"] == reverse("batch:detail", args=[batch.pk])

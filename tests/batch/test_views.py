@@ -390,7 +390,8 @@ def test_final_page_shows_results_tabs_undo_and_export(trainer_client, team, tra
 
 def test_cancel_posts_and_get_is_refused(trainer_client, team, trainer):
     batch = _batch(team, trainer, status=Batch.Status.QUEUED)
-    assert trainer_client.get(reverse("batch:cancel", args=[batch.pk])).status_code == 405
+    for action in ("cancel", "undo", "retry", "resume"):  # one POST-only view behind the four buttons
+        assert trainer_client.get(reverse(f"batch:{action}", args=[batch.pk])).status_code == 405
     response = trainer_client.post(reverse("batch:cancel", args=[batch.pk]))
     assert response.status_code == 302
     batch.refresh_from_db()

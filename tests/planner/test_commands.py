@@ -100,3 +100,23 @@ def test_plan_week_piped_into_batch_run_runs_on_a_worker(tmp_path, trainer, team
     assert timezone.localtime(strength.scheduled_start).date() == MONDAY
     assert skating.scheduled_start >= strength.scheduled_end  # same players, one place at a time
     assert Assignment.objects.filter(workout=strength).count() == len(squad)
+
+
+def test_plan_week_reads_standard_input_and_partial_prints_what_fits(
+    trainer, team, gym, squad, capsys, monkeypatch
+):
+    import io
+
+    WorkoutFactory(
+        team=team,
+        facility=gym,
+        name="Camp",
+        scheduled_start=at(MONDAY, dt.time(7)),
+        scheduled_end=at(MONDAY, dt.time(21)),
+    )
+    raw = problem(team, [session("Lift", [gym], squad, days=["MON"]), session("Run", [gym], squad)])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(raw).encode())))
+    call_command("plan_week", "-", user=trainer.username, partial=True)
+    out, err = capsys.readouterr()
+    assert [op["data"]["workout"]["name"] for op in json.loads(out)["operations"]] == ["Run"]
+    assert "Placed 1 of 2 sessions" in err and "“Lift” cannot be placed" in err

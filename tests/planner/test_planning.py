@@ -102,6 +102,10 @@ def test_load_limit_and_competing_sessions_are_named(trainer, team, gym, rink, s
     unplaced = next(s for s in result.sessions if not s.placed)
     assert f"the daily load limit of 100% of {player.name}" in unplaced.explanation
     assert "the time taken by" in unplaced.explanation
+    other = "A" if unplaced.name == "B" else "B"
+    # Both windows stand in the way, each named for its session.
+    assert unplaced.explanation.count("its own window (WED)") == 1
+    assert f"“{other}”'s window (WED)" in unplaced.explanation
 
 
 def test_unknown_ids_and_bad_fields_are_problems(trainer, team, other_team, gym, squad):
@@ -141,3 +145,64 @@ def test_an_existing_workout_stays_unless_it_must_move(trainer, team, gym, squad
     (op,) = result.request["operations"]
     assert op["type"] == "SCHEDULE" and op["data"]["workoutId"] == workout.pk
     assert timezone.localtime(result.sessions[0].start).time() == dt.time(9)
+
+
+def test_planning_costs_the_same_queries_for_a_bigger_week(
+    trainer, team, gym, rink, squad, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PlayerFactory
+
+    small = problem(team, [session("A", [gym], squad[:2])])
+    with CaptureQueriesContext(connection) as baseline:
+        plan_week(user=trainer, raw=small)
+    more = squad + [PlayerFactory(team=team) for _ in range(16)]
+    for p in more[:6]:
+        RestrictionFactory(
+            player=p,
+            severity=MedicalRestriction.Severity.COMPLETE,
+            effective_date=MONDAY,
+            expiry_date=MONDAY + dt.timedelta(days=1),
+        )
+    for day in range(3):
+        w = WorkoutFactory(
+            team=team,
+            facility=rink,
+            scheduled_start=at(MONDAY + dt.timedelta(days=day), dt.time(9)),
+            scheduled_end=at(MONDAY + dt.timedelta(days=day), dt.time(10)),
+        )
+        AssignmentFactory(workout=w, player=more[day])
+    big = problem(team, [session(f"S{i}", [gym, rink], more) for i in range(8)])
+    # The medical gate reads names and restrictions once it has something to judge: a few more, not per row.
+    with django_assert_max_num_queries(len(baseline.captured_queries) + 4):
+        result = plan_week(user=trainer, raw=big)
+    assert result.feasible
+
+
+def test_an_existing_workout_is_placed_once_with_its_own_players(trainer, team, gym, squad):
+    workout = WorkoutFactory(team=team, facility=gym)
+    twice = [
+        {**session("A", [gym], []), "workoutId": workout.pk},
+        {**session("B", [gym], []), "workoutId": workout.pk},
+    ]
+    with pytest.raises(PlannerProblemError) as info:
+        plan_week(user=trainer, raw=problem(team, twice))
+    assert (
+        f"sessions[1].workoutId: workout {workout.pk} is named by more than one session"
+        in info.value.messages
+    )
+    with_players = [{**session("A", [gym], squad), "workoutId": workout.pk}]
+    with pytest.raises(PlannerProblemError) as info:
+        plan_week(user=trainer, raw=problem(team, with_players))
+    assert info.value.messages[0].startswith("sessions[0].playerIds: leave it out")
+
+
+def test_the_same_problem_gives_the_same_request(trainer, team, gym, rink, squad):
+    raw = problem(
+        team,
+        [session(f"S{i}", [gym, rink], squad[i % 2 :], intensity=40 + 10 * i) for i in range(5)],
+        rules={"restHoursAfterHighIntensity": 12},
+    )
+    assert plan_week(user=trainer, raw=raw).request == plan_week(user=trainer, raw=raw).request

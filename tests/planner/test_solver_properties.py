@@ -105,9 +105,11 @@ def check_plan(inst: Instance, solution) -> None:
         assert set(pl.left_out) == set(s.players) & blocked
         for b in inst.facility_busy.get(pl.facility, []):
             assert not _overlap(span, (b.start, b.end)), "facility already booked"
+        for b in inst.team_busy:
+            assert not _overlap(span, (b.start, b.end)), "the team's busy time"
         for p in pl.players:
-            for b in inst.player_busy.get(p, []) + inst.team_busy:
-                assert not _overlap(span, (b.start, b.end)), "player already booked / busy time"
+            for b in inst.player_busy.get(p, []):
+                assert not _overlap(span, (b.start, b.end)), "player already booked"
         if s.hard and inst.no_hard_before_game:
             assert pl.day + 1 not in inst.game_days, "hard session the day before a game"
     for a, b in itertools.combinations(placed.values(), 2):

@@ -51,6 +51,8 @@ def test_a_plan_shows_on_the_calendar_beside_existing_workouts_and_opens_the_dry
             "s0-facilities": [gym.pk],
             "s0-days": ["MON"],
             "s0-earliest": "07:00",
+            "s0-preferred_start": "13:00",
+            "s0-load_percent": "80",
         },
     )
     response = trainer_client.post("/planner/", data)
@@ -58,7 +60,8 @@ def test_a_plan_shows_on_the_calendar_beside_existing_workouts_and_opens_the_dry
     html = response.content.decode()
     assert "Placed 1 of 1 session" in html
     assert "Morning lift" in html and 'data-testid="planned"' in html
-    assert "08:00–09:00" in html  # right after the morning lift, on Monday
+    assert "13:00–14:00" in html  # on Monday, at the preferred time
+    assert response.context["request_json"].startswith('{\n  "operations": [')
     start = html.index('href="/batches/import/?team=')
     url = html[start + 6 : html.index('"', start + 6)].replace("&amp;", "&")
     preview = trainer_client.get(url)
@@ -70,6 +73,8 @@ def test_a_plan_shows_on_the_calendar_beside_existing_workouts_and_opens_the_dry
     assert run.status_code == 302
     batch = Batch.objects.get()
     assert batch.total_items == 1
+    (item,) = batch.items.all()
+    assert [a["loadPercent"] for a in item.data["assignments"]] == [80] * len(squad)
 
 
 def test_a_session_that_does_not_fit_says_why(trainer_client, team, gym, squad):

@@ -144,6 +144,23 @@ def test_create_without_a_start_is_still_a_draft(trainer, team):
     assert batch_validate(user=trainer, team=team, raw=raw).items["c"].errors == ()
 
 
+def test_create_and_assign_refuse_a_player_listed_twice_alike(trainer, team):
+    player, workout = PlayerFactory(team=team, first_name="Kim", last_name="Twice"), WorkoutFactory(team=team)
+    twice = [{"playerId": player.pk}, {"playerId": player.pk}]
+    raw = {
+        "operations": [
+            {"id": "create", "type": "CREATE", "data": {"workout": {"name": "Legs"}, "assignments": twice}},
+            {"id": "assign", "type": "ASSIGN", "data": {"workoutId": workout.pk, "assignments": twice}},
+        ]
+    }
+
+    report = batch_validate(user=trainer, team=team, raw=raw)
+
+    create, assign = error_of(report, "create"), error_of(report, "assign")
+    assert create["message"] == assign["message"] == "player Kim Twice is listed twice"
+    assert create["details"] == assign["details"] == {"field": "data.assignments[1]", "rule": "LISTED_TWICE"}
+
+
 # --- 3. the day of a workout is the club's, on every path ----------------------------------------------
 
 # At 00:30 club time it is still the day before in UTC (23:30 or 22:30): the UTC date is a day behind
