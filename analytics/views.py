@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from analytics import charts
 from analytics.forms import AnalyticsFilterForm, Scope, scope_of
 from analytics.selectors import batch_errors, batch_series, batch_summary, batch_types, training_load
+from hockeyhub.csvcells import csv_safe_row
 from workouts.selectors import teams_for_user
 
 TABLES = ("series", "types", "errors", "load-weeks", "load-players")
@@ -105,7 +106,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
         rows = charts.load_player_rows(training_load(**args))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerows(rows)
+    writer.writerows(csv_safe_row(row) for row in rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     name = f"analytics-{table}-{scope.team.slug if scope.team else 'all'}-{first}-{last}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

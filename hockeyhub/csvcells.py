@@ -12,6 +12,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_safe(value: Any) -> str:
     """Neutralise a cell a spreadsheet would run as a formula (=, +, -, @, and tab/CR starts)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)  # a number is never a formula; -5 stays a number
     text = "" if value is None else str(value)
     if text[:1] in FORMULA_STARTS:
         return "'" + text

@@ -86,11 +86,13 @@ def _check_redis() -> None:
 
 
 def _check_workers() -> dict[str, Any]:
-    from rq import Queue, Worker
+    """Workers counted by their heartbeats (hockeyhub.heartbeat), not RQ's registry: right again within
+    one heartbeat after Redis lost its data."""
+    from hockeyhub.heartbeat import live_workers
 
     client = _health_redis()
     try:
-        live = len(Worker.all(queue=Queue(settings.RQ_QUEUE_NAME, connection=client)))
+        live = live_workers(client)
     finally:
         client.close()
     wanted = settings.HEALTHZ_MIN_WORKERS

@@ -29,7 +29,8 @@ def test_csv_safe_prefixes_formula_starts_and_leaves_the_rest():
         "'\tx",
         "'\rx",
     ]
-    assert [csv_safe(v) for v in ("Leg day", 42, None, "a=b")] == ["Leg day", "42", "", "a=b"]
+    plain = ("Leg day", 42, -5, -0.5, None, "a=b")  # numbers are never formulas
+    assert [csv_safe(v) for v in plain] == ["Leg day", "42", "-5", "-0.5", "", "a=b"]
 
 
 def test_the_api_results_csv_neutralises_formula_cells(client, trainer, team, settings):

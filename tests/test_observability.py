@@ -144,6 +144,8 @@ def test_chunk_durations_recorded_by_worker_processes_show_in_this_process(
     workers.start()
     batch = wait_final(batch.pk)
     assert batch.status == Batch.Status.COMPLETED and batch.total_chunks == 3
+    # The batch may end before the second worker has registered (a loaded machine): wait for it.
+    wait_until(lambda: len(Worker.all(queue=queue())) >= 2, timeout=30)
     samples = scrape(client)
     histogram = samples["hockeyhub_batch_chunk_duration_seconds_bucket"]
     assert histogram[(("le", "+Inf"),)] == 3

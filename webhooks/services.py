@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -206,6 +207,31 @@ def webhook_event_send(*, team: Any, event: str, data: dict[str, Any]) -> list[i
     return ids
 
 
+def webhook_deliveries_recover(*, limit: int = 1000) -> int:
+    """Queue every pending delivery that is due, found in the delivery log (PostgreSQL), not in RQ's
+    schedule, which a Redis loss empties. Return how many were queued.
+
+    A delivery is due when its next try's time has passed, or, never tried, when it is older than a
+    minute (its first job should have run by then). A due delivery that still has its job queued gets
+    a second one; the claim in webhook_deliver lets only one of them send.
+    """
+    now = timezone.now()
+    due = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        .filter(
+            Q(next_attempt_at__lte=now)
+            | Q(next_attempt_at__isnull=True, created_at__lte=now - dt.timedelta(minutes=1))
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in due:
+        enqueue_delivery(delivery_id=pk)
+    if due:
+        log.info("webhook recovery: queued %s due deliveries", len(due))
+    return len(due)
+
+
 # --- delivery --------------------------------------------------------------------------------------
 
 
@@ -245,8 +271,21 @@ def webhook_deliver(*, delivery_id: int) -> str:
 
     The HTTP call happens outside any transaction; the outcome is written after it.
     """
+    # Claim the try in PostgreSQL: only a pending delivery that is due, and the claim moves it out of
+    # "due" for a lease, so a second job for it (from webhook_recover after a Redis loss) does nothing.
+    # RQ's scheduler keeps whole seconds, so a retry's job may start a moment early: a few seconds of
+    # slack, far below the lease.
+    claimed_at = timezone.now()
+    lease = dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    claimed = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=claimed_at + dt.timedelta(seconds=5))
+        )
+        .update(next_attempt_at=claimed_at + lease)
+    )
     delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+    if not claimed or delivery is None:
         return "nothing to do"
     body = json.dumps(delivery.payload, separators=(",", ":"))
     started = time.monotonic()
