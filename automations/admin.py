@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -57,6 +58,17 @@ class ScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ("last_occurrence", "next_run_at", "created_at")
     inlines = [RunInline]
     list_select_related = ("recipe",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """`?start=` from a link is text: parsed, or dropped when it is no instant (the split date and
+        time widget cannot show text, and a malformed link must not answer 500)."""
+        initial = super().get_changeform_initial_data(request)
+        if "start" in initial:
+            try:
+                initial["start"] = forms.DateTimeField().clean(initial["start"])
+            except (forms.ValidationError, TypeError, ValueError, OverflowError):
+                del initial["start"]
+        return initial
 
 
 @admin.register(ScheduleRun)
