@@ -22,9 +22,9 @@ def busy_booking(team, title: str, day: dt.date, start: dt.time, end: dt.time, f
         start=at(day, start),
         end=at(day, end),
         facility_id=facility_id,
+        busy=True,
     )
-    booking.busy = True
-    booking.title = title
+    assert booking.title == title  # a busy booking's name is its event's title
     return booking
 
 
