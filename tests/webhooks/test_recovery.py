@@ -74,16 +74,18 @@ def test_healthz_counts_workers_by_heartbeat_after_a_flush(workers, settings):
     def live() -> int:
         return client.get("/healthz").json()["checks"]["workers"].get("live", -1)
 
-    workers.start(BATCH_RECOVER_ON_WORKER_START="false")
-    workers.start(BATCH_RECOVER_ON_WORKER_START="false")
-    wait_until(lambda: live() >= 2, timeout=30)  # (a worker an earlier test killed may still count)
-    from hockeyhub.metrics import _redis
-
-    _redis().flushdb()
-    wait_until(lambda: live() == 2, timeout=25)  # within one heartbeat (15 s) both are back
     from rq import Queue, Worker
 
+    from hockeyhub.metrics import _redis
+
+    queue = Queue(settings.RQ_QUEUE_NAME, connection=_redis())
+    workers.start(BATCH_RECOVER_ON_WORKER_START="false")
+    workers.start(BATCH_RECOVER_ON_WORKER_START="false")
+    # Both have registered with RQ (not just a heartbeat an earlier test's killed worker left behind).
+    wait_until(lambda: len(Worker.all(queue=queue)) >= 2 and live() >= 2, timeout=30)
+    _redis().flushdb()
+    wait_until(lambda: live() == 2, timeout=25)  # within one heartbeat (15 s) both are back
     # RQ's own registry, which /healthz used to count, stays empty until the workers restart.
-    assert Worker.all(queue=Queue(settings.RQ_QUEUE_NAME, connection=_redis())) == []
+    assert Worker.all(queue=queue) == []
     response = client.get("/healthz")
     assert response.status_code == 200

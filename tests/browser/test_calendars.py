@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from batch.models import Batch
-from tests.browser.conftest import chromium, login, page, shot  # noqa: F401 - the browser fixtures
+from tests.browser.conftest import login, shot
 from tests.factories import FacilityFactory, WorkoutFactory
 from workouts.calendar import at
 from workouts.models import Workout
@@ -27,7 +27,7 @@ def games(tuesday: dt.date) -> bytes:
     ).encode()
 
 
-def test_import_games_see_them_and_schedule_a_series_around_them(page, trainer, team, workers):  # noqa: F811
+def test_import_games_see_them_and_schedule_a_series_around_them(page, trainer, team, workers):
     today = timezone.localdate()
     monday = today + dt.timedelta(days=7 - today.weekday())
     tuesday, wednesday, thursday = (monday + dt.timedelta(days=n) for n in (1, 2, 3))
