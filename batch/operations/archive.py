@@ -8,26 +8,45 @@ on the same workout (archive then restore, a soft delete after an archive) is ju
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, refused, register, snapshot
+from batch.operations.base import Context, Executor, refused, register, snapshot, write_rows
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import (
-    compliance_engine,
     gate_players,
     left_out,
     left_out_result,
+    load_gate,
     refit,
     take_off,
     write_take_offs,
 )
-from batch.sql import values_update_versions
+from batch.operations.state import WorkoutState
 from workouts.calendar import workout_day
 from workouts.models import Workout
 from workouts.rules import archive_refusal, mark_archived, mark_restored
 
 ARCHIVE_FIELDS = ("status", "status_before_archive", "archived_at")
+
+
+@dataclass(slots=True)
+class ArchivePlan:
+    """An archive or restore decided in check: the workout (changed in memory) and its images."""
+
+    workout: Workout
+    restore: bool
+    before: dict[str, Any]
+    after: dict[str, Any]
+    version: int
+
+
+@dataclass(slots=True)
+class ArchiveState(WorkoutState):
+    """ARCHIVE's chunk, and DELETE's (a soft delete is an archive)."""
+
+    archives: dict[str, ArchivePlan] = field(default_factory=dict)
 
 
 def plan_archive(item: BatchItem, ctx: Context, workout: Workout, *, restore: bool) -> None:
@@ -43,12 +62,8 @@ def plan_archive(item: BatchItem, ctx: Context, workout: Workout, *, restore: bo
         mark_restored(workout)
     else:
         mark_archived(workout, now=ctx.now)
-    ctx.cache.setdefault("archive_plans", {})[item.op_id] = (
-        workout,
-        restore,
-        before,
-        snapshot(workout, ARCHIVE_FIELDS),
-        workout.version,
+    ctx.state_as(ArchiveState).archives[item.op_id] = ArchivePlan(
+        workout, restore, before, snapshot(workout, ARCHIVE_FIELDS), workout.version
     )
 
 
@@ -56,13 +71,15 @@ def write_archive(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[st
     """Log ARCHIVED/RESTORED for the items `plan_archive` passed; one UPDATE for the chunk."""
     results = {}
     final: dict[int, Workout] = {}
+    archives = ctx.state_as(ArchiveState).archives
     for item in items:
-        workout, restore, before, after, version = ctx.cache["archive_plans"][item.op_id]
+        plan = archives[item.op_id]
+        workout, after, version = plan.workout, plan.after, plan.version
         ctx.log_change(
             item,
             obj=Workout(pk=workout.pk, version=version),
-            action=BatchChange.Action.RESTORED if restore else BatchChange.Action.ARCHIVED,
-            before=before,
+            action=BatchChange.Action.RESTORED if plan.restore else BatchChange.Action.ARCHIVED,
+            before=plan.before,
             after=after,
         )
         results[item.op_id] = {
@@ -72,12 +89,7 @@ def write_archive(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[st
             "version": version,
         }
         final[workout.pk] = workout
-    columns = [*ARCHIVE_FIELDS, "version", "updated_at"]
-    rows = []
-    for workout in final.values():
-        workout.updated_at = ctx.now
-        rows.append({"pk": workout.pk, **{c: getattr(workout, c) for c in columns}})
-    ctx.settle_versions(Workout, values_update_versions(Workout, rows, columns))
+    write_rows(ctx, Workout, final.values(), ARCHIVE_FIELDS)
     return results
 
 
@@ -91,13 +103,15 @@ class ArchiveExecutor(Executor):
         restoring = {
             i.data["workoutId"] for i in items if i.data.get("restore") and i.data["workoutId"] in workouts
         }
-        load_parts(ctx, restoring)
-        if ctx.cache["players"]:
-            dates = {workout_day(workouts[pk].scheduled_start) for pk in restoring}
-            compliance_engine(ctx, player_ids=ctx.cache["players"], dates=dates)
+        parts = load_parts(restoring)
+        dates = {workout_day(workouts[pk].scheduled_start) for pk in restoring}
+        ctx.state = ArchiveState(
+            workouts=workouts, parts=parts, gate=load_gate(player_ids=parts.players, dates=dates)
+        )
 
     def check(self, item: BatchItem, ctx: Context) -> None:
-        workout = workout_of(item, ctx)
+        state = ctx.state_as(ArchiveState)
+        workout = workout_of(item, ctx, state.workouts)
         if workout is None:
             return
         restore = bool(item.data.get("restore"))
@@ -105,8 +119,8 @@ class ArchiveExecutor(Executor):
             verdicts = gate_players(
                 item,
                 ctx,
-                player_ids=[a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])],
-                exercises=ctx.cache["specs"].get(workout.pk, []),
+                player_ids=[a.player_id for a in state.parts.assignments.get(workout.pk, [])],
+                exercises=state.parts.specs.get(workout.pk, []),
                 on_date=workout_day(workout.scheduled_start),
                 intensity=workout.intensity,
                 name=workout.name,

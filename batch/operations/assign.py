@@ -14,6 +14,7 @@ writes are one INSERT, one UPDATE and one DELETE at most, plus OVERRIDE's two.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from batch.models import BatchChange, BatchItem, OperationType
@@ -32,33 +33,39 @@ from batch.operations.calendar import (
     resolve,
     update_assignments,
 )
-from batch.operations.loading import chunk_workouts, workout_of
-from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.operations.loading import chunk_workouts, load_parts, workout_of
+from batch.operations.medical import gate_players, left_out, left_out_result, load_gate
+from batch.operations.state import WorkoutState
 from batch.sql import insert_rows
+from medical.gate import PlannedWorkout
 from workouts.calendar import Calendar, Slot, local_day, workout_day
 from workouts.limits import DEFAULT_LOAD_PERCENT
-from workouts.models import Assignment, Player, WorkoutExercise
+from workouts.models import Assignment, Player, Workout
 from workouts.rules import assign_refusal, assignment_medical_fields, listed_twice
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
 
-def exercise_specs(workout_ids: set[int]) -> dict[int, list[Any]]:
-    """Return each workout's exercises as compliance specs (one query)."""
-    from medical.compliance import ExerciseSpec
+@dataclass(slots=True)
+class AssignPlan:
+    """What an ASSIGN writes on its workout: new rows, (assignment, new values) pairs, removals."""
 
-    specs: dict[int, list[Any]] = {}
-    if workout_ids:
-        rows = (
-            WorkoutExercise.objects.filter(workout_id__in=workout_ids)
-            .select_related("exercise")
-            .order_by("workout_id", "order", "id")
-        )
-        for row in rows:
-            specs.setdefault(row.workout_id, []).append(
-                ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
-            )
-    return specs
+    workout: Workout
+    creates: list[dict[str, Any]]
+    updates: list[tuple[Assignment, dict[str, Any]]]
+    removals: list[Assignment]
+
+
+@dataclass(slots=True)
+class AssignState(WorkoutState):
+    # The workouts' current assignments, by workout and player.
+    existing: dict[int, dict[int, Assignment]] = field(default_factory=dict)
+    # The players the items name (the team's only).
+    players: dict[int, Player] = field(default_factory=dict)
+    # Dry run: the workouts earlier CREATEs of the request will make, by op id (`$ref`s).
+    planned: dict[str, PlannedWorkout] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    plans: dict[str, AssignPlan] = field(default_factory=dict)
 
 
 def pending_refs(items: Sequence[BatchItem]) -> list[PendingRef]:
@@ -78,35 +85,37 @@ class AssignExecutor(Executor):
         if workouts:
             for row in Assignment.objects.filter(workout_id__in=workouts).order_by("id"):
                 existing.setdefault(row.workout_id, {})[row.player_id] = row
-        ctx.cache["existing"] = existing
         player_ids = {
             e["playerId"]
             for i in items
             for e in i.data.get("assignments") or []
             if isinstance(e.get("playerId"), int)
         }
-        ctx.cache["players"] = (
-            Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
-        )
-        ctx.cache["specs"] = exercise_specs(set(workouts))
+        players = Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
         # Dry run: workouts an earlier CREATE of the request will make are judged from its plan.
         planned = {
             ref.op_id: ctx.planned[ref.op_id] for ref in pending_refs(items) if ref.op_id in ctx.planned
         }
-        ctx.cache["planned"] = planned
-        if player_ids:
-            compliance_engine(
-                ctx,
-                player_ids=player_ids,
-                dates={workout_day(w.scheduled_start, now=ctx.now) for w in workouts.values()}
-                | {p.on_date for p in planned.values()},
-            )
+        gate = load_gate(
+            player_ids=player_ids,
+            dates={workout_day(w.scheduled_start, now=ctx.now) for w in workouts.values()}
+            | {p.on_date for p in planned.values()},
+        )
         days = {local_day(w.scheduled_start) for w in workouts.values() if w.scheduled_start}
-        ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=ctx.cache["players"])
+        ctx.state = AssignState(
+            workouts=workouts,
+            parts=load_parts(workouts, with_assignments=False),
+            gate=gate,
+            existing=existing,
+            players=players,
+            planned=planned,
+            calendar=Calendar.load(team=ctx.team, days=days, players=players),
+        )
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data
-        players: dict[int, Player] = ctx.cache["players"]
+        state = ctx.state_as(AssignState)
+        players = state.players
         entries = []
         seen: set[int] = set()
         for index, entry in enumerate(data.get("assignments") or []):
@@ -117,9 +126,9 @@ class AssignExecutor(Executor):
                 raise refused(refusal, field_name=f"data.assignments[{index}]")
             seen.add(player.pk)
             entries.append((player, entry))
-        workout = workout_of(item, ctx)
+        workout = workout_of(item, ctx, state.workouts)
         if workout is None:
-            planned = ctx.cache["planned"].get(getattr(data["workoutId"], "op_id", None))
+            planned = state.planned.get(getattr(data["workoutId"], "op_id", None))
             if planned is not None:
                 gate_players(
                     item,
@@ -138,7 +147,7 @@ class AssignExecutor(Executor):
             item,
             ctx,
             player_ids=[p.pk for p, _ in entries],
-            exercises=ctx.cache["specs"].get(workout.pk, []),
+            exercises=state.parts.specs.get(workout.pk, []),
             on_date=workout_day(workout.scheduled_start, now=ctx.now),
             intensity=workout.intensity,
             name=workout.name,
@@ -147,7 +156,7 @@ class AssignExecutor(Executor):
         # workout stays as it is, and removeExisting does not take them off either).
         out = left_out(item, ctx, verdicts)
         entries = [(player, entry) for player, entry in entries if player.pk not in out]
-        existing = ctx.cache["existing"].get(workout.pk, {})
+        existing = state.existing.get(workout.pk, {})
         creates, updates, removals = [], [], []
         loads: dict[int, int] = {}
         for player, entry in entries:
@@ -162,7 +171,8 @@ class AssignExecutor(Executor):
                 creates.append({"workout_id": workout.pk, "player_id": player.pk, **values})
         if data.get("removeExisting"):
             removals = [a for pid, a in existing.items() if pid not in seen]
-        calendar: Calendar = ctx.cache["calendar"]
+        calendar = state.calendar
+        assert calendar is not None  # prepare always loads it
         booking = calendar.booking_of(workout.pk)
         if booking is not None and loads:
             for assignment in removals:
@@ -178,7 +188,7 @@ class AssignExecutor(Executor):
             )
             resolve(item, ctx, calendar, slot, movable=False)
             booking.loads.update(loads)
-        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, creates, updates, removals)
+        state.plans[item.op_id] = AssignPlan(workout, creates, updates, removals)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
@@ -186,8 +196,10 @@ class AssignExecutor(Executor):
         updates: list[tuple[BatchItem, Assignment, dict[str, Any]]] = []
         removals: list[tuple[BatchItem, Assignment]] = []
         results: dict[str, dict[str, Any]] = {}
+        plans = ctx.state_as(AssignState).plans
         for item in items:
-            workout, new, changed, removed = ctx.cache["plans"][item.op_id]
+            plan = plans[item.op_id]
+            workout, new, changed, removed = plan.workout, plan.creates, plan.updates, plan.removals
             creates.extend((item, a) for a in new)
             removals.extend((item, a) for a in removed)
             updates.extend((item, assignment, values) for assignment, values in changed)

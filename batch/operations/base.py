@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.db import models
 from django.utils import timezone
@@ -21,7 +21,8 @@ from batch.errors import ErrorCode, ItemError
 # Date parsing is the exchange format's (one definition); executors import it from here.
 from batch.exchange import parse_date_safe as parse_date_safe
 from batch.exchange import parse_dt as parse_dt
-from batch.models import Batch, BatchItem
+from batch.models import Batch, BatchChange, BatchItem
+from batch.sql import values_update_versions
 from workouts.rules import Refusal
 
 
@@ -49,6 +50,18 @@ class ChangeRow:
     undoable: bool
 
 
+@dataclass(slots=True)
+class ExecutorState:
+    """What an executor's `prepare` loads for one group of a chunk, and what its `check` decides.
+
+    Each executor declares its own subclass (a slots dataclass of typed fields) and sets it as
+    `ctx.state`; the runner resets `ctx.state` before every prepare, so nothing leaks between groups.
+    """
+
+
+S = TypeVar("S", bound=ExecutorState)
+
+
 @dataclass
 class Context:
     team: Any
@@ -58,13 +71,26 @@ class Context:
     batch: Batch | None = None
     now: dt.datetime = field(default_factory=timezone.now)
     changes: list[ChangeRow] = field(default_factory=list)
-    cache: dict[str, Any] = field(default_factory=dict)
+    # The current group's state: set by the executor's `prepare`, reset (None) by the runner.
+    state: ExecutorState | None = None
+    # Items whose OVERRIDE found a workout changed since the calendar read it (op id -> details): kept
+    # across groups, so the one-item re-run after the bulk fails exactly those (calendar.apply_overrides).
+    stale: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per dry run: warnings and medical verdicts gathered per op id, shown to the user.
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per dry run, shared by its slices: the workouts earlier operations will create, by op id, as the
     # medical gate sees them (medical.gate.PlannedWorkout), so a later `$ref` to one is judged too.
     planned: dict[str, Any] = field(default_factory=dict)
     _compliance: Any = None
+
+    def state_as(self, kind: type[S]) -> S:
+        """Return the group's state, which `prepare` set as a `kind`."""
+        state = self.state
+        if not isinstance(state, kind):
+            raise TypeError(
+                f"the chunk's state is {type(state).__name__}, not {kind.__name__}: prepare first"
+            )
+        return state
 
     @property
     def medical_check(self) -> bool:
@@ -152,6 +178,35 @@ class Context:
                 break
             if change.model == label and change.object_id in pending:
                 change.version_after = pending.pop(change.object_id)
+
+
+def change_fields(
+    ctx: Context, item: BatchItem, obj: models.Model, values: dict[str, Any], fields: Sequence[str]
+) -> None:
+    """Set `values` (by attname) on the object, bump its version and queue the change UPDATED with the
+    named fields' before and after; `write_rows` writes it."""
+    before = snapshot(obj, fields)
+    for attname, value in values.items():
+        setattr(obj, attname, value)
+    obj.version += 1
+    ctx.log_change(
+        item, obj=obj, action=BatchChange.Action.UPDATED, before=before, after=snapshot(obj, fields)
+    )
+
+
+def write_rows(
+    ctx: Context, model: type[models.Model], objs: Iterable[models.Model], fields: Sequence[str]
+) -> None:
+    """Write the objects' fields, version and `updated_at` (now) in one UPDATE, each object once; the
+    queued changes take the versions the rows really have after it."""
+    columns = (*fields, "version", "updated_at")
+    names = attnames(model, columns)
+    rows = []
+    for obj in objs:
+        obj.updated_at = ctx.now
+        rows.append({"pk": obj.pk, **{c: getattr(obj, a) for c, a in zip(columns, names, strict=True)}})
+    if rows:
+        ctx.settle_versions(model, values_update_versions(model, rows, list(columns)))
 
 
 def jsonable(value: Any) -> Any:

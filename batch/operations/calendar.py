@@ -27,15 +27,12 @@ Strategies
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
-
-from django.db import DatabaseError
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem
-from batch.operations.base import Context, snapshot
-from batch.sql import values_update_versions
+from batch.operations.base import Context, change_fields, snapshot, write_rows
+from batch.operations.state import WorkoutState
 from workouts.calendar import (
     BUSY,
     FACILITY,
@@ -62,14 +59,6 @@ ASSIGNMENT_IMAGE = (
     "modifications",
     "version",
 )
-
-
-@dataclass
-class Overrides:
-    """What OVERRIDE takes away from others, written by `apply_overrides` in the item's apply."""
-
-    unassign: list[tuple[BatchItem, Assignment]] = field(default_factory=list)
-    clear_facility: list[tuple[BatchItem, Booking, int]] = field(default_factory=list)
 
 
 # --- the strategies ------------------------------------------------------------------------------------
@@ -119,10 +108,11 @@ def resolve(item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, mo
             item, ctx, conflicts, reason=f"{strategy} cannot move a workout for an assignment"
         )
     if strategy == "OVERRIDE":
-        stuck = [c for c in conflicts if not calendar.can_override(c, changing=ctx.cache.get("workouts", {}))]
+        state = ctx.state_as(WorkoutState)
+        stuck = [c for c in conflicts if not calendar.can_override(c, changing=state.workouts)]
         if stuck:
             raise conflict_error(item, ctx, stuck, reason="OVERRIDE cannot lift this")
-        overrides: Overrides = ctx.cache.setdefault("overrides", Overrides())
+        overrides = state.overrides
         for conflict in conflicts:
             booking = conflict.booking
             if conflict.kind == PLAYER and booking is not None:
@@ -240,17 +230,6 @@ def _book(calendar: Calendar, slot: Slot) -> Slot:
     return slot
 
 
-class StaleOverride(DatabaseError):
-    """A workout OVERRIDE would take a facility from changed after the calendar read it.
-
-    A DatabaseError so the runner's bulk apply falls back to one savepoint per item; the items
-    concerned are marked and then fail alone with CONFLICT (see `apply_overrides`).
-    """
-
-
-STALE_MARK = "_stale_override"
-
-
 def stale_override_error(item: BatchItem, ctx: Context, details: dict[str, Any]) -> ItemError:
     return ItemError(
         code=ErrorCode.CONFLICT,
@@ -286,28 +265,11 @@ def update_assignments(
     An assignment changed by two items is written once, in its final state; each change is logged
     with its own version, and the last one with the version the row really has.
     """
-    rows: dict[int, dict[str, Any]] = {}
+    changed: dict[int, Assignment] = {}
     for item, assignment, values in changes:
-        before = snapshot(assignment, fields)
-        for name, value in values.items():
-            setattr(assignment, name, value)
-        assignment.version += 1
-        ctx.log_change(
-            item,
-            obj=assignment,
-            action=BatchChange.Action.UPDATED,
-            before=before,
-            after=snapshot(assignment, fields),
-        )
-        rows[assignment.pk] = {
-            "pk": assignment.pk,
-            **{name: getattr(assignment, name) for name in fields},
-            "version": assignment.version,
-            "updated_at": ctx.now,
-        }
-    if rows:
-        columns = [*fields, "version", "updated_at"]
-        ctx.settle_versions(Assignment, values_update_versions(Assignment, list(rows.values()), columns))
+        change_fields(ctx, item, assignment, values, fields)
+        changed[assignment.pk] = assignment
+    write_rows(ctx, Assignment, changed.values(), fields)
 
 
 def remove_assignments(ctx: Context, removals: list[tuple[Any, Assignment]]) -> None:
@@ -322,45 +284,46 @@ def remove_assignments(ctx: Context, removals: list[tuple[Any, Assignment]]) -> 
     Assignment.objects.filter(pk__in=[a.pk for _, a in removals]).delete()
 
 
+def stale_overrides(clear: list[tuple[BatchItem, Booking, int]]) -> dict[str, dict[str, Any]]:
+    """Lock the workouts OVERRIDE takes a facility from; return, by op id, those changed since the
+    calendar read them (what changed, for the item's CONFLICT). One query."""
+    current = lock_overridden(clear)
+    stale = {}
+    for item, booking, facility_id in clear:
+        now = current.get(booking.workout_id)
+        if now != (booking.version, facility_id):
+            stale[item.op_id] = {
+                "workoutId": booking.workout_id,
+                "expectedVersion": booking.version,
+                "currentVersion": now[0] if now else None,
+            }
+    return stale
+
+
 def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
     """Write what OVERRIDE took from other workouts for these items: at most three statements.
 
-    Call first in `apply`. A workout losing its facility lies outside the chunk's locked set: it is
-    locked here and must still be at the version (and facility) the calendar read; if not, the
-    bulk apply is abandoned (StaleOverride) and, item by item, the items concerned fail with CONFLICT.
+    Call first in `apply`, before any write. A workout losing its facility lies outside the chunk's
+    locked set: it is locked here and must still be at the version (and facility) the calendar read.
+    If not, the items concerned are kept in `ctx.stale` and the first fails with CONFLICT; in a bulk
+    apply that abandons the bulk, and in the runner's one-item re-runs each kept item fails alone
+    while the others are decided afresh.
     """
     for item in items:
-        details = getattr(item, STALE_MARK, None)
-        if details is not None:  # only in the runner's one-item fallback, after a StaleOverride
-            raise stale_override_error(item, ctx, details)
-    overrides: Overrides | None = ctx.cache.get("overrides")
-    if overrides is None:
-        return
+        if item.op_id in ctx.stale:
+            raise stale_override_error(item, ctx, ctx.stale[item.op_id])
+    overrides = ctx.state_as(WorkoutState).overrides
     wanted = {item.op_id for item in items}
     unassign = [(i, a) for i, a in overrides.unassign if i.op_id in wanted]
     clear = [(i, b, f) for i, b, f in overrides.clear_facility if i.op_id in wanted]
-    if clear:
-        current = lock_overridden(clear)
-        stale = False
-        for item, booking, facility_id in clear:
-            now = current.get(booking.workout_id)
-            if now != (booking.version, facility_id):
-                stale = True
-                setattr(
-                    item,
-                    STALE_MARK,
-                    {
-                        "workoutId": booking.workout_id,
-                        "expectedVersion": booking.version,
-                        "currentVersion": now[0] if now else None,
-                    },
-                )
-        if stale:
-            raise StaleOverride("a workout losing its facility changed since the calendar read it")
+    if clear and (stale := stale_overrides(clear)):
+        ctx.stale.update(stale)
+        first = next(item for item in items if item.op_id in stale)
+        raise stale_override_error(first, ctx, stale[first.op_id])
     if unassign:
         remove_assignments(ctx, unassign)
     if clear:
-        rows = {}
+        cleared: dict[int, Workout] = {}
         for item, booking, facility_id in clear:
             workout = Workout(pk=booking.workout_id, facility_id=None, version=booking.version + 1)
             booking.version += 1
@@ -371,11 +334,5 @@ def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
                 before={"facility_id": facility_id},
                 after={"facility_id": None},
             )
-            rows[workout.pk] = {
-                "pk": workout.pk,
-                "facility": None,
-                "version": workout.version,
-                "updated_at": ctx.now,
-            }
-        versions = values_update_versions(Workout, list(rows.values()), ["facility", "version", "updated_at"])
-        ctx.settle_versions(Workout, versions)
+            cleared[workout.pk] = workout
+        write_rows(ctx, Workout, cleared.values(), ["facility"])

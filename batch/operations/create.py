@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F as DbF
@@ -18,9 +19,10 @@ from batch.operations.base import (
     register,
 )
 from batch.operations.calendar import apply_overrides, resolve
-from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.operations.medical import gate_players, left_out, left_out_result, load_gate
+from batch.operations.state import WorkoutState
 from batch.sql import copy_create, insert_rows
-from medical.compliance import ExerciseSpec
+from medical.compliance import ExerciseSpec, PlayerVerdict
 from medical.gate import PlannedWorkout
 from workouts.calendar import Calendar, Slot, local_day, workout_day
 from workouts.limits import (
@@ -63,6 +65,29 @@ def item_has_start(item: BatchItem) -> bool:
     )
 
 
+@dataclass(slots=True)
+class CreatePlan:
+    """The rows a CREATE writes: the workout (a plain row for batch.sql.insert_rows), its exercises
+    and assignments (WorkoutExercise / Assignment keyword arguments), and the players' verdicts."""
+
+    workout: dict[str, Any]
+    exercises: list[dict[str, Any]]
+    assignments: list[dict[str, Any]]
+    verdicts: dict[int, PlayerVerdict]
+
+
+@dataclass(slots=True)
+class CreateState(WorkoutState):
+    facilities: dict[int, Facility] = field(default_factory=dict)
+    templates: dict[int, WorkoutTemplate] = field(default_factory=dict)
+    template_exercises: dict[int, list[TemplateExercise]] = field(default_factory=dict)
+    # The exercises the items and their templates name (the library's rows, not a workout's).
+    library: dict[int, Exercise] = field(default_factory=dict)
+    players: dict[int, Player] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    plans: dict[str, CreatePlan] = field(default_factory=dict)
+
+
 @register
 class CreateExecutor(Executor):
     type = OperationType.CREATE
@@ -91,7 +116,7 @@ class CreateExecutor(Executor):
             )
             dates.add(workout_day(start, now=ctx.now))
             dates_in_order.append(local_day(start) if start else None)
-        ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
+        facilities = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
         # Another trainer's "Only me" template is as unknown here as another team's.
         templates = (
             templates_for_team(team=ctx.team, user=ctx.user).filter(pk__in=template_ids).in_bulk()
@@ -105,31 +130,32 @@ class CreateExecutor(Executor):
             ):
                 template_exercises.setdefault(te.template_id, []).append(te)
                 exercise_ids.add(te.exercise_id)
-        ctx.cache["templates"] = templates
-        ctx.cache["template_exercises"] = template_exercises
-        ctx.cache["exercises"] = Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {}
-        ctx.cache["players"] = (
-            Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
-        )
-        if player_ids:
-            compliance_engine(ctx, player_ids=player_ids, dates=dates)
+        players = Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
+        gate = load_gate(player_ids=player_ids, dates=dates)
         scheduled = [d for item, d in zip(items, dates_in_order, strict=True) if item_has_start(item)]
-        ctx.cache["calendar"] = (
-            Calendar.load(team=ctx.team, days=scheduled, players=ctx.cache["players"]) if scheduled else None
+        ctx.state = CreateState(
+            facilities=facilities,
+            templates=templates,
+            template_exercises=template_exercises,
+            library=Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {},
+            players=players,
+            gate=gate,
+            calendar=Calendar.load(team=ctx.team, days=scheduled, players=players) if scheduled else None,
         )
 
-    def plan(self, item: BatchItem, ctx: Context) -> dict[str, Any]:
+    def plan(self, item: BatchItem, ctx: Context) -> CreatePlan:
         """Turn the item's data into the rows to write; raise ItemError on any problem."""
+        state = ctx.state_as(CreateState)
         data = item.data
         wdata = data.get("workout") or {}
         schedule = data.get("schedule") or {}
         template = None
         if data.get("templateId") is not None:
-            template = ctx.cache["templates"].get(data["templateId"])
+            template = state.templates.get(data["templateId"])
             if template is None:
                 raise not_found("Template", data["templateId"], field_name="data.templateId")
         facility_id = schedule.get("facilityId", wdata.get("facilityId"))
-        if facility_id is not None and facility_id not in ctx.cache["facilities"]:
+        if facility_id is not None and facility_id not in state.facilities:
             raise not_found("Facility", facility_id, field_name="data.workout.facilityId")
         start_raw = schedule.get("start") or wdata.get("scheduledStart")
         end_raw = schedule.get("end") or wdata.get("scheduledEnd")
@@ -146,7 +172,7 @@ class CreateExecutor(Executor):
         exercises: list[dict[str, Any]] = []
         if data.get("exercises"):
             for index, entry in enumerate(data["exercises"]):
-                exercise = ctx.cache["exercises"].get(entry["exerciseId"])
+                exercise = state.library.get(entry["exerciseId"])
                 if exercise is None:
                     raise not_found("Exercise", entry["exerciseId"], field_name=f"data.exercises[{index}]")
                 exercises.append(
@@ -161,10 +187,10 @@ class CreateExecutor(Executor):
                     }
                 )
         elif template is not None:
-            for te in ctx.cache["template_exercises"].get(template.pk, []):
+            for te in state.template_exercises.get(template.pk, []):
                 exercises.append(
                     {
-                        "exercise": ctx.cache["exercises"][te.exercise_id],
+                        "exercise": state.library[te.exercise_id],
                         "order": te.order,
                         "sets": te.sets,
                         "reps": te.reps,
@@ -177,7 +203,7 @@ class CreateExecutor(Executor):
         assignments = []
         seen: set[int] = set()
         for index, entry in enumerate(data.get("assignments") or []):
-            player = ctx.cache["players"].get(entry["playerId"])
+            player = state.players.get(entry["playerId"])
             if player is None:
                 raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
             if (refusal := listed_twice(player, seen)) is not None:
@@ -206,7 +232,7 @@ class CreateExecutor(Executor):
             )
             out = left_out(item, ctx, verdicts)
             assignments = [a for a in assignments if a["player"].pk not in out]
-        if start is not None and ctx.cache.get("calendar") is not None:
+        if start is not None and state.calendar is not None:
             loads = {}
             for a in assignments:
                 verdict = verdicts.get(a["player"].pk)
@@ -219,7 +245,7 @@ class CreateExecutor(Executor):
                 key=f"op:{item.op_id}",
                 name=wdata.get("name") or (template.name if template else ""),
             )
-            placed = resolve(item, ctx, ctx.cache["calendar"], slot, movable=True)
+            placed = resolve(item, ctx, state.calendar, slot, movable=True)
             start, end, facility_id = placed.start, placed.end, placed.facility_id
         # A plain row (batch.sql.insert_rows fills the rest): a model instance per operation was a
         # quarter of a large dry run.
@@ -236,16 +262,16 @@ class CreateExecutor(Executor):
             "created_by_id": getattr(ctx.user, "pk", None),
             "template_id": template.pk if template else None,
         }
-        return {"workout": workout, "exercises": exercises, "assignments": assignments, "verdicts": verdicts}
+        return CreatePlan(workout=workout, exercises=exercises, assignments=assignments, verdicts=verdicts)
 
     def check(self, item: BatchItem, ctx: Context) -> None:
-        plan = ctx.cache.setdefault("plans", {})[item.op_id] = self.plan(item, ctx)
+        plan = ctx.state_as(CreateState).plans[item.op_id] = self.plan(item, ctx)
         if ctx.dry_run:  # what a later `$ref` to this workout is judged on by the medical gate
-            workout = plan["workout"]
+            workout = plan.workout
             ctx.planned[item.op_id] = PlannedWorkout(
                 exercises=tuple(
                     ExerciseSpec.from_exercise(e["exercise"], load_percent=e["load_percent"])
-                    for e in plan["exercises"]
+                    for e in plan.exercises
                 ),
                 on_date=workout_day(workout["scheduled_start"], now=ctx.now),
                 intensity=workout["intensity"],
@@ -254,16 +280,17 @@ class CreateExecutor(Executor):
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
-        plans = [ctx.cache["plans"][item.op_id] for item in items]
-        workouts = [p["workout"] for p in plans]
+        state = ctx.state_as(CreateState)
+        plans = [state.plans[item.op_id] for item in items]
+        workouts = [p.workout for p in plans]
         insert_rows(Workout, workouts)
         exercise_rows, assignment_rows = [], []
         template_uses: dict[int, int] = {}
         for plan, workout in zip(plans, workouts, strict=True):
-            for e in plan["exercises"]:
+            for e in plan.exercises:
                 exercise_rows.append(WorkoutExercise(workout_id=workout["id"], **e))
-            for a in plan["assignments"]:
-                verdict = plan["verdicts"].get(a["player"].pk)
+            for a in plan.assignments:
+                verdict = plan.verdicts.get(a["player"].pk)
                 load, fields = assignment_medical_fields(verdict, a["load_percent"])
                 assignment_rows.append(
                     Assignment(
@@ -291,7 +318,7 @@ class CreateExecutor(Executor):
                 "id": workout["id"],
                 "workoutId": workout["id"],
                 "name": workout["name"],
-                "assigned": len(plan["assignments"]),
+                "assigned": len(plan.assignments),
                 "leftOut": left_out_result(item, ctx),
             }
         return results

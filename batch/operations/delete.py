@@ -8,21 +8,28 @@ assignments included) for the record, with `undoable=False`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from batch.errors import ErrorCode
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.archive import plan_archive, write_archive
+from batch.operations.archive import ArchiveState, plan_archive, write_archive
 from batch.operations.base import Context, Executor, refused, register, snapshot
 from batch.operations.calendar import ASSIGNMENT_IMAGE
-from batch.operations.loading import chunk_workouts, workout_of
-from workouts.models import Assignment, Workout, WorkoutExercise
+from batch.operations.loading import chunk_workouts, load_parts, workout_of
+from workouts.models import Workout
 from workouts.rules import completed_sessions, permanent_delete_refusal
 
 WORKOUT_IMAGE = tuple(
     f.name for f in Workout._meta.concrete_fields if f.name not in ("id", "created_at", "updated_at")
 )
 EXERCISE_IMAGE = ("exercise", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
+
+
+@dataclass(slots=True)
+class DeleteState(ArchiveState):
+    # Workouts an earlier item of the chunk deletes for good: later items must not find them.
+    deleted: set[int] = field(default_factory=set)
 
 
 @register
@@ -37,18 +44,12 @@ class DeleteExecutor(Executor):
         permanent = {
             i.data["workoutId"] for i in items if i.data.get("permanent") and i.data["workoutId"] in workouts
         }
-        exercises: dict[int, list[WorkoutExercise]] = {}
-        assignments: dict[int, list[Assignment]] = {}
-        if permanent:
-            for row in WorkoutExercise.objects.filter(workout_id__in=permanent).order_by("order", "id"):
-                exercises.setdefault(row.workout_id, []).append(row)
-            for row in Assignment.objects.filter(workout_id__in=permanent).order_by("id"):
-                assignments.setdefault(row.workout_id, []).append(row)
-        ctx.cache["exercises"] = exercises
-        ctx.cache["assignments"] = assignments
+        # The full image of what a permanent delete removes (kept in its change-log row).
+        ctx.state = DeleteState(workouts=workouts, parts=load_parts(permanent))
 
     def check(self, item: BatchItem, ctx: Context) -> None:
-        workout = workout_of(item, ctx)
+        state = ctx.state_as(DeleteState)
+        workout = workout_of(item, ctx, state.workouts, deleted=state.deleted)
         if not item.data.get("permanent"):
             if workout is not None:
                 plan_archive(item, ctx, workout, restore=False)
@@ -60,7 +61,7 @@ class DeleteExecutor(Executor):
         )
         if workout is None:
             return
-        assignments = ctx.cache["assignments"].get(workout.pk, [])
+        assignments = state.parts.assignments.get(workout.pk, [])
         refusal = permanent_delete_refusal(workout, assignments)
         if refusal is not None:
             raise refused(
@@ -71,7 +72,7 @@ class DeleteExecutor(Executor):
                 completedAssignments=len(completed_sessions(workout, assignments)),
             )
         # Later items of this chunk must not find it any more.
-        ctx.cache.setdefault("deleted", set()).add(workout.pk)
+        state.deleted.add(workout.pk)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         soft = [i for i in items if not i.data.get("permanent")]
@@ -80,17 +81,18 @@ class DeleteExecutor(Executor):
         for result in results.values():
             result["permanent"] = False
         if hard:
-            workouts: dict[int, Workout] = ctx.cache["workouts"]
+            state = ctx.state_as(DeleteState)
+            workouts = state.workouts
             doomed = {}
             for item in hard:
                 workout = workouts[item.data["workoutId"]]
                 image = snapshot(workout, WORKOUT_IMAGE)
                 image["exercises"] = [
-                    snapshot(e, EXERCISE_IMAGE) for e in ctx.cache["exercises"].get(workout.pk, [])
+                    snapshot(e, EXERCISE_IMAGE) for e in state.parts.exercises.get(workout.pk, [])
                 ]
                 image["assignments"] = [
                     {"id": a.pk, **snapshot(a, ASSIGNMENT_IMAGE)}
-                    for a in ctx.cache["assignments"].get(workout.pk, [])
+                    for a in state.parts.assignments.get(workout.pk, [])
                 ]
                 ctx.log_change(
                     item, obj=workout, action=BatchChange.Action.DELETED, before=image, undoable=False

@@ -29,7 +29,8 @@ from batch.operations.calendar import (
 )
 from batch.operations.create import SNAPSHOT_FIELDS
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import compliance_engine, gate_players, left_out, left_out_result
+from batch.operations.medical import gate_players, left_out, left_out_result, load_gate
+from batch.operations.state import WorkoutState
 from batch.sql import copy_create
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
@@ -42,7 +43,8 @@ def gate_days(
     item: BatchItem, ctx: Context, *, workout: Workout, player_ids: Sequence[int], days: Sequence[dt.date]
 ) -> dict[dt.date, dict[int, Any]]:
     """Return verdicts per day; days with the same restrictions in effect share one check (and note)."""
-    gate = ctx.cache.get("compliance")
+    state = ctx.state_as(WorkoutState)
+    gate = state.gate
     if gate is None or not player_ids:
         return {}
     days_of: dict[tuple, list[dt.date]] = {}
@@ -54,7 +56,7 @@ def gate_days(
             item,
             ctx,
             player_ids=player_ids,
-            exercises=ctx.cache["specs"].get(workout.pk, []),
+            exercises=state.parts.specs.get(workout.pk, []),
             on_date=same_days[0],
             intensity=workout.intensity,
             name=workout.name,
@@ -64,12 +66,22 @@ def gate_days(
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class CopyPlan:
+    """One copy to insert: the new workout and its assignments' values (its exercises are the
+    original's)."""
+
     item: BatchItem
     original: Workout
     workout: Workout
     assignments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DuplicateState(WorkoutState):
+    facilities: dict[int, Facility] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    plans: dict[str, list[CopyPlan]] = field(default_factory=dict)
 
 
 def plan_copy(
@@ -97,7 +109,7 @@ def plan_copy(
     rows = []
     if include_assignments:
         out = left_out(item, ctx, verdicts or {})
-        for a in ctx.cache["assignments"].get(original.pk, []):
+        for a in ctx.state_as(WorkoutState).parts.assignments.get(original.pk, []):
             if a.player_id in out:
                 continue
             load, medical = assignment_medical_fields((verdicts or {}).get(a.player_id), a.load_percent)
@@ -109,11 +121,12 @@ def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]
     """Insert the copies, their exercises and assignments (three statements); log each CREATED."""
     if not plans:
         return {}
+    exercises = ctx.state_as(WorkoutState).parts.exercises
     workouts = copy_create(Workout, [p.workout for p in plans])
     exercise_rows, assignment_rows = [], []
     created: dict[str, list[int]] = {}
     for plan, workout in zip(plans, workouts, strict=True):
-        for row in ctx.cache["exercises"].get(plan.original.pk, []):
+        for row in exercises.get(plan.original.pk, []):
             exercise_rows.append(
                 WorkoutExercise(workout=workout, **{k: getattr(row, k) for k in EXERCISE_COPY})
             )
@@ -143,9 +156,8 @@ class DuplicateExecutor(Executor):
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         workouts = chunk_workouts(items, ctx)
-        load_parts(ctx, workouts)
+        parts = load_parts(workouts)
         facility_ids = {(i.data.get("modifications") or {}).get("facilityId") for i in items} - {None}
-        ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
         days = set()
         for item in items:
             workout = workouts.get(item.data["workoutId"])
@@ -153,19 +165,23 @@ class DuplicateExecutor(Executor):
             if workout is not None and workout.scheduled_start and shift is not None:
                 first = local_day(workout.scheduled_start)
                 days.update(first + dt.timedelta(days=shift * n) for n in range(1, item.data["count"] + 1))
-        players = ctx.cache["players"]
-        if players and days:
-            compliance_engine(ctx, player_ids=players, dates=days)
-        ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=players) if days else None
+        ctx.state = DuplicateState(
+            workouts=workouts,
+            parts=parts,
+            gate=load_gate(player_ids=parts.players, dates=days) if days else None,
+            facilities=Facility.objects.in_bulk(facility_ids) if facility_ids else {},
+            calendar=Calendar.load(team=ctx.team, days=days, players=parts.players) if days else None,
+        )
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data
-        original = workout_of(item, ctx)
+        state = ctx.state_as(DuplicateState)
+        original = workout_of(item, ctx, state.workouts)
         if original is None:
             return
         changes = dict(data.get("modifications") or {})
         facility_id = changes.pop("facilityId", original.facility_id)
-        if facility_id not in (None, original.facility_id) and facility_id not in ctx.cache["facilities"]:
+        if facility_id not in (None, original.facility_id) and facility_id not in state.facilities:
             raise not_found("Facility", facility_id, field_name="data.modifications.facilityId")
         pattern = changes.pop("name", None) or data.get("namePattern") or "{original} - Copy {n}"
         shift = data.get("dateShiftDays")
@@ -182,7 +198,7 @@ class DuplicateExecutor(Executor):
         duration = default_duration(original) if scheduled else None
         plans = []
         loads = (
-            {a.player_id: a.load_percent for a in ctx.cache["assignments"].get(original.pk, [])}
+            {a.player_id: a.load_percent for a in state.parts.assignments.get(original.pk, [])}
             if include
             else {}
         )
@@ -193,7 +209,7 @@ class DuplicateExecutor(Executor):
         verdicts = (
             gate_days(item, ctx, workout=original, player_ids=list(loads), days=days) if include else {}
         )
-        calendar: Calendar | None = ctx.cache["calendar"]
+        calendar = state.calendar
         ctx.notes.get(item.op_id, {}).pop("parts", None)  # a re-check (one-item fallback) starts afresh
         booked: list[str] = []
         try:
@@ -246,11 +262,12 @@ class DuplicateExecutor(Executor):
                 calendar.unbook_keys(booked)
             raise
         note_skipped_parts(item, ctx, "copy")
-        ctx.cache.setdefault("plans", {})[item.op_id] = plans
+        state.plans[item.op_id] = plans
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
-        created = write_copies([p for item in items for p in ctx.cache["plans"][item.op_id]], ctx)
+        plans = ctx.state_as(DuplicateState).plans
+        created = write_copies([p for item in items for p in plans[item.op_id]], ctx)
         results = {}
         for item in items:
             ids = created[item.op_id]

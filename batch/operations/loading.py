@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
 from batch.operations.base import Context, not_found
-from workouts.models import Assignment, Player, Workout, WorkoutExercise
+from batch.operations.state import Parts
+from workouts.models import Assignment, Workout, WorkoutExercise
 
 
 def lock_workouts(ctx: Context, ids: set[int]) -> dict[int, Workout]:
     """Load the team's workouts by id; outside a dry run, lock them for the chunk's transaction."""
+    if not ids:
+        return {}
     qs = Workout.objects.filter(team=ctx.team, pk__in=ids)
     if not ctx.dry_run:
         qs = qs.select_for_update(of=("self",))
@@ -21,21 +23,22 @@ def lock_workouts(ctx: Context, ids: set[int]) -> dict[int, Workout]:
 
 def chunk_workouts(items: Sequence[BatchItem], ctx: Context) -> dict[int, Workout]:
     """Load (and, when running, lock) the team's workouts the items name: one query."""
-    ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
-    workouts = lock_workouts(ctx, ids) if ids else {}
-    ctx.cache["workouts"] = workouts
-    return workouts
+    return lock_workouts(
+        ctx, {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
+    )
 
 
-def workout_of(item: BatchItem, ctx: Context) -> Workout | None:
+def workout_of(
+    item: BatchItem, ctx: Context, workouts: dict[int, Workout], *, deleted: Collection[int] = ()
+) -> Workout | None:
     """Return the item's workout; None in a dry run when a dependency will create it."""
     workout_id = item.data["workoutId"]
-    workout = ctx.cache["workouts"].get(workout_id)
+    workout = workouts.get(workout_id)
     if workout is None:
         if ctx.dry_run and not isinstance(workout_id, int):
             return None
         raise not_found("Workout", workout_id, field_name="data.workoutId")
-    if workout_id in ctx.cache.get("deleted", ()):
+    if workout_id in deleted:
         raise ItemError(
             code=ErrorCode.NOT_FOUND,
             message=f"workout {workout_id} is deleted permanently by an earlier item of this batch",
@@ -45,27 +48,26 @@ def workout_of(item: BatchItem, ctx: Context) -> Workout | None:
     return workout
 
 
-def load_parts(ctx: Context, workout_ids: Iterable[int], *, with_assignments: bool = True) -> None:
-    """Load the workouts' exercises (with specs) and assignments (with players): two or three queries."""
+def load_parts(workout_ids: Iterable[int], *, with_assignments: bool = True) -> Parts:
+    """Load the workouts' exercises (with specs) and assignments (with players): two queries, one
+    without assignments, none without workouts."""
     from medical.compliance import ExerciseSpec
 
     ids = set(workout_ids)
-    exercises: dict[int, list[WorkoutExercise]] = {}
-    specs: dict[int, list[Any]] = {}
-    assignments: dict[int, list[Assignment]] = {}
-    players: dict[int, Player] = {}
-    if ids:
-        for row in (
-            WorkoutExercise.objects.filter(workout_id__in=ids)
-            .select_related("exercise")
-            .order_by("workout_id", "order", "id")
-        ):
-            exercises.setdefault(row.workout_id, []).append(row)
-            specs.setdefault(row.workout_id, []).append(
-                ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
-            )
-        if with_assignments:
-            for row in Assignment.objects.filter(workout_id__in=ids).select_related("player").order_by("id"):
-                assignments.setdefault(row.workout_id, []).append(row)
-                players[row.player_id] = row.player
-    ctx.cache.update(exercises=exercises, specs=specs, assignments=assignments, players=players)
+    parts = Parts()
+    if not ids:
+        return parts
+    for row in (
+        WorkoutExercise.objects.filter(workout_id__in=ids)
+        .select_related("exercise")
+        .order_by("workout_id", "order", "id")
+    ):
+        parts.exercises.setdefault(row.workout_id, []).append(row)
+        parts.specs.setdefault(row.workout_id, []).append(
+            ExerciseSpec.from_exercise(row.exercise, load_percent=row.load_percent)
+        )
+    if with_assignments:
+        for row in Assignment.objects.filter(workout_id__in=ids).select_related("player").order_by("id"):
+            parts.assignments.setdefault(row.workout_id, []).append(row)
+            parts.players[row.player_id] = row.player
+    return parts

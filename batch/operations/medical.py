@@ -10,6 +10,7 @@ from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
 from batch.operations.base import Context
 from batch.operations.calendar import remove_assignments, update_assignments
+from batch.operations.state import WorkoutState
 from medical.compliance import BLOCKED, ExerciseSpec, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, block_of, blocked
 from workouts.rules import assignment_medical_fields
@@ -18,11 +19,10 @@ PLAYERS_LEFT_OUT = "PLAYERS_LEFT_OUT"
 REFIT_FIELDS = ("load_percent", "medical_verdict", "modifications")
 
 
-def compliance_engine(ctx: Context, *, player_ids: Iterable[int], dates: Iterable[dt.date]) -> MedicalGate:
-    """Build the chunk's medical gate once (one query for all players and dates)."""
-    gate = MedicalGate(player_ids=set(player_ids), dates=set(dates))
-    ctx.cache["compliance"] = gate
-    return gate
+def load_gate(*, player_ids: Iterable[int], dates: Iterable[dt.date]) -> MedicalGate | None:
+    """Build the chunk's medical gate once (one query for all players and dates); None without players."""
+    players = set(player_ids)
+    return MedicalGate(player_ids=players, dates=set(dates)) if players else None
 
 
 def medical_error(verdicts: Sequence[PlayerVerdict], **overrides: Any) -> ItemError:
@@ -51,7 +51,7 @@ def gate_players(
 ) -> dict[int, PlayerVerdict]:
     """Return each player's verdict. Blocked players with the check on: MEDICAL_RESTRICTION when the item
     says blockedPlayers "fail", else a warning naming them (callers leave `left_out` players out)."""
-    gate: MedicalGate | None = ctx.cache.get("compliance")
+    gate = ctx.state_as(WorkoutState).gate
     if gate is None or not player_ids:
         return {}
     verdicts = gate.judge(PlannedWorkout(tuple(exercises), on_date, intensity), player_ids)
@@ -94,22 +94,23 @@ def warn_left_out(
             "dates": [d.isoformat() for d in days],
         },
     )
-    ctx.cache.setdefault("left_out", {}).setdefault(item.op_id, {}).update(
+    ctx.state_as(WorkoutState).left_out.setdefault(item.op_id, {}).update(
         {v.player_id: v.player_name for v in refused}
     )
 
 
 def left_out_result(item: BatchItem, ctx: Context) -> list[dict[str, Any]]:
     """The players an item left out, for its result: [{playerId, playerName}]."""
-    names = ctx.cache.get("left_out", {}).get(item.op_id, {})
+    names = ctx.state_as(WorkoutState).left_out.get(item.op_id, {})
     return [{"playerId": pid, "playerName": name} for pid, name in names.items()]
 
 
 def refit(item: BatchItem, ctx: Context, workout: Any, verdicts: dict[int, PlayerVerdict]) -> None:
     """Plan today's cap and substitutions for the players a move or an intensity change keeps on a
     workout (their recorded verdict was for the old day or intensity); `write_take_offs` writes them."""
-    planned = ctx.cache.setdefault("refit", {}).setdefault(item.op_id, [])
-    for assignment in ctx.cache.get("assignments", {}).get(workout.pk, []):
+    state = ctx.state_as(WorkoutState)
+    planned = state.refits.setdefault(item.op_id, [])
+    for assignment in state.parts.assignments.get(workout.pk, []):
         verdict = verdicts.get(assignment.player_id)
         if verdict is None or verdict.verdict == BLOCKED:
             continue
@@ -127,14 +128,15 @@ def take_off(item: BatchItem, ctx: Context, workout: Any, player_ids: set[int]) 
     """
     if not player_ids:
         return
-    rows = ctx.cache.get("assignments", {}).get(workout.pk, [])
+    state = ctx.state_as(WorkoutState)
+    rows = state.parts.assignments.get(workout.pk, [])
     gone = [a for a in rows if a.player_id in player_ids]
     rows[:] = [a for a in rows if a.player_id not in player_ids]
-    loads = ctx.cache.get("loads", {}).get(workout.pk)
+    loads = state.loads.get(workout.pk)
     if loads is not None:
         for pid in player_ids:
             loads.pop(pid, None)
-    ctx.cache.setdefault("take_off", {}).setdefault(item.op_id, []).extend(gone)
+    state.take_offs.setdefault(item.op_id, []).extend(gone)
 
 
 def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
@@ -143,11 +145,11 @@ def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
     Call before logging the items' own changes: undo runs newest first, so it moves the workout back
     before it re-creates (and re-judges) these assignments.
     """
-    planned = ctx.cache.get("take_off", {})
-    pairs = [(item, a) for item in items for a in planned.get(item.op_id, [])]
+    state = ctx.state_as(WorkoutState)
+    pairs = [(item, a) for item in items for a in state.take_offs.get(item.op_id, [])]
     if pairs:
         remove_assignments(ctx, pairs)
-    refits = ctx.cache.get("refit", {})
+    refits = state.refits
     update_assignments(
         ctx, [(item, a, values) for item in items for a, values in refits.get(item.op_id, [])], REFIT_FIELDS
     )

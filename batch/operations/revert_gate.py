@@ -9,20 +9,24 @@ most per chunk, whatever its size.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models
 
 from batch.errors import ErrorCode
 from batch.models import BatchChange, BatchItem
-from batch.operations.base import Context
+from batch.operations.base import Context, ExecutorState
 from batch.operations.medical import medical_error
 from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
 from medical.roles import is_medic_or_staff
 from workouts.calendar import workout_day
 from workouts.rules import assignment_medical_fields
+
+if TYPE_CHECKING:
+    from batch.operations.revert.steps import Step
 
 A = BatchChange.Action
 ASSIGNMENT = "workouts.assignment"
@@ -43,11 +47,34 @@ def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
     return model._meta.get_field(attname).to_python(value)
 
 
-class RevertGate:
-    """The REVERT executor's medical checks (a mixin: state lives in the chunk's Context)."""
+@dataclass(slots=True)
+class RevertState(ExecutorState):
+    """A chunk of reverts: what revert/loading.py loads, what the gate needs, the steps check decides."""
 
-    def prepare_gate(self, changes: list[BatchChange], state: dict[Key, Any], ctx: Context) -> None:
+    changes: dict[int, BatchChange] = field(default_factory=dict)
+    # The live objects (locked), None once gone; check changes them as each revert passes.
+    objects: dict[Key, models.Model | None] = field(default_factory=dict)
+    # The version this undo last wrote (or will write) for an object: what its next revert expects.
+    chain: dict[Key, int | None] = field(default_factory=dict)
+    # UNASSIGNED: (workout, player) pairs taken, and the workouts (their state) and players that exist.
+    pairs: dict[tuple[int, int], models.Model] = field(default_factory=dict)
+    workouts: dict[int, models.Model] = field(default_factory=dict)
+    players: set[int] = field(default_factory=set)
+    used_templates: set[int] = field(default_factory=set)
+    steps: dict[str, Step] = field(default_factory=dict)
+    # The medical gate's (prepare_gate): None when nothing puts a player back on a workout.
+    gate: MedicalGate | None = None
+    planned: dict[int, PlannedWorkout] = field(default_factory=dict)
+    roster: dict[int, set[int]] = field(default_factory=dict)
+    may_override: bool = False
+
+
+class RevertGate:
+    """The REVERT executor's medical checks (a mixin over the chunk's RevertState)."""
+
+    def prepare_gate(self, state: RevertState, ctx: Context) -> None:
         """Load what the medical gate needs for this chunk's reverts: five queries at most."""
+        changes = list(state.changes.values())
         recreate = [c for c in changes if c.action == A.UNASSIGNED]
         restored_workouts = [
             c
@@ -57,24 +84,24 @@ class RevertGate:
             and GATED_WORKOUT_FIELDS & set(c.before or {})
         ]
         restored_assignments = [
-            state[(c.model, c.object_id)]
+            obj
             for c in changes
-            if c.model == ASSIGNMENT and c.action == A.UPDATED and state.get((c.model, c.object_id))
+            if c.model == ASSIGNMENT
+            and c.action == A.UPDATED
+            and (obj := state.objects.get((c.model, c.object_id))) is not None
         ]
         workout_ids = {(c.before or {}).get("workout_id") for c in recreate} - {None}
         workout_ids |= {c.object_id for c in restored_workouts} | {a.workout_id for a in restored_assignments}
-        ctx.cache["gate"] = None
         if not workout_ids:
             return
-        planned = ctx.cache["planned"] = planned_workouts(workout_ids)
-        roster: dict[int, set[int]] = {}
+        planned = state.planned = planned_workouts(workout_ids)
+        roster = state.roster
         if restored_workouts:
             assignment = model_for(ASSIGNMENT)
             for workout_id, player_id in assignment.objects.filter(
                 workout_id__in={c.object_id for c in restored_workouts}
             ).values_list("workout_id", "player_id"):
                 roster.setdefault(workout_id, set()).add(player_id)
-        ctx.cache["roster"] = roster
         player_ids = {pid for pids in roster.values() for pid in pids}
         player_ids |= {(c.before or {}).get("player_id") for c in recreate} - {None}
         player_ids |= {a.player_id for a in restored_assignments}
@@ -84,13 +111,14 @@ class RevertGate:
                 model_for(WORKOUT), "scheduled_start", (change.before or {}).get("scheduled_start")
             )
             dates.add(workout_day(start))
-        ctx.cache["gate"] = MedicalGate(player_ids=player_ids, dates=dates)
-        ctx.cache["may_override"] = is_medic_or_staff(user=ctx.user, team=ctx.team)
+        state.gate = MedicalGate(player_ids=player_ids, dates=dates)
+        state.may_override = is_medic_or_staff(user=ctx.user, team=ctx.team)
 
     def workout_now(self, workout_id: int, ctx: Context) -> PlannedWorkout | None:
         """The workout as the gate should judge it at this point of the chunk (restores included)."""
-        planned = ctx.cache.get("planned", {}).get(workout_id)
-        obj = ctx.cache["state"].get((WORKOUT, workout_id))
+        state = ctx.state_as(RevertState)
+        planned = state.planned.get(workout_id)
+        obj = state.objects.get((WORKOUT, workout_id))
         if planned is None or obj is None:
             return planned
         return PlannedWorkout(
@@ -113,14 +141,15 @@ class RevertGate:
         force: bool,
     ) -> tuple[dict[int, PlayerVerdict], tuple[int, list[PlayerVerdict]] | None]:
         """Judge the players; raise CONFLICT/MEDICAL_RESTRICTION for a block nobody may override."""
-        gate: MedicalGate | None = ctx.cache.get("gate")
+        state = ctx.state_as(RevertState)
+        gate = state.gate
         if gate is None or workout is None or workout.archived or not player_ids:
             return {}, None
         verdicts = gate.judge(workout, player_ids)
         refused = [v for v in verdicts.values() if v.verdict == BLOCKED]
         if not refused:
             return verdicts, None
-        if force and ctx.cache.get("may_override"):
+        if force and state.may_override:
             names = ", ".join(v.player_name for v in refused)
             ctx.warn(
                 item,
@@ -167,7 +196,7 @@ class RevertGate:
                 ctx,
                 workout=self.workout_now(obj.pk, ctx),
                 workout_id=obj.pk,
-                player_ids=sorted(ctx.cache.get("roster", {}).get(obj.pk, ())),
+                player_ids=sorted(ctx.state_as(RevertState).roster.get(obj.pk, ())),
                 force=force,
             )
             return override

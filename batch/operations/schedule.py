@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
 from batch.errors import ItemError
-from batch.models import BatchChange, BatchItem, OperationType
+from batch.models import BatchItem, OperationType
 from batch.operations.base import (
     Context,
     Executor,
+    change_fields,
     not_found,
     parse_dt,
     refused,
     register,
-    snapshot,
+    write_rows,
 )
 from batch.operations.calendar import (
     all_parts_skipped,
@@ -35,23 +37,40 @@ from batch.operations.calendar import (
     place_part,
     resolve,
 )
-from batch.operations.duplicate import gate_days, plan_copy, write_copies
+from batch.operations.duplicate import CopyPlan, gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
 from batch.operations.medical import (
-    compliance_engine,
     left_out,
     left_out_result,
+    load_gate,
     refit,
     take_off,
     write_take_offs,
 )
-from batch.sql import values_update_versions
+from batch.operations.state import WorkoutState
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Workout
 from workouts.recurrence import RecurrenceError, occurrence_days
 from workouts.rules import assignment_medical_fields, default_duration, move_refusal, timing_refusal
 
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
+
+
+@dataclass(slots=True)
+class SchedulePlan:
+    """Where a SCHEDULE moves its workout, and the copies its further occurrences create."""
+
+    workout: Workout
+    slot: Slot
+    copies: list[CopyPlan]
+
+
+@dataclass(slots=True)
+class ScheduleState(WorkoutState):
+    # Each item's occurrence days, by op id.
+    days: dict[str, list[dt.date]] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    plans: dict[str, SchedulePlan] = field(default_factory=dict)
 
 
 @register
@@ -67,26 +86,29 @@ class ScheduleExecutor(Executor):
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         workouts = chunk_workouts(items, ctx)
-        load_parts(ctx, workouts)
-        ctx.cache["days"] = days = {}
-        for item in items:
-            days[item.op_id] = occurrence_days(
-                local_day(parse_dt(item.data["start"])), item.data.get("recurrence")
-            )
+        parts = load_parts(workouts)
+        days = {
+            item.op_id: occurrence_days(local_day(parse_dt(item.data["start"])), item.data.get("recurrence"))
+            for item in items
+        }
         all_days = {d for ds in days.values() for d in ds}
-        players = ctx.cache["players"]
-        if players:
-            compliance_engine(ctx, player_ids=players, dates=all_days)
-        calendar = Calendar.load(team=ctx.team, days=all_days, players=players)
-        ctx.cache["calendar"] = calendar
+        ctx.state = ScheduleState(
+            workouts=workouts,
+            parts=parts,
+            gate=load_gate(player_ids=parts.players, dates=all_days),
+            days=days,
+            calendar=Calendar.load(team=ctx.team, days=all_days, players=parts.players),
+        )
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data
-        calendar: Calendar = ctx.cache["calendar"]
+        state = ctx.state_as(ScheduleState)
+        calendar = state.calendar
+        assert calendar is not None  # prepare always loads it
         facility_id = data.get("facilityId")
         if facility_id is not None and facility_id not in calendar.facilities:
             raise not_found("Facility", facility_id, field_name="data.facilityId")
-        workout = workout_of(item, ctx)
+        workout = workout_of(item, ctx, state.workouts)
         if workout is None:
             return
         refusal = move_refusal(workout)
@@ -102,9 +124,9 @@ class ScheduleExecutor(Executor):
         else:
             duration = default_duration(workout)
         facility_id = facility_id if facility_id is not None else workout.facility_id
-        assignments = ctx.cache["assignments"].get(workout.pk, [])
+        assignments = state.parts.assignments.get(workout.pk, [])
         loads = {a.player_id: a.load_percent for a in assignments}
-        days = ctx.cache["days"][item.op_id]
+        days = state.days[item.op_id]
         verdicts = gate_days(item, ctx, workout=workout, player_ids=list(loads), days=days)
         wall = timezone.localtime(start).time()
         own = calendar.unbook(workout.pk)
@@ -162,38 +184,28 @@ class ScheduleExecutor(Executor):
         first_day = verdicts.get(placed[0][1], {})
         take_off(item, ctx, workout, left_out(item, ctx, first_day))
         refit(item, ctx, workout, first_day)
-        ctx.cache.setdefault("plans", {})[item.op_id] = (workout, placed[0][0], copies)
+        state.plans[item.op_id] = SchedulePlan(workout, placed[0][0], copies)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
         write_take_offs(items, ctx)
-        rows: dict[int, dict[str, Any]] = {}
+        state = ctx.state_as(ScheduleState)
+        moved: dict[int, Workout] = {}
         results: dict[str, dict[str, Any]] = {}
         copies = []
         for item in items:
-            workout, slot, item_copies = ctx.cache["plans"][item.op_id]
-            before = snapshot(workout, MOVED_FIELDS)
-            workout.scheduled_start, workout.scheduled_end = slot.start, slot.end
-            workout.facility_id = slot.facility_id
-            if workout.status == Workout.Status.DRAFT:
-                workout.status = Workout.Status.SCHEDULED
-            workout.version += 1
-            ctx.log_change(
-                item,
-                obj=workout,
-                action=BatchChange.Action.UPDATED,
-                before=before,
-                after=snapshot(workout, MOVED_FIELDS),
-            )
-            rows[workout.pk] = {
-                "pk": workout.pk,
-                "scheduled_start": workout.scheduled_start,
-                "scheduled_end": workout.scheduled_end,
-                "facility": workout.facility_id,
-                "status": workout.status,
-                "version": workout.version,
-                "updated_at": ctx.now,
+            plan = state.plans[item.op_id]
+            workout, slot, item_copies = plan.workout, plan.slot, plan.copies
+            values = {
+                "scheduled_start": slot.start,
+                "scheduled_end": slot.end,
+                "facility_id": slot.facility_id,
+                "status": Workout.Status.SCHEDULED
+                if workout.status == Workout.Status.DRAFT
+                else workout.status,
             }
+            change_fields(ctx, item, workout, values, MOVED_FIELDS)
+            moved[workout.pk] = workout
             copies.extend(item_copies)
             results[item.op_id] = {
                 "id": workout.pk,
@@ -208,8 +220,7 @@ class ScheduleExecutor(Executor):
                 ),
                 "leftOut": left_out_result(item, ctx),
             }
-        columns = [*MOVED_FIELDS, "version", "updated_at"]
-        ctx.settle_versions(Workout, values_update_versions(Workout, list(rows.values()), columns))
+        write_rows(ctx, Workout, moved.values(), MOVED_FIELDS)
         created = write_copies(copies, ctx)
         for item in items:
             result = results[item.op_id]

@@ -9,11 +9,21 @@ Logged CREATED (model workouts.workouttemplate).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, PendingRef, not_found, refused, register, snapshot
+from batch.operations.base import (
+    Context,
+    Executor,
+    ExecutorState,
+    PendingRef,
+    not_found,
+    refused,
+    register,
+    snapshot,
+)
 from batch.sql import copy_create
 from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
 from workouts.rules import template_exercises, template_from, template_source_refusal
@@ -32,6 +42,22 @@ TEMPLATE_IMAGE = (
 EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
 
+@dataclass(slots=True)
+class TemplatePlan:
+    """A new template (unsaved) and the workout exercises it takes, in order."""
+
+    template: WorkoutTemplate
+    exercises: list[WorkoutExercise]
+
+
+@dataclass(slots=True)
+class TemplateState(ExecutorState):
+    # The team's workouts the items name, and their exercises.
+    workouts: dict[int, Workout] = field(default_factory=dict)
+    exercises: dict[int, list[WorkoutExercise]] = field(default_factory=dict)
+    plans: dict[str, TemplatePlan] = field(default_factory=dict)
+
+
 @register
 class TemplateExecutor(Executor):
     type = OperationType.TEMPLATE
@@ -48,15 +74,16 @@ class TemplateExecutor(Executor):
                 "workout_id", "order", "id"
             ):
                 exercises.setdefault(row.workout_id, []).append(row)
-        ctx.cache.update(workouts=workouts, exercises=exercises)
+        ctx.state = TemplateState(workouts=workouts, exercises=exercises)
 
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data
+        state = ctx.state_as(TemplateState)
         workouts: list[Workout] = []
         for index, workout_id in enumerate(data["workoutIds"]):
             if isinstance(workout_id, PendingRef):
                 continue
-            workout = ctx.cache["workouts"].get(workout_id)
+            workout = state.workouts.get(workout_id)
             if workout is None:
                 raise not_found("Workout", workout_id, field_name=f"data.workoutIds[{index}]")
             refusal = template_source_refusal(workout)
@@ -70,7 +97,7 @@ class TemplateExecutor(Executor):
             workouts.append(workout)
         if not workouts:
             return  # all produced by dependencies; checked when the batch runs
-        picked = template_exercises(workouts, ctx.cache["exercises"])
+        picked = template_exercises(workouts, state.exercises)
         if not picked:
             raise ItemError(
                 code=ErrorCode.VALIDATION,
@@ -87,14 +114,15 @@ class TemplateExecutor(Executor):
             visibility=data["visibility"],
             created_by=ctx.user,
         )
-        ctx.cache.setdefault("plans", {})[item.op_id] = (template, picked)
+        state.plans[item.op_id] = TemplatePlan(template, picked)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
-        plans = [ctx.cache["plans"][item.op_id] for item in items]
-        templates = copy_create(WorkoutTemplate, [template for template, _ in plans])
+        plans = [ctx.state_as(TemplateState).plans[item.op_id] for item in items]
+        templates = copy_create(WorkoutTemplate, [plan.template for plan in plans])
         rows = []
         results = {}
-        for item, template, (_, picked) in zip(items, templates, plans, strict=True):
+        for item, template, plan in zip(items, templates, plans, strict=True):
+            picked = plan.exercises
             rows.extend(
                 TemplateExercise(
                     template=template, order=position, **{k: getattr(r, k) for k in EXERCISE_COPY}

@@ -13,6 +13,7 @@ facility changes also their assignments and the calendar's three; one UPDATE for
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from batch.errors import ErrorCode, ItemError
@@ -26,19 +27,20 @@ from batch.operations.base import (
     refused,
     register,
     snapshot,
+    write_rows,
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.loading import load_parts, lock_workouts
 from batch.operations.medical import (
-    compliance_engine,
     gate_players,
     left_out,
     left_out_result,
+    load_gate,
     refit,
     take_off,
     write_take_offs,
 )
-from batch.sql import values_update_versions
+from batch.operations.state import WorkoutState
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.limits import DEFAULT_DURATION, MOVE_FIELDS
 from workouts.models import Facility, Workout
@@ -50,6 +52,23 @@ MOVED_FIELDS = MOVE_FIELDS
 # A refusal's model field -> where it lies in an UPDATE's data.
 FIELD_PATHS = {name: f"data.updates.{key}" for key, name in UPDATABLE.items()}
 UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
+
+
+@dataclass(slots=True)
+class UpdatePlan:
+    """An UPDATE decided in check: its workout (changed in memory) and the changed fields' images."""
+
+    workout: Workout
+    before: dict[str, Any]
+    after: dict[str, Any]
+    version: int
+
+
+@dataclass(slots=True)
+class UpdateState(WorkoutState):
+    facilities: dict[int, Facility] = field(default_factory=dict)
+    calendar: Calendar | None = None
+    plans: dict[str, UpdatePlan] = field(default_factory=dict)
 
 
 def version_conflict(item: BatchItem, ctx: Context, workout: Workout, expected: int) -> ItemError | None:
@@ -84,8 +103,7 @@ class UpdateExecutor(Executor):
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
         ids = {i.data["workoutId"] for i in items if isinstance(i.data.get("workoutId"), int)}
-        workouts = ctx.cache["workouts"] = lock_workouts(ctx, ids)
-        ctx.cache["plans"] = {}
+        workouts = lock_workouts(ctx, ids)
         # Items that move a workout or raise its intensity re-check its players medically.
         gating = [
             i for i in items if GATE_KEYS & set(i.data["updates"]) and i.data.get("workoutId") in workouts
@@ -102,26 +120,25 @@ class UpdateExecutor(Executor):
             current = workouts[item.data["workoutId"]].scheduled_start
             if current is not None:
                 days.add(local_day(current))
-        load_parts(ctx, {i.data["workoutId"] for i in gating})
-        players = ctx.cache["players"]
-        if players:
-            compliance_engine(ctx, player_ids=players, dates=days)
+        parts = load_parts({i.data["workoutId"] for i in gating})
+        state = ctx.state = UpdateState(
+            workouts=workouts, parts=parts, gate=load_gate(player_ids=parts.players, dates=days)
+        )
         if not moving:
             facility_ids = {i.data["updates"].get("facilityId") for i in items} - {None}
-            ctx.cache["facilities"] = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
-            ctx.cache["calendar"] = None
+            state.facilities = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
             return
-        loads = {
+        state.loads = {
             workout_id: {a.player_id: a.load_percent for a in rows}
-            for workout_id, rows in ctx.cache["assignments"].items()
+            for workout_id, rows in parts.assignments.items()
         }
-        ctx.cache["loads"] = loads
-        calendar = ctx.cache["calendar"] = Calendar.load(team=ctx.team, days=days, players=players)
-        ctx.cache["facilities"] = calendar.facilities
+        state.calendar = Calendar.load(team=ctx.team, days=days, players=parts.players)
+        state.facilities = state.calendar.facilities
 
     def check(self, item: BatchItem, ctx: Context) -> None:
+        state = ctx.state_as(UpdateState)
         workout_id = item.data["workoutId"]
-        workout = ctx.cache["workouts"].get(workout_id)
+        workout = state.workouts.get(workout_id)
         if workout is None:
             if ctx.dry_run and not isinstance(workout_id, int):
                 return  # produced by a dependency; checked when it runs
@@ -137,7 +154,7 @@ class UpdateExecutor(Executor):
             if error is not None:
                 raise error
         facility_id = updates.get("facilityId", workout.facility_id)
-        if "facilityId" in updates and facility_id is not None and facility_id not in ctx.cache["facilities"]:
+        if "facilityId" in updates and facility_id is not None and facility_id not in state.facilities:
             raise not_found("Facility", facility_id, field_name="data.updates.facilityId")
         start = (
             parse_dt(updates["scheduledStart"])
@@ -155,7 +172,7 @@ class UpdateExecutor(Executor):
             raise refused(refusal, field_name=FIELD_PATHS[refusal.field])
         if GATE_KEYS & set(updates) and start is not None and status not in UNBOOKED:
             self.gate(item, ctx, workout, on_date=local_day(start), intensity=updates.get("intensity"))
-        calendar: Calendar | None = ctx.cache["calendar"]
+        calendar = state.calendar
         if moves and calendar is not None:
             if start is None or status in UNBOOKED:
                 calendar.unbook(workout.pk)
@@ -164,7 +181,7 @@ class UpdateExecutor(Executor):
                     start=start,
                     end=end or start + DEFAULT_DURATION,
                     facility_id=facility_id,
-                    loads=dict(ctx.cache["loads"].get(workout.pk, {})),
+                    loads=dict(state.loads.get(workout.pk, {})),
                     key=f"w:{workout.pk}",
                     workout_id=workout.pk,
                     name=updates.get("name", workout.name),
@@ -186,19 +203,19 @@ class UpdateExecutor(Executor):
         if moves:
             workout.scheduled_start, workout.scheduled_end, workout.facility_id = start, end, facility_id
         workout.version += 1
-        ctx.cache["plans"][item.op_id] = (workout, before, snapshot(workout, changed), workout.version)
+        state.plans[item.op_id] = UpdatePlan(workout, before, snapshot(workout, changed), workout.version)
 
     def gate(
         self, item: BatchItem, ctx: Context, workout: Workout, *, on_date: Any, intensity: int | None
     ) -> None:
         """Re-check the workout's players on its (new) day: blocked players are taken off (or fail the
         item with blockedPlayers "fail"), modified ones are warned about."""
-        player_ids = [a.player_id for a in ctx.cache["assignments"].get(workout.pk, [])]
+        parts = ctx.state_as(UpdateState).parts
         verdicts = gate_players(
             item,
             ctx,
-            player_ids=player_ids,
-            exercises=ctx.cache["specs"].get(workout.pk, []),
+            player_ids=[a.player_id for a in parts.assignments.get(workout.pk, [])],
+            exercises=parts.specs.get(workout.pk, []),
             on_date=on_date,
             intensity=workout.intensity if intensity is None else intensity,
             name=workout.name,
@@ -216,17 +233,19 @@ class UpdateExecutor(Executor):
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
         apply_overrides(items, ctx)
         write_take_offs(items, ctx)
+        state = ctx.state_as(UpdateState)
         touched_fields: set[str] = set()
         results = {}
-        rows: dict[int, dict[str, Any]] = {}
+        final: dict[int, Workout] = {}
         for item in items:
-            workout, before, after, version = ctx.cache["plans"][item.op_id]
+            plan = state.plans[item.op_id]
+            workout, after, version = plan.workout, plan.after, plan.version
             touched_fields.update(after)
             ctx.log_change(
                 item,
                 obj=Workout(pk=workout.pk, version=version),
                 action=BatchChange.Action.UPDATED,
-                before=before,
+                before=plan.before,
                 after=after,
             )
             result = {
@@ -241,15 +260,8 @@ class UpdateExecutor(Executor):
                 result["end"] = after["scheduled_end"]
                 result["facilityId"] = after["facility_id"]
             results[item.op_id] = result
-            rows[workout.pk] = {"pk": workout.pk}  # written once, in its final state
+            final[workout.pk] = workout  # written once, in its final state
         # One statement for the chunk: every touched column, unchanged ones rewritten with their value.
         columns = sorted("facility" if c == "facility_id" else c for c in touched_fields)
-        columns += ["version", "updated_at"]
-        workouts: dict[int, Workout] = ctx.cache["workouts"]
-        for pk, row in rows.items():
-            workout = workouts[pk]
-            workout.updated_at = ctx.now
-            row.update({c: getattr(workout, "facility_id" if c == "facility" else c) for c in columns})
-        versions = values_update_versions(Workout, list(rows.values()), columns)
-        ctx.settle_versions(Workout, versions)
+        write_rows(ctx, Workout, final.values(), columns)
         return results

@@ -63,7 +63,7 @@ def run_group(executor: Any, group: list[BatchItem], ctx: Context, outcomes: dic
     mark = len(ctx.changes)
     try:
         with transaction.atomic():
-            ctx.cache = {}
+            ctx.state = None
             executor.prepare(group, ctx)
             passing = [item for item in group if check_item(executor, item, ctx, outcomes)]
             results = executor.apply(passing, ctx) if passing else {}
@@ -102,7 +102,7 @@ def apply_one(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int, 
     mark = len(ctx.changes)
     try:
         with transaction.atomic():
-            ctx.cache = {}
+            ctx.state = None
             executor.prepare([item], ctx)
             executor.check(item, ctx)
             result = executor.apply([item], ctx)

@@ -24,6 +24,7 @@ from batch.operations.revert_gate import (
     A,
     Key,
     RevertGate,
+    RevertState,
     model_for,
     to_python,
 )
@@ -38,11 +39,12 @@ class RevertExecutor(RevertGate, Executor):
     undoable = False  # an undo is not undone; redo is a new batch
 
     def prepare(self, items: Sequence[BatchItem], ctx: Context) -> None:
-        changes = load_chunk(items, ctx)
-        self.prepare_gate(changes, ctx.cache["state"], ctx)
+        state = ctx.state = load_chunk(items, ctx)
+        self.prepare_gate(state, ctx)
 
     def check(self, item: BatchItem, ctx: Context) -> None:
-        change: BatchChange | None = ctx.cache["changes"].get(item.data["changeId"])
+        state = ctx.state_as(RevertState)
+        change: BatchChange | None = state.changes.get(item.data["changeId"])
         force = bool(item.data.get("force"))
         if change is None:
             raise ItemError(
@@ -61,7 +63,7 @@ class RevertExecutor(RevertGate, Executor):
                 status=BatchItem.Status.SKIPPED,
             )
         key: Key = (change.model, change.object_id)
-        obj = ctx.cache["state"].get(key)
+        obj = state.objects.get(key)
         if change.action == A.UNASSIGNED:
             step = self.check_recreate(item, change, key, obj, ctx, force)
         elif change.action in (A.CREATED, A.ASSIGNED):
@@ -75,22 +77,22 @@ class RevertExecutor(RevertGate, Executor):
                 details={"changeId": change.pk},
                 status=BatchItem.Status.SKIPPED,
             )
-        ctx.cache["steps"][item.op_id] = step
-        ctx.cache["chain"][step.key] = step.version
+        state.steps[item.op_id] = step
+        state.chain[step.key] = step.version
 
     def expected_version(self, change: BatchChange, key: Key, ctx: Context) -> int | None:
-        chain = ctx.cache["chain"]
-        return chain.get(key, change.version_after)
+        return ctx.state_as(RevertState).chain.get(key, change.version_after)
 
     def verify(
         self, item: BatchItem, change: BatchChange, key: Key, obj: models.Model, ctx: Context, force: bool
     ) -> bool:
         """Raise CONFLICT if the object moved on since the batch (unless forced); return True if forced."""
+        state = ctx.state_as(RevertState)
         if has_version(type(obj)):
             expected = self.expected_version(change, key, ctx)
             if expected is None or obj.version == expected:
                 return False
-            changed = differing(obj, change.after) if key not in ctx.cache["chain"] else {}
+            changed = differing(obj, change.after) if key not in state.chain else {}
             message = (
                 f"{change.model} {change.object_id} was changed since the batch "
                 f"(version {obj.version}, expected {expected})"
@@ -120,7 +122,8 @@ class RevertExecutor(RevertGate, Executor):
             ctx.warn(item, f"{change.model} {change.object_id} is already gone", code="ALREADY_REVERTED")
             return Step("noop", key, change, obj, None)  # type: ignore[arg-type]
         forced = self.verify(item, change, key, obj, ctx, force)
-        if key[0] == TEMPLATE and obj.pk in ctx.cache["used_templates"] and not forced:
+        state = ctx.state_as(RevertState)
+        if key[0] == TEMPLATE and obj.pk in state.used_templates and not forced:
             if not force:
                 raise conflict(
                     change,
@@ -130,12 +133,12 @@ class RevertExecutor(RevertGate, Executor):
                     conflict="IN_USE",
                 )
             forced = True
-        ctx.cache["state"][key] = None
+        state.objects[key] = None
         if key[0] == ASSIGNMENT:
             pair = (obj.workout_id, obj.player_id)
-            if ctx.cache["pairs"].get(pair) is obj:
-                del ctx.cache["pairs"][pair]
-            ctx.cache.get("roster", {}).get(obj.workout_id, set()).discard(obj.player_id)
+            if state.pairs.get(pair) is obj:
+                del state.pairs[pair]
+            state.roster.get(obj.workout_id, set()).discard(obj.player_id)
         return Step("delete", key, change, obj, None, forced=forced)
 
     def check_restore(
@@ -191,11 +194,12 @@ class RevertExecutor(RevertGate, Executor):
         ctx: Context,
         force: bool,
     ) -> Step:
+        state = ctx.state_as(RevertState)
         image = dict(change.before or {})
         pair = (image.get("workout_id"), image.get("player_id"))
         base = {"expected": None, "current": None}
-        if pair[0] not in ctx.cache["workouts"] or pair[1] not in ctx.cache["players"]:
-            missing = "workout" if pair[0] not in ctx.cache["workouts"] else "player"
+        if pair[0] not in state.workouts or pair[1] not in state.players:
+            missing = "workout" if pair[0] not in state.workouts else "player"
             raise conflict(
                 change,
                 f"cannot re-assign: {missing} {pair[0] if missing == 'workout' else pair[1]} is gone",
@@ -205,11 +209,11 @@ class RevertExecutor(RevertGate, Executor):
         # As ASSIGN and the admin ask: not onto a workout cancelled or archived *since* — the state this
         # undo found, not the one it restores (undoing a restore archives the workout back, with the
         # player who was on it).
-        workout = ctx.cache["workouts"][pair[0]]
+        workout = state.workouts[pair[0]]
         refusal = assign_refusal(workout)
         if refusal is not None:
             raise refused(refusal, field_name="data.changeId", changeId=change.pk, workoutId=pair[0])
-        taken = ctx.cache["pairs"].get(pair) or obj
+        taken = state.pairs.get(pair) or obj
         model = model_for(change.model)
         if taken is not None:
             if not force:
@@ -261,9 +265,9 @@ class RevertExecutor(RevertGate, Executor):
         )
         names = list(values)
         self.apply_verdict(new, verdicts.get(pair[1]), names)
-        ctx.cache["state"][key] = new
-        ctx.cache["pairs"][pair] = new
-        ctx.cache.get("roster", {}).setdefault(pair[0], set()).add(pair[1])
+        state.objects[key] = new
+        state.pairs[pair] = new
+        state.roster.setdefault(pair[0], set()).add(pair[1])
         return Step("insert", key, change, new, values["version"], fields=names, medical_override=override)
 
     # --- apply: runs of one kind per model (writes.py) -----------------------------------------------

@@ -13,11 +13,11 @@ from django.db import models
 
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context
-from batch.operations.revert_gate import ASSIGNMENT, TEMPLATE, WORKOUT, A, Key, model_for
+from batch.operations.revert_gate import ASSIGNMENT, TEMPLATE, WORKOUT, A, Key, RevertState, model_for
 
 
-def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
-    """Fill the chunk's cache (changes, state, chain, pairs, used templates); return its changes."""
+def load_chunk(items: Sequence[BatchItem], ctx: Context) -> RevertState:
+    """Return the chunk's changes, live objects (locked), version chain, pairs and used templates."""
     ids = [i.data["changeId"] for i in items]
     changes = (
         BatchChange.objects.filter(pk__in=ids, batch__team=ctx.team)
@@ -27,7 +27,6 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
     if ctx.batch is not None and ctx.batch.undo_of_id:
         changes = changes.filter(batch_id=ctx.batch.undo_of_id)
     by_id = {c.pk: c for c in changes}
-    ctx.cache["changes"] = by_id
     wanted: dict[str, set[int]] = {}
     for change in by_id.values():
         wanted.setdefault(change.model, set()).add(change.object_id)
@@ -39,8 +38,6 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
         found = {obj.pk: obj for obj in rows}
         for oid in object_ids:
             state[(label, oid)] = found.get(oid)
-    ctx.cache["state"] = state
-    ctx.cache["present"] = {key: obj is not None for key, obj in state.items()}
     # Versions this undo already wrote for these objects (earlier chunks, earlier savepoints).
     chain: dict[Key, int | None] = {}
     if ctx.batch is not None and wanted:
@@ -51,11 +48,11 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
     for pending in ctx.changes:
         if pending.batch_id == getattr(ctx.batch, "pk", None) and (pending.model, pending.object_id) in state:
             chain[(pending.model, pending.object_id)] = pending.version_after
-    ctx.cache["chain"] = chain
     # UNASSIGNED: which pairs are taken again, which workouts and players still exist.
     images = [c.before or {} for c in by_id.values() if c.action == A.UNASSIGNED]
     pairs: dict[tuple[int, int], models.Model] = {}
-    ctx.cache["workouts"], ctx.cache["players"] = {}, set()
+    workouts: dict[int, models.Model] = {}
+    players: set[int] = set()
     if images:
         assignment = model_for(ASSIGNMENT)
         workout_ids = {i.get("workout_id") for i in images}
@@ -63,19 +60,16 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
         for row in assignment.objects.filter(workout_id__in=workout_ids, player_id__in=player_ids):
             pairs[(row.workout_id, row.player_id)] = row
         # What the rulebook asks of a workout a player goes back on (assign_refusal): its state.
-        ctx.cache["workouts"] = (
-            model_for(WORKOUT).objects.only("pk", "status", "archived_at").in_bulk(workout_ids)
-        )
-        ctx.cache["players"] = set(
+        workouts = model_for(WORKOUT).objects.only("pk", "status", "archived_at").in_bulk(workout_ids)
+        players = set(
             model_for("workouts.player").objects.filter(pk__in=player_ids).values_list("pk", flat=True)
         )
     for key, obj in state.items():
         if key[0] == ASSIGNMENT and obj is not None:
             pairs.setdefault((obj.workout_id, obj.player_id), obj)
-    ctx.cache["pairs"] = pairs
     # Templates: in use by a workout (created since) means "used".
     template_ids = [c.object_id for c in by_id.values() if c.model == TEMPLATE and c.action == A.CREATED]
-    ctx.cache["used_templates"] = (
+    used_templates = (
         set(
             model_for(WORKOUT)
             .objects.filter(template_id__in=template_ids)
@@ -84,5 +78,12 @@ def load_chunk(items: Sequence[BatchItem], ctx: Context) -> list[BatchChange]:
         if template_ids
         else set()
     )
-    ctx.cache["steps"] = {}
-    return list(by_id.values())
+    return RevertState(
+        changes=by_id,
+        objects=state,
+        chain=chain,
+        pairs=pairs,
+        workouts=workouts,
+        players=players,
+        used_templates=used_templates,
+    )

@@ -18,13 +18,14 @@ from django.db.models.functions import Greatest
 from batch.models import BatchItem, OperationType
 from batch.operations.base import ChangeRow, Context
 from batch.operations.revert.steps import Step, has_version
-from batch.operations.revert_gate import TEMPLATE, WORKOUT, A, model_for
+from batch.operations.revert_gate import TEMPLATE, WORKOUT, A, RevertState, model_for
 from batch.sql import values_update, values_update_versions
 from medical.gate import medical_override_record
 
 
 def apply_steps(items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
-    steps: list[tuple[BatchItem, Step]] = [(item, ctx.cache["steps"][item.op_id]) for item in items]
+    decided = ctx.state_as(RevertState).steps
+    steps: list[tuple[BatchItem, Step]] = [(item, decided[item.op_id]) for item in items]
     run: list[Step] = []
     for _, step in steps:
         if run and (run[0].kind, run[0].key[0]) != (step.kind, step.key[0]):
