@@ -23,7 +23,7 @@ from batch.operations.medical import (
     take_off,
     write_take_offs,
 )
-from batch.operations.state import WorkoutState
+from batch.operations.state import WorkoutChange, WorkoutState
 from workouts.calendar import workout_day
 from workouts.models import Workout
 from workouts.rules import archive_refusal, mark_archived, mark_restored
@@ -32,14 +32,10 @@ ARCHIVE_FIELDS = ("status", "status_before_archive", "archived_at")
 
 
 @dataclass(slots=True)
-class ArchivePlan:
-    """An archive or restore decided in check: the workout (changed in memory) and its images."""
+class ArchivePlan(WorkoutChange):
+    """An archive, or with `restore` a restore, made to the chunk's copy of the workout."""
 
-    workout: Workout
-    restore: bool
-    before: dict[str, Any]
-    after: dict[str, Any]
-    version: int
+    restore: bool = False
 
 
 @dataclass(slots=True)
@@ -63,7 +59,7 @@ def plan_archive(item: BatchItem, ctx: Context, workout: Workout, *, restore: bo
     else:
         mark_archived(workout, now=ctx.now)
     ctx.state_as(ArchiveState).archives[item.op_id] = ArchivePlan(
-        workout, restore, before, snapshot(workout, ARCHIVE_FIELDS), workout.version
+        workout, before, snapshot(workout, ARCHIVE_FIELDS), workout.version, restore=restore
     )
 
 

@@ -38,6 +38,16 @@ class Overrides:
 
 
 @dataclass(slots=True)
+class WorkoutChange:
+    """A change check made to the chunk's copy of a workout: the changed fields' images, the version."""
+
+    workout: Workout
+    before: dict[str, Any]
+    after: dict[str, Any]
+    version: int
+
+
+@dataclass(slots=True)
 class WorkoutState(ExecutorState):
     """What every workout executor's chunk holds for the shared steps."""
 

@@ -40,7 +40,7 @@ from batch.operations.medical import (
     take_off,
     write_take_offs,
 )
-from batch.operations.state import WorkoutState
+from batch.operations.state import WorkoutChange, WorkoutState
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.limits import DEFAULT_DURATION, MOVE_FIELDS
 from workouts.models import Facility, Workout
@@ -55,20 +55,10 @@ UNBOOKED = (Workout.Status.CANCELLED, Workout.Status.ARCHIVED)
 
 
 @dataclass(slots=True)
-class UpdatePlan:
-    """An UPDATE decided in check: its workout (changed in memory) and the changed fields' images."""
-
-    workout: Workout
-    before: dict[str, Any]
-    after: dict[str, Any]
-    version: int
-
-
-@dataclass(slots=True)
 class UpdateState(WorkoutState):
     facilities: dict[int, Facility] = field(default_factory=dict)
     calendar: Calendar | None = None
-    plans: dict[str, UpdatePlan] = field(default_factory=dict)
+    plans: dict[str, WorkoutChange] = field(default_factory=dict)
 
 
 def version_conflict(item: BatchItem, ctx: Context, workout: Workout, expected: int) -> ItemError | None:
@@ -203,7 +193,7 @@ class UpdateExecutor(Executor):
         if moves:
             workout.scheduled_start, workout.scheduled_end, workout.facility_id = start, end, facility_id
         workout.version += 1
-        state.plans[item.op_id] = UpdatePlan(workout, before, snapshot(workout, changed), workout.version)
+        state.plans[item.op_id] = WorkoutChange(workout, before, snapshot(workout, changed), workout.version)
 
     def gate(
         self, item: BatchItem, ctx: Context, workout: Workout, *, on_date: Any, intensity: int | None
