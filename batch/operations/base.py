@@ -209,6 +209,15 @@ def write_rows(
         ctx.settle_versions(model, values_update_versions(model, rows, list(columns)))
 
 
+# A workout exercise's prescription, as a copy (DUPLICATE's copies, a TEMPLATE's exercises) takes it.
+EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
+
+
+def copied(obj: models.Model, names: Iterable[str] = EXERCISE_COPY) -> dict[str, Any]:
+    """Return the named attributes' values, as keyword arguments for the copy's model."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from batch.errors import ItemError
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import Context, Executor, invalid, not_found, register, snapshot
+from batch.operations.base import Context, Executor, copied, invalid, not_found, register, snapshot
 from batch.operations.calendar import (
     all_parts_skipped,
     apply_overrides,
@@ -35,8 +35,6 @@ from batch.sql import copy_create
 from workouts.calendar import Calendar, Slot, at, local_day
 from workouts.models import Assignment, Facility, Workout, WorkoutExercise
 from workouts.rules import assignment_medical_fields, copy_name, copy_of, default_duration
-
-EXERCISE_COPY = ("exercise_id", "order", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
 
 def gate_days(
@@ -127,9 +125,7 @@ def write_copies(plans: Sequence[CopyPlan], ctx: Context) -> dict[str, list[int]
     created: dict[str, list[int]] = {}
     for plan, workout in zip(plans, workouts, strict=True):
         for row in exercises.get(plan.original.pk, []):
-            exercise_rows.append(
-                WorkoutExercise(workout=workout, **{k: getattr(row, k) for k in EXERCISE_COPY})
-            )
+            exercise_rows.append(WorkoutExercise(workout=workout, order=row.order, **copied(row)))
         for values in plan.assignments:
             assignment_rows.append(Assignment(workout=workout, **values))
         ctx.log_change(

@@ -19,6 +19,7 @@ from batch.operations.base import (
     Executor,
     ExecutorState,
     PendingRef,
+    copied,
     not_found,
     refused,
     register,
@@ -39,7 +40,6 @@ TEMPLATE_IMAGE = (
     "source_workout",
     "source_workout_ids",
 )
-EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
 
 
 @dataclass(slots=True)
@@ -124,9 +124,7 @@ class TemplateExecutor(Executor):
         for item, template, plan in zip(items, templates, plans, strict=True):
             picked = plan.exercises
             rows.extend(
-                TemplateExercise(
-                    template=template, order=position, **{k: getattr(r, k) for k in EXERCISE_COPY}
-                )
+                TemplateExercise(template=template, order=position, **copied(r))
                 for position, r in enumerate(picked)
             )
             ctx.log_change(

@@ -1,4 +1,4 @@
-"""OVERRIDE takes a facility only from a workout as the calendar read it; a change since fails just that item."""
+"""OVERRIDE takes a facility only from a workout as the calendar read it; a change since fails that item."""
 
 from __future__ import annotations
 
