@@ -310,7 +310,7 @@ def apply_overrides(items: Sequence[BatchItem], ctx: Context) -> None:
     while the others are decided afresh.
     """
     for item in items:
-        if False:
+        if item.op_id in ctx.stale:
             raise stale_override_error(item, ctx, ctx.stale[item.op_id])
     overrides = ctx.state_as(WorkoutState).overrides
     wanted = {item.op_id for item in items}
