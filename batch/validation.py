@@ -151,6 +151,37 @@ def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[Request
     return problems
 
 
+def check_all_or_nothing(request: BatchRequest) -> list[RequestProblem]:
+    """rollbackOnError runs the batch as one transaction: it must fit BATCH_ATOMIC_MAX_ITEMS, and every
+    operation must be one a rollback can take back (a permanent DELETE cannot be)."""
+    if not request.options.get("rollback_on_error"):
+        return []
+    limit = settings.BATCH_ATOMIC_MAX_ITEMS
+    problems = []
+    if len(request.operations) > limit:
+        problems.append(
+            RequestProblem(
+                f"rollbackOnError runs the whole batch as one transaction, for at most {limit} operations; "
+                f"this request has {len(request.operations)}: split it, or turn rollbackOnError off "
+                "(stopOnError stops at the first failure and keeps what ran)",
+                code="ALL_OR_NOTHING_TOO_LARGE",
+                field="options.rollbackOnError",
+            )
+        )
+    problems.extend(
+        RequestProblem(
+            f"a {op.type} that cannot be undone (permanent) cannot run under rollbackOnError, which "
+            "promises all or nothing: archive instead (permanent: false), or turn rollbackOnError off",
+            code=ErrorCode.NOT_UNDOABLE,
+            operation_id=op.id,
+            field="data.permanent" if op.type == "DELETE" else "type",
+        )
+        for op in request.operations
+        if not executor_for(op.type).is_undoable(op.data)
+    )
+    return problems
+
+
 def check_callback(*, team: Any, metadata: dict[str, Any]) -> list[RequestProblem]:
     """metadata.callbackUrl must be one of the team's registered webhook endpoints."""
     from webhooks.selectors import callback_registered
@@ -234,6 +265,7 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     report = ValidationReport(request=request, problems=problems)
     if problems:
         return report
+    report.problems.extend(check_all_or_nothing(request))
     report.problems.extend(check_access(user=user, team=team, request=request))
     report.problems.extend(check_callback(team=team, metadata=request.metadata))
     if report.problems:
@@ -301,6 +333,6 @@ def estimate(request: BatchRequest) -> dict[str, Any]:
 
 
 def runner_slots(options: dict[str, Any], chunks: int) -> int:
-    if not options["parallel"]:
+    if not options["parallel"] or options.get("rollback_on_error"):  # all or nothing: one transaction
         return 1
     return max(1, min(options["max_concurrency"], chunks, settings.BATCH_MAX_CONCURRENCY))
