@@ -86,7 +86,9 @@ def run_all_or_nothing(*, batch_id: int) -> str:
                 raise ConnectionLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
             failures += 1
             if not is_transient(exc) or failures > allowed:
-                log.warning("batch %s: all-or-nothing run gave up after %s tries: %s", batch_id, failures, exc)
+                log.warning(
+                    "batch %s: all-or-nothing run gave up after %s tries: %s", batch_id, failures, exc
+                )
                 fail_everything(batch_id, transient_error(exc, failures), attempts=attempt)
                 outcome = "stopped"
                 break
@@ -158,7 +160,9 @@ def record_stop(batch_id: int, stop: Stop) -> None:
         )
     with transaction.atomic():
         values_update(BatchItem, rows, ["status", "result", "error", "finished_at"])
-        BatchChunk.objects.filter(pk__in=stop.chunk_ids).update(status=BatchChunk.Status.DONE, finished_at=now)
+        BatchChunk.objects.filter(pk__in=stop.chunk_ids).update(
+            status=BatchChunk.Status.DONE, finished_at=now
+        )
         add_counts(batch_id, [r["status"] for r in rows], chunks_done=len(stop.chunk_ids))
         batch_finalize(batch_id=batch_id)  # in the same transaction: no one sees these rows before the end
 
@@ -176,16 +180,16 @@ def count_try(batch_id: int) -> int:
 
 def fail_everything(batch_id: int, error: dict[str, Any], *, attempts: int) -> None:
     """Fail every pending item (the batch then ends ROLLED_BACK: nothing was written)."""
-    for chunk_id in BatchChunk.objects.filter(batch_id=batch_id, status=BatchChunk.Status.PENDING).values_list(
-        "pk", flat=True
-    ):
+    for chunk_id in BatchChunk.objects.filter(
+        batch_id=batch_id, status=BatchChunk.Status.PENDING
+    ).values_list("pk", flat=True):
         fail_chunk(batch_id=batch_id, chunk_id=chunk_id, error=error, attempts=attempts)
 
 
 def crashed(crashes: int) -> dict[str, Any]:
     return ItemError(
         code=ErrorCode.RUNNER_CRASHED,
-        message=f"the worker running this all-or-nothing batch died {crashes} times (out of memory or killed)",
+        message=f"the worker running this all-or-nothing batch died {crashes} times (out of memory, killed)",
         details={"crashes": crashes},
         recoverable=False,
         suggested_action="Split the request into smaller ones or report it to your administrator.",

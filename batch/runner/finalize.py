@@ -112,8 +112,8 @@ def stop_report(batch: Batch) -> dict[str, Any]:
         "code": error.get("code"),
         "stoppedAt": failing.seq + 1,
         "notRun": not_run,
-        "message": f"stopped at item {failing.seq + 1} ({failing.op_id!r}): {error.get('message', 'failed')}; "
-        f"{not_run} operation{'s' if not_run != 1 else ''} after it did not run",
+        "message": f"stopped at item {failing.seq + 1} ({failing.op_id!r}): {error.get('message', 'failed')};"
+        f" {not_run} operation{'s' if not_run != 1 else ''} after it did not run",
     }
 
 

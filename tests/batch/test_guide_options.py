@@ -24,7 +24,11 @@ def update_op(op_id: str, workout_id: int, **updates) -> dict:
 
 
 def create_op(op_id: str) -> dict:
-    return {"id": op_id, "type": "CREATE", "data": {"workout": {"name": f"Made by {op_id}", "type": "STRENGTH"}}}
+    return {
+        "id": op_id,
+        "type": "CREATE",
+        "data": {"workout": {"name": f"Made by {op_id}", "type": "STRENGTH"}},
+    }
 
 
 def statuses(batch: Batch) -> dict[str, str]:
@@ -75,7 +79,9 @@ def test_stop_on_error_stops_inside_the_chunk_at_the_failing_item(trainer, team,
 def test_without_a_failure_stop_on_error_commits_the_whole_chunk(team, submit, run_batches):
     workouts = [WorkoutFactory(team=team, notes="before") for _ in range(5)]
     batch = submit(
-        [update_op(f"u{i}", w.pk, notes="after") for i, w in enumerate(workouts)], chunkSize=5, stopOnError=True
+        [update_op(f"u{i}", w.pk, notes="after") for i, w in enumerate(workouts)],
+        chunkSize=5,
+        stopOnError=True,
     )
     run_batches()
     batch.refresh_from_db()
@@ -94,7 +100,8 @@ def poll_other_session(batch_id: int, stop: threading.Event, seen: dict) -> None
                 # One statement, one snapshot: the batch's state and what of its work shows.
                 cursor.execute(
                     "SELECT b.status, (SELECT count(*) FROM workouts_workout WHERE name LIKE 'Made by %%'), "
-                    "(SELECT count(*) FROM batch_batchitem i WHERE i.batch_id = b.id AND i.status = 'SUCCEEDED') "
+                    "(SELECT count(*) FROM batch_batchitem i "
+                    "WHERE i.batch_id = b.id AND i.status = 'SUCCEEDED') "
                     "FROM batch_batch b WHERE b.id = %s",
                     [batch_id],
                 )
@@ -156,7 +163,10 @@ def test_rollback_on_error_without_a_failure_commits_everything(team, submit, ru
 @pytest.mark.django_db(transaction=True)
 def test_a_permanent_delete_is_refused_up_front_under_rollback_on_error(trainer, team, submit, run_worker):
     workout = WorkoutFactory(team=team)
-    ops = [create_op("c1"), {"id": "gone", "type": "DELETE", "data": {"workoutId": workout.pk, "permanent": True}}]
+    ops = [
+        create_op("c1"),
+        {"id": "gone", "type": "DELETE", "data": {"workoutId": workout.pk, "permanent": True}},
+    ]
     report = batch_validate(
         user=trainer, team=team, raw={"operations": ops, "options": {"rollbackOnError": True}}
     )
@@ -172,7 +182,10 @@ def test_a_permanent_delete_is_refused_up_front_under_rollback_on_error(trainer,
     assert batch_validate(
         user=trainer,
         team=team,
-        raw={"operations": [{**ops[1], "data": {"workoutId": workout.pk}}], "options": {"rollbackOnError": True}},
+        raw={
+            "operations": [{**ops[1], "data": {"workoutId": workout.pk}}],
+            "options": {"rollbackOnError": True},
+        },
     ).valid
     assert batch_validate(user=trainer, team=team, raw={"operations": ops}).valid
 
