@@ -273,7 +273,12 @@ def guide_operations(operations: list[Any]) -> tuple[list[Any], list[RequestProb
         if type(op) is dict:
             extra = RESULT_KEYS.intersection(op)
             if extra:
-                new = {k: v for k, v in op.items() if k not in RESULT_KEYS}
+                # A result's empty metadata is null; as an operation's it is simply absent.
+                new = {
+                    k: v
+                    for k, v in op.items()
+                    if k not in RESULT_KEYS and not (k == "metadata" and v is None)
+                }
                 for key in extra:
                     dropped[key] = dropped.get(key, 0) + 1
             if new.get("conflictResolution") == PROMPT_USER:

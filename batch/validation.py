@@ -77,11 +77,34 @@ class ValidationReport:
     def warnings(self) -> int:
         return sum(len(r.warnings) for r in self.items.values())
 
+    def errors(self) -> list[dict[str, Any]]:
+        """Every error, the request's and each operation's, as problems naming the operation (the guide's
+        `errors` / `validationErrors`)."""
+        out = [p.as_dict() for p in self.problems if p.severity == "error"]
+        out.extend(
+            {
+                "operationId": r.op_id,
+                "field": (e.get("details") or {}).get("field"),
+                "code": e.get("code"),
+                "message": e.get("message", ""),
+                "severity": "error",
+            }
+            for r in self.items.values()
+            for e in r.errors
+        )
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         medical = Counter(m["verdict"] for r in self.items.values() for m in r.medical)
+        errors = self.errors()
         return {
             "valid": self.valid,
             "problems": [p.as_dict() for p in self.problems],
+            # The guide's names: errors (validation.errors) and validationErrors (BatchError), the same list.
+            "errors": errors,
+            "validationErrors": errors,
+            # What was accepted but ignored or translated (progressCallback, PROMPT_USER, …).
+            "warnings": [w.as_dict() for w in self.request.warnings],
             "summary": {
                 "operations": len(self.request.operations),
                 "ok": sum(1 for r in self.items.values() if r.ok),
