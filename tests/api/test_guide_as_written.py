@@ -348,3 +348,50 @@ def test_prompt_user_on_an_operation_runs_as_fail_with_a_warning(trainer, team, 
     [warning] = report.as_dict()["warnings"]
     assert warning["operationId"] == "move" and warning["code"] == "PROMPT_USER_AS_FAIL"
     assert report.request.operations[0].conflict_resolution == "FAIL"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_guides_names_beside_ours_and_a_cancelled_batch_shows_the_share_that_ran(
+    api, trainer, team, run_worker
+):
+    import io
+
+    from django.core.management import call_command
+
+    from batch.services import batch_cancel
+
+    ops = [{"id": f"c{i}", "type": "CREATE", "data": {"workout": {"name": f"W{i}"}}} for i in range(4)]
+    invalid = api.post("/api/v1/batches", {"operations": [{"id": "x", "type": "CREATE", "data": {}}]})
+    assert invalid.status_code == 422
+    assert invalid.json()["validationErrors"] == invalid.json()["errors"] != []
+
+    response = api.post(
+        "/api/v1/batches", {"operations": ops, "options": {"chunkSize": 2, "parallel": False}}
+    )
+    batch_id = response.json()["id"]
+    progress = response.json()["progress"]
+    assert "estimatedTimeRemaining" in progress and "etaSeconds" in progress
+    # Run the first chunk only, then cancel: half ran, half was cancelled.
+    from batch.runner import run_next_chunk
+
+    run_next_chunk(batch_id=batch_id)
+    batch_cancel(batch_id=batch_id, user=trainer)
+    run_worker()
+    state = api.get(f"/api/v1/batches/{batch_id}").json()
+    assert state["status"] == "CANCELLED" and state["progress"]["cancelled"] == 2
+    assert state["progress"]["percentComplete"] == 50.0  # the share that ran, not 100
+
+    out = io.StringIO()
+    path = Path(settings.BASE_DIR) / "var" / "guide-names.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"operations": ops[:1], "metadata": {"requestId": "cli-1"}}))
+    try:
+        call_command("batch_run", str(path), user=trainer.username, json=True, stdout=out)
+    finally:
+        path.unlink()
+    body = json.loads(out.getvalue())
+    assert body["requestId"] == "cli-1" and body["status"] == "QUEUED"
+    report = api.post(
+        "/api/v1/batches/validate", {"operations": [{"id": "x", "type": "CREATE", "data": {}}]}
+    ).json()
+    assert report["errors"] == report["validationErrors"] and report["errors"][0]["operationId"] == "x"
