@@ -45,11 +45,13 @@ def progress_dict(batch: Batch, *, with_current: bool) -> dict[str, Any]:
         "conflicts": batch.conflicted,
         "remaining": remaining,
         "inProgress": in_progress,
-        "percentComplete": progress.percent,
+        # After a cancel: the share that ran, not the share that reached an outcome (that is 100).
+        "percentComplete": progress.percent_shown,
         "successRate": round(batch.succeeded / processed, 4) if processed else None,
         "currentOperation": current_operation(batch=batch) if with_current else None,
         "throughputPerSecond": progress.throughput,
         "etaSeconds": progress.eta_seconds,
+        "estimatedTimeRemaining": progress.eta_seconds,
         "chunks": {"done": batch.done_chunks, "total": batch.total_chunks},
     }
 
@@ -91,6 +93,7 @@ def batch_dict(batch: Batch, *, with_current: bool = False, offers: Offers | Non
         "metadata": batch.metadata or {},
         "estimate": batch.estimate or {},
         "error": batch.error or None,
+        "warnings": (batch.metadata or {}).get("requestWarnings", []),
         "progress": progress_dict(batch, with_current=with_current),
         "links": batch_links(batch.pk),
     }
@@ -125,6 +128,7 @@ def results_dicts(items: Sequence[BatchItem], *, team_id: int) -> list[dict[str,
                 "error": item.error or None,
                 "warnings": list(item.warnings or []),
                 "metadata": getattr(item, "metadata", None) or None,
+                "data": item.data if isinstance(item.data, dict) else None,
             }
         )
     return out

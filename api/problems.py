@@ -196,6 +196,7 @@ def invalid_request(request: HttpRequest, problems: list[RequestProblem]) -> Htt
         if first
         else "The request is invalid.",
         errors=request_problems(problems),
+        validationErrors=request_problems(problems),  # the guide's name for the same list
     )
 
 

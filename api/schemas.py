@@ -62,6 +62,7 @@ class ProgressOut(Schema):
     currentOperation: CurrentOperation | None = None
     throughputPerSecond: float | None = None
     etaSeconds: float | None = None
+    estimatedTimeRemaining: float | None = Field(None, description="The guide's name: etaSeconds, in seconds")
     chunks: Chunks
 
 
@@ -97,6 +98,9 @@ class BatchOut(Schema):
     metadata: dict[str, Any]
     estimate: dict[str, Any]
     error: dict[str, Any] | None
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="What the request held that was ignored or translated"
+    )
     progress: ProgressOut
     links: dict[str, str]
 
@@ -110,6 +114,13 @@ class BatchPage(Schema):
 class ValidationOut(Schema):
     valid: bool
     problems: list[ProblemItem]
+    errors: list[ProblemItem] = Field(
+        description="The guide's name: every error, the request's and each operation's"
+    )
+    validationErrors: list[ProblemItem] = Field(description="The guide's BatchError name; the same as errors")
+    warnings: list[ProblemItem] = Field(
+        description="Accepted but ignored or translated (progressCallback, PROMPT_USER, result fields…)"
+    )
     summary: dict[str, Any]
     items: list[dict[str, Any]]
     estimate: dict[str, Any]
@@ -139,6 +150,9 @@ class ResultOut(Schema):
     error: dict[str, Any] | None
     warnings: list[Any]
     metadata: dict[str, Any] | None = Field(description="The operation's metadata from the request")
+    data: dict[str, Any] | None = Field(
+        None, description="The operation's data as submitted: a failed result sent back is an operation again"
+    )
 
 
 class ResultPage(Schema):

@@ -57,6 +57,8 @@ class BatchRequest:
     operations: list[Operation]
     options: dict[str, Any]
     metadata: dict[str, Any]
+    # What the server accepted but cannot honour as sent (ignored or translated), each said once.
+    warnings: list[RequestProblem] = field(default_factory=list)
 
     @property
     def request_id(self) -> str:
@@ -186,8 +188,172 @@ def find_cycle(operations: list[Operation]) -> list[str] | None:
     return None
 
 
+# Keys of a result entry (GET /batches/{id}/results) that are not part of an operation: the guide's
+# retry recipe resubmits results as operations (`failedOps.map(op => ({...op, retryCount: 1}))`).
+RESULT_KEYS = frozenset(
+    {"seq", "status", "attempts", "durationMs", "finishedAt", "target", "result", "error", "warnings"}
+)
+PROMPT_USER = "PROMPT_USER"
+
+
+def guide_shapes(raw: Any) -> tuple[Any, list[RequestProblem]]:
+    """Accept the guide's shapes the models do not: return the request as the models read it, and a
+    warning for each thing ignored or translated.
+
+    - a bare array of operations is wrapped as {"operations": [...]};
+    - `options.progressCallback` (a function in the guide) is ignored: poll or use a webhook;
+    - `conflictResolution: PROMPT_USER` (batch or operation) runs as FAIL: a server-side run has no one
+      to ask, so each clash is reported on its item for the user to decide;
+    - result entries resubmitted as operations (the retry recipe) lose their result-only keys;
+    - a DELETE with `data.workoutIds` becomes one DELETE per workout (`<id>.1`, `<id>.2`, …), and
+      operations depending on it depend on all of them.
+    The request is copied only where something changes. One pass over the operations.
+    """
+    warnings: list[RequestProblem] = []
+    if isinstance(raw, list):
+        raw = {"operations": raw}
+        warnings.append(
+            RequestProblem(
+                'a bare array of operations was read as {"operations": [...]} with the default options',
+                code="WRAPPED_OPERATIONS",
+                field="operations",
+                severity="warning",
+            )
+        )
+    if not isinstance(raw, dict):
+        return raw, warnings
+    options = raw.get("options")
+    if isinstance(options, dict) and (
+        "progressCallback" in options or options.get("conflictResolution") == PROMPT_USER
+    ):
+        options = dict(options)
+        if "progressCallback" in options:
+            del options["progressCallback"]
+            warnings.append(
+                RequestProblem(
+                    "ignored: a callback cannot reach a batch that runs on the server; poll "
+                    "GET /api/v1/batches/{id} (percentComplete) or register a webhook for the end",
+                    code="IGNORED_FIELD",
+                    field="options.progressCallback",
+                    severity="warning",
+                )
+            )
+        if options.get("conflictResolution") == PROMPT_USER:
+            options["conflictResolution"] = "FAIL"
+            warnings.append(prompt_user_warning(None))
+        raw = {**raw, "options": options}
+    operations = raw.get("operations")
+    if isinstance(operations, list):
+        changed, op_warnings = guide_operations(operations)
+        if changed is not operations:
+            raw = {**raw, "operations": changed}
+        warnings.extend(op_warnings)
+    return raw, warnings
+
+
+def prompt_user_warning(op_id: str | None) -> RequestProblem:
+    return RequestProblem(
+        "PROMPT_USER runs as FAIL: a batch runs on the server with no one to ask, so each clash is "
+        "reported on its item (a conflict, with what it clashes with) for you to decide and retry",
+        code="PROMPT_USER_AS_FAIL",
+        operation_id=op_id,
+        field="conflictResolution" if op_id else "options.conflictResolution",
+        severity="warning",
+    )
+
+
+def guide_operations(operations: list[Any]) -> tuple[list[Any], list[RequestProblem]]:
+    """The per-operation part of `guide_shapes`: return the operations (the same list when unchanged)."""
+    warnings: list[RequestProblem] = []
+    out: list[Any] | None = None
+    expanded: dict[str, list[str]] = {}
+    dropped: dict[str, int] = {}
+    for index, op in enumerate(operations):
+        new = op
+        if type(op) is dict:
+            extra = RESULT_KEYS.intersection(op)
+            if extra:
+                # A result's empty metadata is null; as an operation's it is simply absent.
+                new = {
+                    k: v
+                    for k, v in op.items()
+                    if k not in RESULT_KEYS and not (k == "metadata" and v is None)
+                }
+                for key in extra:
+                    dropped[key] = dropped.get(key, 0) + 1
+            if new.get("conflictResolution") == PROMPT_USER:
+                new = {**new, "conflictResolution": "FAIL"}
+                warnings.append(prompt_user_warning(str(new.get("id"))))
+            data = new.get("data")
+            if (
+                new.get("type") == "DELETE"
+                and isinstance(data, dict)
+                and isinstance(data.get("workoutIds"), list)
+                and data["workoutIds"]
+                and "workoutId" not in data
+                and isinstance(new.get("id"), str)
+            ):
+                rest = {k: v for k, v in data.items() if k != "workoutIds"}
+                copies = [
+                    {**new, "id": f"{new['id']}.{n}", "data": {**rest, "workoutId": workout_id}}
+                    for n, workout_id in enumerate(data["workoutIds"], start=1)
+                ]
+                expanded[new["id"]] = [c["id"] for c in copies]
+                warnings.append(
+                    RequestProblem(
+                        f"a DELETE of {len(copies)} workouts runs as {len(copies)} operations: "
+                        f"{copies[0]['id']!r} to {copies[-1]['id']!r}, one per workout",
+                        code="EXPANDED",
+                        operation_id=new["id"],
+                        field="data.workoutIds",
+                        severity="warning",
+                    )
+                )
+                if out is None:
+                    out = list(operations[:index])
+                out.extend(copies)
+                continue
+        if new is not op and out is None:
+            out = list(operations[:index])
+        if out is not None:
+            out.append(new)
+    if dropped:
+        names = ", ".join(f"{key} ({count})" for key, count in sorted(dropped.items()))
+        warnings.append(
+            RequestProblem(
+                f"ignored the result fields of operations sent back as they came from the results: {names}",
+                code="IGNORED_FIELD",
+                field="operations[]",
+                severity="warning",
+            )
+        )
+    result = operations if out is None else out
+    if expanded:
+        result = [
+            {**op, "dependencies": [d for dep in op["dependencies"] for d in expanded.get(dep, [dep])]}
+            if type(op) is dict
+            and isinstance(op.get("dependencies"), list)
+            and any(isinstance(d, str) and d in expanded for d in op["dependencies"])
+            else op
+            for op in result
+        ]
+    return result, warnings
+
+
 def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
-    """Return the parsed request and every problem found (empty when valid); never raises on input."""
+    """Return the parsed request and every problem found (empty when valid); never raises on input.
+
+    The guide's looser shapes are read first (`guide_shapes`); what was ignored or translated comes back
+    as the request's `warnings`, and in `metadata.requestWarnings` (kept on the batch, not exported)."""
+    raw, warnings = guide_shapes(raw)
+    request, problems = _parse_request(raw)
+    request.warnings = warnings
+    if warnings and not problems:
+        request.metadata["requestWarnings"] = [w.as_dict() for w in warnings]
+    return request, problems
+
+
+def _parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
     empty = BatchRequest([], default_options(), {})
     if not isinstance(raw, dict):
         return empty, [RequestProblem("the request must be a JSON object with operations, options, metadata")]

@@ -77,11 +77,34 @@ class ValidationReport:
     def warnings(self) -> int:
         return sum(len(r.warnings) for r in self.items.values())
 
+    def errors(self) -> list[dict[str, Any]]:
+        """Every error, the request's and each operation's, as problems naming the operation (the guide's
+        `errors` / `validationErrors`)."""
+        out = [p.as_dict() for p in self.problems if p.severity == "error"]
+        out.extend(
+            {
+                "operationId": r.op_id,
+                "field": (e.get("details") or {}).get("field"),
+                "code": e.get("code"),
+                "message": e.get("message", ""),
+                "severity": "error",
+            }
+            for r in self.items.values()
+            for e in r.errors
+        )
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         medical = Counter(m["verdict"] for r in self.items.values() for m in r.medical)
+        errors = self.errors()
         return {
             "valid": self.valid,
             "problems": [p.as_dict() for p in self.problems],
+            # The guide's names: errors (validation.errors) and validationErrors (BatchError), the same list.
+            "errors": errors,
+            "validationErrors": errors,
+            # What was accepted but ignored or translated (progressCallback, PROMPT_USER, …).
+            "warnings": [w.as_dict() for w in self.request.warnings],
             "summary": {
                 "operations": len(self.request.operations),
                 "ok": sum(1 for r in self.items.values() if r.ok),
@@ -148,6 +171,37 @@ def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[Request
             for op in request.operations
             if op.data.get("checkMedicalCompliance") is False
         )
+    return problems
+
+
+def check_all_or_nothing(request: BatchRequest) -> list[RequestProblem]:
+    """rollbackOnError runs the batch as one transaction: it must fit BATCH_ATOMIC_MAX_ITEMS, and every
+    operation must be one a rollback can take back (a permanent DELETE cannot be)."""
+    if not request.options.get("rollback_on_error"):
+        return []
+    limit = settings.BATCH_ATOMIC_MAX_ITEMS
+    problems = []
+    if len(request.operations) > limit:
+        problems.append(
+            RequestProblem(
+                f"rollbackOnError runs the whole batch as one transaction, for at most {limit} operations; "
+                f"this request has {len(request.operations)}: split it, or turn rollbackOnError off "
+                "(stopOnError stops at the first failure and keeps what ran)",
+                code="ALL_OR_NOTHING_TOO_LARGE",
+                field="options.rollbackOnError",
+            )
+        )
+    problems.extend(
+        RequestProblem(
+            f"a {op.type} that cannot be undone (permanent) cannot run under rollbackOnError, which "
+            "promises all or nothing: archive instead (permanent: false), or turn rollbackOnError off",
+            code=ErrorCode.NOT_UNDOABLE,
+            operation_id=op.id,
+            field="data.permanent" if op.type == "DELETE" else "type",
+        )
+        for op in request.operations
+        if not executor_for(op.type).is_undoable(op.data)
+    )
     return problems
 
 
@@ -234,6 +288,7 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     report = ValidationReport(request=request, problems=problems)
     if problems:
         return report
+    report.problems.extend(check_all_or_nothing(request))
     report.problems.extend(check_access(user=user, team=team, request=request))
     report.problems.extend(check_callback(team=team, metadata=request.metadata))
     if report.problems:
@@ -301,6 +356,6 @@ def estimate(request: BatchRequest) -> dict[str, Any]:
 
 
 def runner_slots(options: dict[str, Any], chunks: int) -> int:
-    if not options["parallel"]:
+    if not options["parallel"] or options.get("rollback_on_error"):  # all or nothing: one transaction
         return 1
     return max(1, min(options["max_concurrency"], chunks, settings.BATCH_MAX_CONCURRENCY))

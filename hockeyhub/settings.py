@@ -246,6 +246,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Batch engine knobs (see docs/operations.md).
 BATCH_MAX_OPERATIONS = env_int("BATCH_MAX_OPERATIONS", 100_000, minimum=1)
+# rollbackOnError runs the whole batch as one transaction: at most this many operations.
+BATCH_ATOMIC_MAX_ITEMS = env_int("BATCH_ATOMIC_MAX_ITEMS", 1000, minimum=1)
 BATCH_MAX_CONCURRENCY = env_int("BATCH_MAX_CONCURRENCY", 16, minimum=1)
 BATCH_MAX_CHUNK_SIZE = env_int("BATCH_MAX_CHUNK_SIZE", 1000, minimum=1)
 BATCH_UNDO_WINDOW_HOURS = env_int("BATCH_UNDO_WINDOW_HOURS", 24, minimum=1)

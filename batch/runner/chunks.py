@@ -24,8 +24,8 @@ from batch.runner.failures import (
     is_transient,
     retry_transient,
 )
-from batch.runner.items import Outcome, resolve_dependencies, run_group
-from batch.runner.progress import add_counts
+from batch.runner.items import Outcome, resolve_dependencies, run_group, run_until_failure
+from batch.runner.progress import add_counts, stops_on_error
 from batch.sql import copy_insert, values_update
 from hockeyhub.logs import bound
 from hockeyhub.metrics import observe_chunk_duration
@@ -97,18 +97,32 @@ def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:
 
     Called inside the chunk's transaction. Queries: a constant handful plus each executor's prepare.
     """
-    started = time.monotonic()
     batch = Batch.objects.select_related("team", "created_by").get(pk=batch_id)
+    outcomes = write_chunk(batch=batch, chunk=chunk, attempt=attempt)
+    add_counts(batch_id, [o.status for o in outcomes.values()], chunks_done=1)
+
+
+def write_chunk(*, batch: Batch, chunk: BatchChunk, attempt: int) -> dict[int, Outcome]:
+    """Run the chunk's pending items and write their outcomes, change log and the chunk's DONE state;
+    return the outcomes (the caller moves the batch counters).
+
+    With stopOnError (or rollbackOnError) the chunk stops at its first failing item, in item order:
+    the items after it do not commit and end SKIPPED / STOPPED_ON_ERROR (`run_until_failure`).
+    """
+    started = time.monotonic()
     items = list(BatchItem.objects.filter(chunk=chunk, status=BatchItem.Status.PENDING).order_by("seq"))
     outcomes: dict[int, Outcome] = {}
     ctx = Context(team=batch.team, user=batch.created_by, options=batch.options, dry_run=False, batch=batch)
 
     ready = resolve_dependencies(items, outcomes)
-    by_type: dict[str, list[BatchItem]] = {}
-    for item in ready:
-        by_type.setdefault(item.type, []).append(item)
-    for op_type, group in by_type.items():
-        run_group(executor_for(op_type), group, ctx, outcomes)
+    if stops_on_error(batch.options):
+        run_until_failure(ready, ctx, outcomes)
+    else:
+        by_type: dict[str, list[BatchItem]] = {}
+        for item in ready:
+            by_type.setdefault(item.type, []).append(item)
+        for op_type, group in by_type.items():
+            run_group(executor_for(op_type), group, ctx, outcomes)
 
     now = timezone.now()
     elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -137,7 +151,7 @@ def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:
     BatchChunk.objects.filter(pk=chunk.pk).update(
         status=BatchChunk.Status.DONE, attempts=attempt, finished_at=now, duration_ms=elapsed_ms
     )
-    add_counts(batch_id, [o.status for o in outcomes.values()], chunks_done=1)
+    return outcomes
 
 
 CHANGE_FIELDS = [

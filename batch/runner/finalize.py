@@ -72,10 +72,13 @@ def batch_finalize(*, batch_id: int) -> Batch:
         if not done:
             return batch
         batch.refresh_from_db()
+        stopped = must_stop(batch) and batch.status != Batch.Status.CANCELLING
         batch.status = final_status(batch)
         batch.finished_at = timezone.now()
         batch.undo_deadline = batch.finished_at + timezone.timedelta(hours=settings.BATCH_UNDO_WINDOW_HOURS)
-        batch.save(update_fields=["status", "finished_at", "undo_deadline"])
+        if stopped and not batch.options.get("rollback_on_error"):
+            batch.error = {**(batch.error or {}), **stop_report(batch)}
+        batch.save(update_fields=["status", "finished_at", "undo_deadline", "error"])
         on_finished(batch)
         batch_finished.send(sender=Batch, batch=batch)
         log.info(
@@ -88,6 +91,30 @@ def batch_finalize(*, batch_id: int) -> Batch:
             batch.cancelled,
         )
     return batch
+
+
+def stop_report(batch: Batch) -> dict[str, Any]:
+    """Where a stopOnError batch stopped: its first failing item (request order), and what did not run."""
+    failing = (
+        BatchItem.objects.filter(batch=batch, status=BatchItem.Status.FAILED)
+        .order_by("finished_at", "seq")
+        .only("op_id", "seq", "type", "error")
+        .first()
+    )
+    if failing is None:
+        return {}
+    error = failing.error or {}
+    not_run = BatchItem.objects.filter(batch=batch, error__code=ErrorCode.STOPPED_ON_ERROR).count()
+    return {
+        "reason": "stopOnError",
+        "opId": failing.op_id,
+        "type": failing.type,
+        "code": error.get("code"),
+        "stoppedAt": failing.seq + 1,
+        "notRun": not_run,
+        "message": f"stopped at item {failing.seq + 1} ({failing.op_id!r}): {error.get('message', 'failed')};"
+        f" {not_run} operation{'s' if not_run != 1 else ''} after it did not run",
+    }
 
 
 def final_status(batch: Batch) -> str:

@@ -10,6 +10,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
+from batch.operations import executor_for
 from batch.operations.base import Context
 from batch.request import resolve_refs
 from batch.runner.failures import error_reference, internal_error, is_transient
@@ -86,6 +87,55 @@ def run_group(executor: Any, group: list[BatchItem], ctx: Context, outcomes: dic
         return
     for item in passing:
         outcomes[item.pk] = Outcome(status=BatchItem.Status.SUCCEEDED, result=results.get(item.op_id))
+
+
+class Rewind(Exception):
+    """Raised inside a savepoint to roll back a bulk run that had a failure (stopOnError)."""
+
+
+def run_until_failure(items: list[BatchItem], ctx: Context, outcomes: dict[int, Outcome]) -> None:
+    """Run the items (in item order) so that nothing after the first failing item commits.
+
+    The fast path is the usual bulk run per type, in one savepoint; only when an item failed is that
+    savepoint rolled back and the items run again one by one, each in its own savepoint, up to the
+    first failure. The items after it end SKIPPED / STOPPED_ON_ERROR without having been applied.
+    """
+    mark = len(ctx.changes)
+    try:
+        with transaction.atomic():
+            by_type: dict[str, list[BatchItem]] = {}
+            for item in items:
+                by_type.setdefault(item.type, []).append(item)
+            for op_type, group in by_type.items():
+                run_group(executor_for(op_type), group, ctx, outcomes)
+            if any(outcomes[item.pk].status == BatchItem.Status.FAILED for item in items):
+                raise Rewind
+        return
+    except Rewind:
+        pass
+    del ctx.changes[mark:]
+    for item in items:
+        outcomes.pop(item.pk, None)
+        ctx.notes.pop(item.op_id, None)
+    for index, item in enumerate(items):
+        apply_one(executor_for(item.type), item, ctx, outcomes)
+        if outcomes[item.pk].status == BatchItem.Status.FAILED:
+            error = stopped_after(item, ctx.options)
+            for rest in items[index + 1 :]:
+                outcomes[rest.pk] = Outcome(status=BatchItem.Status.SKIPPED, error=error)
+            return
+
+
+def stopped_after(failed: BatchItem, options: dict[str, Any]) -> dict[str, Any]:
+    """The error of an item that did not run because `failed`, before it, failed under a stop option."""
+    option = "rollbackOnError" if options.get("rollback_on_error") else "stopOnError"
+    return ItemError(
+        code=ErrorCode.STOPPED_ON_ERROR,
+        message=f"not run: operation {failed.op_id!r} failed before it and {option} is on",
+        details={"failedOperation": failed.op_id},
+        recoverable=True,
+        suggested_action=f"Fix {failed.op_id!r} and retry it, then resume the batch to run the rest.",
+    ).as_dict()
 
 
 def check_item(executor: Any, item: BatchItem, ctx: Context, outcomes: dict[int, Outcome]) -> bool:

@@ -13,8 +13,12 @@ from batch.models import Batch, BatchItem
 
 def must_stop(batch: Batch) -> bool:
     """A failure stops the batch when stopOnError, or rollbackOnError (which then undoes it), is on."""
-    options = batch.options
-    return bool(batch.failed and (options.get("stop_on_error") or options.get("rollback_on_error")))
+    return bool(batch.failed and stops_on_error(batch.options))
+
+
+def stops_on_error(options: dict) -> bool:
+    """True when a failing item must stop the batch: stopOnError, or rollbackOnError."""
+    return bool(options.get("stop_on_error") or options.get("rollback_on_error"))
 
 
 def add_counts(batch_id: int, statuses: Sequence[str], *, chunks_done: int) -> None:

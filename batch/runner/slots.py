@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection
 
 from batch.models import Batch
 from batch.queueing import enqueue_runner, queue, waiting_batches
+from batch.runner.atomic import all_or_nothing, run_all_or_nothing
 from batch.runner.chunks import run_next_chunk
 from batch.runner.failures import connection_lost
 from batch.runner.finalize import batch_finalize
@@ -130,6 +131,9 @@ def run_batch(*, batch_id: int, slot: int = 0, slice_seconds: float | None = Non
             if batch.status == Batch.Status.CANCELLING or must_stop(batch):
                 batch_finalize(batch_id=batch_id)
                 return "stopped"
+            if all_or_nothing(batch.options) and batch.kind != Batch.Kind.UNDO:
+                # One transaction, one runner: other slots (none, normally) have nothing to do.
+                return run_all_or_nothing(batch_id=batch_id) if slot == 0 else "done"
             outcome = run_next_chunk(batch_id=batch_id)
             if outcome == "empty":
                 batch_finalize(batch_id=batch_id)

@@ -137,8 +137,10 @@ class Progress:
             "conflicts": b.conflicted,
             "remaining": self.remaining,
             "percent": self.percent,
+            "percentComplete": self.percent_shown,
             "throughput": self.throughput,
             "etaSeconds": self.eta_seconds,
+            "estimatedTimeRemaining": self.eta_seconds,
             "chunks": {"done": b.done_chunks, "total": b.total_chunks},
         }
 

@@ -230,6 +230,7 @@ def summary_head(batch: Batch) -> dict[str, Any]:
     """{id, status, summary[, error]}: the summary shape without its results."""
     head: dict[str, Any] = {
         "id": batch.pk,
+        "requestId": batch.request_id or None,  # the guide's response.requestId
         "status": batch.status,
         "summary": {
             "total": batch.total_items,
@@ -242,6 +243,8 @@ def summary_head(batch: Batch) -> dict[str, Any]:
     }
     if batch.error:
         head["error"] = batch.error
+    if (batch.metadata or {}).get("requestWarnings"):
+        head["warnings"] = batch.metadata["requestWarnings"]  # what the request held that was ignored
     return head
 
 

@@ -124,9 +124,9 @@ def test_stop_on_error_skips_everything_after_the_first_failure(submit, run_batc
     batch.refresh_from_db()
     assert batch.failed == 1
     skipped = BatchItem.objects.filter(batch=batch, status="SKIPPED")
-    assert skipped.count() == 8  # the first chunk's neighbour ran; every later chunk was skipped
+    assert skipped.count() == 9  # its chunk stopped at it (the neighbour after it did not run), and the rest
     assert {i.error["code"] for i in skipped} == {"STOPPED_ON_ERROR"}
-    assert batch.status == Batch.Status.COMPLETED_WITH_ERRORS
+    assert batch.status == Batch.Status.FAILED and batch.error["stoppedAt"] == 1
 
 
 def test_cycle_and_ref_without_dependency_are_rejected_with_named_operations(trainer, team):

@@ -400,11 +400,12 @@ def test_rollback_on_error_after_a_failure_in_a_later_chunk_restores_the_databas
 
     assert batch.status == Batch.Status.ROLLED_BACK
     assert batch.error["opId"] == "bad" and batch.error["code"] == "NOT_FOUND" and batch.error["message"]
-    assert batch.error["rollback"]["status"] == Batch.Status.COMPLETED
-    assert BatchItem.objects.filter(batch=batch, status=BatchItem.Status.SUCCEEDED).exists()
-    assert BatchItem.objects.filter(batch=batch, status=BatchItem.Status.SKIPPED).exists()  # it stopped
-    undo = batch.undos.get()
-    assert undo.status == Batch.Status.COMPLETED and undo.metadata["source"] == "rollback"
+    # All or nothing: the batch ran as one transaction, so nothing was written and nothing needs undoing.
+    assert batch.error["rollback"] == {"batchId": None, "reverted": 0}
+    assert not batch.undos.exists()
+    assert not BatchItem.objects.filter(batch=batch, status=BatchItem.Status.SUCCEEDED).exists()
+    assert BatchItem.objects.filter(batch=batch, error__code="ROLLED_BACK").count() == 4
+    assert BatchItem.objects.filter(batch=batch, error__code="STOPPED_ON_ERROR").count() == 2  # never ran
     assert_same_tables(before, table_snapshot())
 
 

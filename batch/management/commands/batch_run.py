@@ -53,9 +53,15 @@ class Command(BaseCommand):
             batch = batch_submit(user=user, team=team, raw=raw, source="command", channel="command")
         except InvalidRequest as exc:
             if opts["json"]:
-                self.stdout.write(
-                    json.dumps({"valid": False, "problems": [p.as_dict() for p in exc.problems]}, indent=2)
-                )
+                problems = [p.as_dict() for p in exc.problems]
+                # Ours (problems) and the guide's names (errors, validationErrors) for the same list.
+                body = {
+                    "valid": False,
+                    "problems": problems,
+                    "errors": problems,
+                    "validationErrors": problems,
+                }
+                self.stdout.write(json.dumps(body, indent=2))
             else:
                 # The first line says it all; the full list follows for the one fixing the file.
                 count = len(exc.problems)
@@ -80,7 +86,13 @@ class Command(BaseCommand):
                     "message": str(exc),
                     "batchId": getattr(exc.batch, "pk", None),
                 }
-                self.stdout.write(json.dumps({"valid": False, "problems": [problem]}, indent=2))
+                body = {
+                    "valid": False,
+                    "problems": [problem],
+                    "errors": [problem],
+                    "validationErrors": [problem],
+                }
+                self.stdout.write(json.dumps(body, indent=2))
             else:
                 self.stderr.write(printable(exc))
             sys.exit(EXIT_INVALID)
@@ -133,6 +145,11 @@ class Command(BaseCommand):
             )
             # Op ids, fields and messages quoting them come from the file: escaped, they cannot forge lines.
             self.stdout.write(f"ERROR {printable(where)}: {printable(problem['message'])}")
+        for warning in report.get("warnings", []):
+            where = " ".join(
+                x for x in (warning["operationId"] and f"[{warning['operationId']}]", warning["field"]) if x
+            )
+            self.stdout.write(f"WARN  {printable(where)} {warning['code']}: {printable(warning['message'])}")
         for item in report["items"]:
             op = printable(item["id"])
             for error in item["errors"]:
