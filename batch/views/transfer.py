@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
-from batch.export import definition_chunks, results_json_chunks
+from batch.export import definition_chunks, rerun_refusal, results_json_chunks
 from batch.forms.options import OptionsForm
 from batch.forms.pages import ImportForm
 from batch.imports import MAX_UPLOAD_BYTES, ImportRefused, request_from_upload
@@ -147,14 +147,17 @@ def batch_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def batch_definition(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
-    """The batch as an exchange-format request; ?failed=1: only what failed, valid input again."""
+def batch_definition(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The batch as an exchange-format request; ?failed=1: what failed or was skipped where a new try
+    can go differently, valid input again — or 409 saying there is nothing to run again."""
     batch = get_batch(request, batch_id)
     failed_only = request.GET.get("failed") == "1"
+    if failed_only and (refused := rerun_refusal(batch)):
+        return HttpResponse(refused, status=409, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         definition_chunks(batch, failed_only=failed_only), content_type="application/json"
     )
-    name = f"batch-{batch.pk}{'-failed' if failed_only else ''}.json"
+    name = f"batch-{batch.pk}{'-failed-and-skipped' if failed_only else ''}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
