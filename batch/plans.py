@@ -168,7 +168,9 @@ def plan_check(*, user: Any, team: Any, plan_id: Any, raw: Any) -> BatchPlan:
     changed = changed_targets(plan)
     if changed:
         n = len(changed)
-        named = "; ".join(describe(t) for t in changed[:NAMED]) + (f"; and {n - NAMED} more" if n > NAMED else "")
+        named = "; ".join(describe(t) for t in changed[:NAMED]) + (
+            f"; and {n - NAMED} more" if n > NAMED else ""
+        )
         raise InvalidRequest(
             [
                 RequestProblem(

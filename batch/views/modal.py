@@ -127,15 +127,21 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                 form.is_valid()
                 form.add_error(None, plain(str(exc.problems[0])))
                 context["players"] = _player_rows(form, team)
-                return render_page(request, "batch/operation.html", "modal", context, status=FORM_ERROR_STATUS)
+                return render_page(
+                    request, "batch/operation.html", "modal", context, status=FORM_ERROR_STATUS
+                )
             context.update(count=len(plan.targets), stale=False, targets=plan_preview(plan))
         elif action == "run_valid":
-            return HttpResponseBadRequest("Validate first: there is no dry run to run.", content_type="text/plain")
+            return HttpResponseBadRequest(
+                "Validate first: there is no dry run to run.", content_type="text/plain"
+            )
         if form_class.needs_selection and not context["count"]:
             form.add_error(None, "Select at least one workout on the list first.")
         if form.is_valid() and options.is_valid():
             if plan is not None:
-                targets = [(t["id"], t["version"]) for t in plan.targets] if form_class.needs_selection else []
+                targets = (
+                    [(t["id"], t["version"]) for t in plan.targets] if form_class.needs_selection else []
+                )
             else:
                 targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
             names = [row["name"] for row in (context["targets"] or {}).get("rows", [])]
@@ -218,7 +224,11 @@ def target_preview(selected: Any, count: int) -> dict[str, Any]:
 def plan_preview(plan: BatchPlan) -> dict[str, Any]:
     """The pinned targets, as target_preview shows the selection's (no query)."""
     rows = [
-        {"pk": t["id"], "name": t["name"], "scheduled_start": parse_datetime(t["start"]) if t["start"] else None}
+        {
+            "pk": t["id"],
+            "name": t["name"],
+            "scheduled_start": parse_datetime(t["start"]) if t["start"] else None,
+        }
         for t in plan.targets[:TARGET_PREVIEW]
     ]
     return {"rows": rows, "more": max(len(plan.targets) - len(rows), 0)}

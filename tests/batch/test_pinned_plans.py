@@ -91,8 +91,16 @@ def test_a_workout_edited_since_the_dry_run_refuses_the_run_naming_it(trainer_cl
     body = response.content.decode()
     assert response.status_code == 422 and not Batch.objects.exists()
     assert "2 workouts changed since you validated: validate again" in body
-    assert "Edited by Maja" in body and "(edited)" in body and "Archived by Maja" in body and "(archived)" in body
-    assert 'id="op-run"' in body and "disabled" in body[body.index('id="op-run"') - 200 : body.index('id="op-run"') + 300]
+    assert (
+        "Edited by Maja" in body
+        and "(edited)" in body
+        and "Archived by Maja" in body
+        and "(archived)" in body
+    )
+    assert (
+        'id="op-run"' in body
+        and "disabled" in body[body.index('id="op-run"') - 200 : body.index('id="op-run"') + 300]
+    )
 
 
 def test_changing_the_form_after_validating_is_refused(trainer_client, team):
@@ -118,7 +126,11 @@ def test_an_expired_plan_is_refused(trainer_client, team):
 
 def test_another_users_plan_is_refused(trainer, medic, team):
     workout = WorkoutFactory(team=team)
-    raw = {"operations": [{"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"intensity": 40}}}]}
+    raw = {
+        "operations": [
+            {"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"intensity": 40}}}
+        ]
+    }
     plan = batch_plan_create(user=trainer, team=team, raw=raw)
     with pytest.raises(Exception) as refused:
         batch_submit(user=medic, team=team, raw=raw, plan_id=plan.pk)
@@ -129,7 +141,11 @@ def test_another_users_plan_is_refused(trainer, medic, team):
 
 def test_a_plan_runs_once(trainer, team):
     workout = WorkoutFactory(team=team)
-    raw = {"operations": [{"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"intensity": 40}}}]}
+    raw = {
+        "operations": [
+            {"id": "u", "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": {"intensity": 40}}}
+        ]
+    }
     plan = batch_plan_create(user=trainer, team=team, raw=raw)
     first = batch_submit(user=trainer, team=team, raw=raw, plan_id=plan.pk)
     with pytest.raises(Exception) as again:
@@ -166,7 +182,11 @@ def test_run_the_valid_ones_leaves_out_the_invalid_and_names_them(trainer_client
 def api_ops(*workouts, intensity: int = 45) -> dict:
     return {
         "operations": [
-            {"id": f"u{w.pk}", "type": "UPDATE", "data": {"workoutId": w.pk, "updates": {"intensity": intensity}}}
+            {
+                "id": f"u{w.pk}",
+                "type": "UPDATE",
+                "data": {"workoutId": w.pk, "updates": {"intensity": intensity}},
+            }
             for w in workouts
         ],
         "options": {"chunkSize": 5},
