@@ -7,6 +7,7 @@ edited, archived or deleted since. Plans expire and belong to the user who valid
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -241,3 +242,21 @@ def test_the_fingerprint_ignores_metadata_but_not_options(trainer, team):
     same = {**body, "metadata": {"requestId": "another"}}
     assert request_fingerprint(body) == request_fingerprint(same)
     assert request_fingerprint(body) != request_fingerprint({**body, "options": {"stopOnError": True}})
+
+
+def test_an_imported_request_is_pinned_to_its_preview(trainer_client, team):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    workout = WorkoutFactory(team=team, name="Imported target")
+    body = api_ops(workout)
+    upload = SimpleUploadedFile("edit.json", json.dumps(body).encode(), content_type="application/json")
+    preview = trainer_client.post(
+        reverse("batch:import"), {"team": team.slug, "action": "preview", "file": upload}
+    )
+    token = re.search(r'name="token" value="([0-9a-f]+)"', preview.content.decode()).group(1)
+
+    Workout.objects.filter(pk=workout.pk).update(name="Renamed meanwhile")
+    run = trainer_client.post(reverse("batch:import"), {"team": team.slug, "action": "run", "token": token})
+
+    assert run.status_code == 422 and not Batch.objects.exists()
+    assert "1 workout changed since you validated: validate again (Imported target" in run.content.decode()
