@@ -21,7 +21,7 @@ from api.pagination import DEFAULT_LIMIT, keyset_page
 from api.presenters import batch_dict, batches_dicts, results_dicts
 from api.problems import ApiProblem
 from api.schemas import BatchOut, BatchPage, Problem, ResultPage, ValidationOut
-from batch.export import definition_chunks, results_csv_chunks, results_json_chunks
+from batch.export import definition_chunks, rerun_refusal, results_csv_chunks, results_json_chunks
 from batch.models import Batch, BatchItem, OperationType
 from batch.plans import batch_plan_create
 from batch.resume import batch_resume
@@ -181,7 +181,7 @@ def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
 
 @router.get(
     "/{int:batch_id}/export",
-    response={200: dict, ERRORS: Problem},
+    response={200: dict, ERRORS | {409}: Problem},
     summary="The batch's definition (exchange format) or its results as CSV/JSON",
     openapi_extra={
         "responses": {
@@ -203,12 +203,15 @@ def export(
     format: Literal["json", "csv"] = "json",  # noqa: A002
 ):
     """`what=definition` is valid input for POST /batches; with `failedOnly=true` it holds what a retry
-    would run, refs to operations that succeeded replaced by their results. `what=results` streams the
+    would run (failed, and skipped where a new try can go differently; 409 when there is none), refs
+    to operations that succeeded replaced by their results. `what=results` streams the
     results as JSON or CSV."""
     batch = get_batch(request, batch_id)
     if what == "definition":
         if format != "json":
             raise ApiProblem(400, "BAD_REQUEST", "A definition is exported as JSON only.")
+        if failedOnly and (refused := rerun_refusal(batch)):
+            raise ApiProblem(409, "NOTHING_TO_RUN", refused)
         response = StreamingHttpResponse(
             definition_chunks(batch, failed_only=failedOnly), content_type="application/json"
         )
