@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from batch.errors import ErrorCode
@@ -34,10 +34,23 @@ FAILED_HERE = Q(status=BatchItem.Status.FAILED) | Q(
 # Items skipped where running them again can go differently: a clash with another booking or busy
 # time, every part of a series skipped, a medical skip — the calendar and restrictions move on. Not a
 # version conflict (the operation pins the version it expected), nor what a resume runs.
-RETRYABLE_SKIP = Q(
-    status=BatchItem.Status.SKIPPED,
-    error__code__in=[ErrorCode.CONFLICT, ErrorCode.BUSY_TIME, ErrorCode.MEDICAL],
-) & ~Q(error__contains={"details": {"conflict": "VERSION"}})
+# One a retry of the batch already ran to success is done with.
+RETRYABLE_SKIP = (
+    Q(
+        status=BatchItem.Status.SKIPPED,
+        error__code__in=[ErrorCode.CONFLICT, ErrorCode.BUSY_TIME, ErrorCode.MEDICAL],
+    )
+    & ~Q(error__contains={"details": {"conflict": "VERSION"}})
+    & ~Q(
+        Exists(
+            BatchItem.objects.filter(
+                batch__retry_of_id=OuterRef("batch_id"),
+                op_id=OuterRef("op_id"),
+                status=BatchItem.Status.SUCCEEDED,
+            )
+        )
+    )
+)
 REVERTED = (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
 
 

@@ -87,6 +87,8 @@ def test_retry_skipped_runs_the_clash_again_and_not_the_version_conflict(
     retry.refresh_from_db()
     moved.refresh_from_db()
     assert retry.status == Batch.Status.COMPLETED and moved.scheduled_start == at("10:15")
+    again = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
+    assert 'data-testid="retry-skipped"' not in again  # the retry ran it: nothing left to retry
 
 
 def test_retry_skipped_is_refused_when_no_skip_could_go_differently(
