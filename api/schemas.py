@@ -124,6 +124,9 @@ class ValidationOut(Schema):
     summary: dict[str, Any]
     items: list[dict[str, Any]]
     estimate: dict[str, Any]
+    planId: str | None = Field(None, description="Pass as ?plan= to POST /batches to run exactly this")
+    fingerprint: str | None = Field(None, description="SHA-256 of the validated operations and options")
+    planExpiresAt: dt.datetime | None = None
 
 
 class Target(Schema):

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from batch.errors import ErrorCode
@@ -30,6 +30,26 @@ NEVER_RAN = Q(status=BatchItem.Status.CANCELLED) | Q(
 # Items that failed, or never ran because an item they depend on failed: what a retry runs.
 FAILED_HERE = Q(status=BatchItem.Status.FAILED) | Q(
     status=BatchItem.Status.SKIPPED, error__code=ErrorCode.DEPENDENCY_FAILED
+)
+# Items skipped where running them again can go differently: a clash with another booking or busy
+# time, every part of a series skipped, a medical skip — the calendar and restrictions move on. Not a
+# version conflict (the operation pins the version it expected), nor what a resume runs.
+# One a retry of the batch already ran to success is done with.
+RETRYABLE_SKIP = (
+    Q(
+        status=BatchItem.Status.SKIPPED,
+        error__code__in=[ErrorCode.CONFLICT, ErrorCode.BUSY_TIME, ErrorCode.MEDICAL],
+    )
+    & ~Q(error__contains={"details": {"conflict": "VERSION"}})
+    & ~Q(
+        Exists(
+            BatchItem.objects.filter(
+                batch__retry_of_id=OuterRef("batch_id"),
+                op_id=OuterRef("op_id"),
+                status=BatchItem.Status.SUCCEEDED,
+            )
+        )
+    )
 )
 REVERTED = (Batch.Status.UNDONE, Batch.Status.ROLLED_BACK)
 
@@ -141,6 +161,7 @@ class Facts:
     running_retry: int | None = None
     resumed_as: int | None = None
     remaining: int = 0
+    retryable_skips: int = 0
 
 
 def load_facts(batches: Iterable[Batch]) -> dict[int, Facts]:
@@ -157,7 +178,7 @@ def load_facts(batches: Iterable[Batch]) -> dict[int, Facts]:
         .values_list("batch_id", flat=True)
         .distinct()
     )
-    failed = [b.pk for b in batches if b.failed]
+    failed = [b.pk for b in batches if b.failed or b.skipped]
     retries = dict(
         Batch.objects.filter(retry_of_id__in=failed, status__in=Batch.ACTIVE_STATUSES).values_list(
             "retry_of_id", "pk"
@@ -165,21 +186,25 @@ def load_facts(batches: Iterable[Batch]) -> dict[int, Facts]:
     )
     resumes = dict(Batch.objects.filter(resume_of_id__in=ids).values_list("resume_of_id", "pk"))
     maybe_left = [b.pk for b in batches if b.cancelled or b.skipped]
-    remaining = dict(
-        BatchItem.objects.filter(NEVER_RAN, batch_id__in=maybe_left)
-        .values("batch_id")
-        .annotate(n=Count("pk"))
-        .values_list("batch_id", "n")
-        if maybe_left
-        else []
-    )
+    counts = {
+        batch_id: (n, skips)
+        for batch_id, n, skips in (
+            BatchItem.objects.filter(NEVER_RAN | RETRYABLE_SKIP, batch_id__in=maybe_left)
+            .values("batch_id")
+            .annotate(n=Count("pk", filter=NEVER_RAN), skips=Count("pk", filter=RETRYABLE_SKIP))
+            .values_list("batch_id", "n", "skips")
+            if maybe_left
+            else []
+        )
+    }
     return {
         pk: Facts(
             latest_undo=latest.get(pk),
             has_undoable_changes=pk in undoable,
             running_retry=retries.get(pk),
             resumed_as=resumes.get(pk),
-            remaining=remaining.get(pk, 0),
+            remaining=counts.get(pk, (0, 0))[0],
+            retryable_skips=counts.get(pk, (0, 0))[1],
         )
         for pk in ids
     }
@@ -285,6 +310,27 @@ def retry_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed |
     return None
 
 
+def retry_skipped_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed | None:
+    """Return why `batch_retry_skipped` would not start a retry, or None if it would."""
+    refused = follow_up_refusal(batch, "retry", RetryNotAllowed)
+    if refused is not None:
+        return refused  # type: ignore[return-value]
+    if batch.status in REVERTED:
+        return RetryNotAllowed(
+            f"Batch {batch.pk} was {batch.get_status_display().lower()}: its successful work was "
+            "reverted too, so submit the whole batch again instead."
+        )
+    facts = facts or facts_of(batch)
+    if facts.retryable_skips == 0:
+        return RetryNotAllowed(
+            f"Batch {batch.pk} has no skipped items that could go differently now "
+            "(clashes, busy time or medical skips)."
+        )
+    if facts.running_retry is not None:
+        return RetryNotAllowed(f"Batch {batch.pk} is being retried (batch {facts.running_retry}).")
+    return None
+
+
 def resume_refusal(batch: Batch, facts: Facts | None = None) -> ResumeNotAllowed | None:
     """Return why `batch_resume` would not start a resume, or None if it would.
 
@@ -316,6 +362,7 @@ class Offers:
     force_undo: bool
     retry: bool
     resume: int
+    retry_skipped: int = 0  # skipped items a retry could change (0: not offered)
 
 
 def batch_offers(batches: Iterable[Batch]) -> dict[int, Offers]:
@@ -330,6 +377,7 @@ def batch_offers(batches: Iterable[Batch]) -> dict[int, Offers]:
             force_undo=known.latest_undo is not None and undo_refusal(batch, known, force=True) is None,
             retry=retry_refusal(batch, known) is None,
             resume=known.remaining if resume_refusal(batch, known) is None else 0,
+            retry_skipped=known.retryable_skips if retry_skipped_refusal(batch, known) is None else 0,
         )
     return out
 

@@ -1,8 +1,9 @@
 """A batch back out: its definition as an exchange-format request, and its results as CSV or JSON.
 
 Everything streams (2,000 rows per fetch), so a 100,000-operation batch never sits in memory.
-"Failed only" is valid input again: it holds what "retry failed" would run, with `$ref`s to operations
-that succeeded replaced by their results (the same rule as batch_retry_failed).
+"Failed and skipped" (`failed_only`) is valid input again: it holds what "retry failed" and "retry
+skipped" would run (`RERUN`), with `$ref`s to operations that succeeded replaced by their results (the
+same rule as the retries). A batch with nothing to run again has no such export (`rerun_refusal`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from batch.actions import FAILED_HERE
+from batch.actions import FAILED_HERE, RETRYABLE_SKIP
 from batch.followup import follow_up_operations
 from batch.models import Batch, BatchItem, OperationType
 from batch.request import METADATA_KEYS, operation_to_exchange, options_to_exchange
@@ -20,6 +21,7 @@ from batch.selectors import batch_items, named_items, summary_chunks
 from hockeyhub.csvcells import csv_safe_row
 
 NOT_EXPORTED = {"requestId", "userId", "timestamp"}
+RERUN = FAILED_HERE | RETRYABLE_SKIP  # what the failed-and-skipped export holds
 RESULT_COLUMNS = [
     "id",
     "type",
@@ -37,7 +39,7 @@ RESULT_COLUMNS = [
 
 def _operations(batch: Batch, *, failed_only: bool) -> Iterator[dict[str, Any]]:
     if failed_only:
-        operations, _ = follow_up_operations(batch, FAILED_HERE, retry=True)
+        operations, _ = follow_up_operations(batch, RERUN, retry=True)
         for op in operations:
             yield operation_to_exchange(
                 op_id=op.id,
@@ -87,8 +89,22 @@ def definition_metadata(batch: Batch, *, failed_only: bool) -> dict[str, Any]:
         k: v for k, v in (batch.metadata or {}).items() if k in METADATA_KEYS and k not in NOT_EXPORTED
     }
     if failed_only:
-        metadata["description"] = f"Failed operations of batch {batch.pk}"[:300]
+        metadata["description"] = f"Failed and skipped operations of batch {batch.pk}"[:300]
     return metadata
+
+
+def rerun_refusal(batch: Batch) -> str | None:
+    """Why the failed-and-skipped export would hold nothing to run, or None (one EXISTS query).
+
+    An export with no operations is not valid input ("must have at least 1 entry"), so there is none.
+    """
+    if BatchItem.objects.filter(RERUN, batch=batch).exists():
+        return None
+    return (
+        f"Batch {batch.pk} has nothing to run again: no failed items, and no skipped ones that could go "
+        "differently (clashes, busy time, medical skips). Items skipped because the batch stopped or was "
+        "cancelled are run by “Resume”; the whole batch is under “Definition (JSON)”."
+    )
 
 
 def definition_chunks(batch: Batch, *, failed_only: bool = False) -> Iterator[str]:

@@ -6,6 +6,8 @@ transaction as a chunk's work, so progress never shows work that rolled back.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -266,3 +268,29 @@ class BatchChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.model}:{self.object_id}"
+
+
+class BatchPlan(models.Model):
+    """A dry run's promise, pinned for its run (`batch/plans.py`).
+
+    Validate stores the request it judged, a fingerprint of its operations and options, and each target
+    workout with its version then; a Run that names the plan runs exactly that request, or is refused
+    naming the workouts that changed since. It belongs to the user who validated and expires.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the operations and options")
+    request = models.JSONField(help_text="The validated request as sent")
+    targets = models.JSONField(default=list, help_text="[{id, version, name, start}] at validation")
+    invalid = models.JSONField(default=list, help_text="Operation ids the dry run found errors in")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="batch_plan_user_idx")]
+
+    def __str__(self) -> str:
+        return f"Plan {self.pk} ({len(self.targets)} workouts)"

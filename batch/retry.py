@@ -1,4 +1,6 @@
 """Retry failed: a new batch (kind "retry", retry_of=original) of the items that failed.
+Retry skipped: the same, of the items skipped where running again can go differently
+(`batch.actions.RETRYABLE_SKIP`: clashes, busy time, medical skips; not a version conflict).
 
 Items skipped because an item they depend on failed come too; items that never ran because the batch
 was cancelled or stopped are what `batch/resume.py` runs. Dependencies among retried items are kept; a
@@ -13,10 +15,12 @@ from django.db import transaction
 
 from batch.actions import (
     FAILED_HERE,
+    RETRYABLE_SKIP,
     RetryNotAllowed,
     check_may_act,
     locked_batch,
     retry_refusal,
+    retry_skipped_refusal,
 )
 from batch.followup import follow_up_operations, record_quota_refusal, start_follow_up
 from batch.models import Batch
@@ -61,4 +65,43 @@ def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
             description=f"Retry of failed items of batch {original.pk}",
             audit_action=AuditEvent.Action.BATCH_RETRIED,
             purpose="retry failed items",
+        )
+
+
+def batch_retry_skipped(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
+    """Start a new batch of the original's retryable skipped items (same data, fresh attempt).
+
+    Same rules as batch_retry_failed (owner, quotas, a running retry is returned); refused with
+    RetryNotAllowed when no skipped item could go differently.
+    """
+    try:
+        return _retry_skipped(batch_id=batch_id, user=user, channel=channel)
+    except QuotaExceeded as exc:
+        record_quota_refusal(exc, batch_id=batch_id, user=user, channel=channel, kind=Batch.Kind.RETRY)
+        raise
+
+
+def _retry_skipped(*, batch_id: int, user: Any, channel: str) -> Batch:
+    with transaction.atomic(durable=True):
+        original = locked_batch(batch_id, "retry")
+        check_may_act(user, original, "retry", member=True)
+        running = original.retries.filter(status__in=Batch.ACTIVE_STATUSES).order_by("-pk").first()
+        if running is not None:
+            return running
+        refused = retry_skipped_refusal(original)
+        if refused is not None:
+            raise refused
+        operations, left_out = follow_up_operations(original, RETRYABLE_SKIP, retry=True)
+        if not operations:
+            raise RetryNotAllowed(f"Batch {original.pk} has no skipped items to retry.")
+        return start_follow_up(
+            original,
+            user=user,
+            channel=channel,
+            kind=Batch.Kind.RETRY,
+            operations=operations,
+            left_out=left_out,
+            description=f"Retry of skipped items of batch {original.pk}",
+            audit_action=AuditEvent.Action.BATCH_RETRIED,
+            purpose="retry skipped items",
         )

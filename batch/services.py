@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from batch.actions import check_may_act
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest, RequestProblem
-from batch.models import Batch
+from batch.models import Batch, BatchPlan
+from batch.plans import PLAN_USED, plan_check, without_invalid
 from batch.quotas import QuotaExceeded, quota_check, quota_refusal_record
 from batch.runner import batch_finalize
 from batch.store import create_batch
@@ -57,6 +58,8 @@ def batch_submit(
     source: str = "web",
     channel: str = "web",
     warnings_acknowledged: bool = True,
+    plan_id: Any = None,
+    valid_only: bool = False,
 ) -> Batch:
     """Validate and store a batch with all its items, then enqueue its runners on commit.
 
@@ -67,6 +70,11 @@ def batch_submit(
     must survive.
     The web form passes whether the user ticked "I have read the warnings": the warnings are those of
     this validation, so a client cannot skip the acknowledgement by claiming there were none.
+
+    With `plan_id` (the modal after Validate, an API client passing `?plan=`), the run is pinned to
+    that dry run (`batch/plans.py`): `raw` must be the validated request, and it is refused, naming
+    them, when a target workout changed since. With `valid_only` too, the operations the dry run
+    found errors in (and those depending on them) are left out and named in `metadata.leftOut`.
     """
     metadata = raw.get("metadata") if isinstance(raw, dict) else None
     request_id = metadata.get("requestId", "") if isinstance(metadata, dict) else ""
@@ -75,6 +83,13 @@ def batch_submit(
     ):
         existing.replayed = True
         return existing
+    plan, left_out = None, []
+    if plan_id:
+        plan = plan_check(user=user, team=team, plan_id=plan_id, raw=raw)
+        if valid_only:
+            raw, left_out = without_invalid(raw, plan.invalid)
+            if not raw["operations"]:
+                raise InvalidRequest([RequestProblem("no operation of the dry run is valid: nothing to run")])
     try:
         return _submit(
             user=user,
@@ -83,6 +98,8 @@ def batch_submit(
             source=source,
             channel=channel,
             warnings_acknowledged=warnings_acknowledged,
+            plan=plan,
+            left_out=left_out,
         )
     except QuotaExceeded as exc:
         quota_refusal_record(exc=exc, user=user, team=team, channel=channel)
@@ -90,7 +107,15 @@ def batch_submit(
 
 
 def _submit(
-    *, user: Any, team: Any, raw: Any, source: str, channel: str, warnings_acknowledged: bool
+    *,
+    user: Any,
+    team: Any,
+    raw: Any,
+    source: str,
+    channel: str,
+    warnings_acknowledged: bool,
+    plan: BatchPlan | None = None,
+    left_out: list[str] | None = None,
 ) -> Batch:
     operations = raw.get("operations") if isinstance(raw, dict) else None
     count = len(operations) if isinstance(operations, list) else 0
@@ -125,6 +150,11 @@ def _submit(
                 )
             ]
         )
+    if plan is not None and not BatchPlan.objects.filter(
+        pk=plan.pk, batch__isnull=True, expires_at=plan.expires_at
+    ).update(expires_at=timezone.now()):
+        # Claimed (expired at once) by a concurrent run of the same plan.
+        raise InvalidRequest([RequestProblem("this dry run was already run: validate again", code=PLAN_USED)])
     try:
         batch = create_batch(
             user=user,
@@ -135,13 +165,23 @@ def _submit(
             estimate_=report.estimate,
             payload_hash_=payload_hash(raw),
         )
-    except IntegrityError:
+    except Exception as exc:
+        if plan is not None:  # nothing ran: the dry run still holds
+            BatchPlan.objects.filter(pk=plan.pk).update(expires_at=plan.expires_at)
+        if not isinstance(exc, IntegrityError):
+            raise
         # Another submit with the same requestId won the race.
         existing = existing_for_request(user=user, request_id=request.request_id, raw=raw, team=team)
         if existing is None:
             raise
         existing.replayed = True
         return existing
+    if plan is not None:
+        BatchPlan.objects.filter(pk=plan.pk).update(batch=batch)
+    if left_out:
+        # "Run the N valid ones": the batch says which operations of the dry run it left out.
+        batch.metadata = {**batch.metadata, "leftOut": left_out}
+        Batch.objects.filter(pk=batch.pk).update(metadata=batch.metadata)
     batch.replayed = False
     return batch
 

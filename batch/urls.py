@@ -14,6 +14,12 @@ urlpatterns = [
     path("<int:batch_id>/cancel/", controls.batch_action, {"action": "cancel"}, name="cancel"),
     path("<int:batch_id>/undo/", controls.batch_action, {"action": "undo"}, name="undo"),
     path("<int:batch_id>/retry/", controls.batch_action, {"action": "retry"}, name="retry"),
+    path(
+        "<int:batch_id>/retry-skipped/",
+        controls.batch_action,
+        {"action": "retry_skipped"},
+        name="retry_skipped",
+    ),
     path("<int:batch_id>/force-undo/", controls.batch_force_undo, name="force_undo"),
     path("<int:batch_id>/resume/", controls.batch_action, {"action": "resume"}, name="resume"),
     path("<int:batch_id>/results.csv", transfer.batch_export, name="export"),

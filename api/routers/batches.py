@@ -21,8 +21,9 @@ from api.pagination import DEFAULT_LIMIT, keyset_page
 from api.presenters import batch_dict, batches_dicts, results_dicts
 from api.problems import ApiProblem
 from api.schemas import BatchOut, BatchPage, Problem, ResultPage, ValidationOut
-from batch.export import definition_chunks, results_csv_chunks, results_json_chunks
+from batch.export import definition_chunks, rerun_refusal, results_csv_chunks, results_json_chunks
 from batch.models import Batch, BatchItem, OperationType
+from batch.plans import batch_plan_create
 from batch.resume import batch_resume
 from batch.retry import batch_retry_failed
 from batch.selectors import batch_items
@@ -57,12 +58,19 @@ def validate(request: HttpRequest, team: str | None = None):
     the caller may not submit for this team answers 403."""
     who = principal(request)
     target_team = who.team(team)
-    report = batch_validate(user=who.user, team=target_team, raw=read_json(request))
+    raw = read_json(request)
+    report = batch_validate(user=who.user, team=target_team, raw=raw)
     body = report.as_dict()
     if any(p["code"] == "PERMISSION_DENIED" for p in body["problems"]):
         from api.problems import invalid_request
 
         return invalid_request(request, report.problems)
+    if not body["problems"]:
+        # Pin what was judged: a submit with ?plan=<planId> runs exactly this, or is refused naming
+        # the workouts that changed since (batch/plans.py).
+        invalid = [op_id for op_id, item in report.items.items() if item.errors]
+        plan = batch_plan_create(user=who.user, team=target_team, raw=raw, invalid=invalid)
+        body.update(planId=str(plan.pk), fingerprint=plan.fingerprint, planExpiresAt=plan.expires_at)
     return body
 
 
@@ -77,13 +85,16 @@ def submit(
     response: HttpResponse,
     team: str | None = None,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=100),
+    plan: str | None = Query(None, max_length=64, description="planId of a dry run: run exactly that"),
 ):
     """Validates, stores and queues the batch. The same Idempotency-Key (or metadata.requestId) with the
-    same body answers the same batch (`Idempotent-Replayed: true`); with a different body, 409."""
+    same body answers the same batch (`Idempotent-Replayed: true`); with a different body, 409.
+    With `plan` (a validation's planId) the body must be the validated request and its workouts
+    unchanged since, else 422 naming them."""
     who = principal(request)
     target_team = who.team(team)
     raw = with_idempotency_key(read_json(request), idempotency_key)
-    batch = batch_submit(user=who.user, team=target_team, raw=raw, source="api", channel="api")
+    batch = batch_submit(user=who.user, team=target_team, raw=raw, source="api", channel="api", plan_id=plan)
     response["Location"] = f"/api/v1/batches/{batch.pk}"
     if getattr(batch, "replayed", False):
         response["Idempotent-Replayed"] = "true"
@@ -170,7 +181,7 @@ def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
 
 @router.get(
     "/{int:batch_id}/export",
-    response={200: dict, ERRORS: Problem},
+    response={200: dict, ERRORS | {409}: Problem},
     summary="The batch's definition (exchange format) or its results as CSV/JSON",
     openapi_extra={
         "responses": {
@@ -192,12 +203,15 @@ def export(
     format: Literal["json", "csv"] = "json",  # noqa: A002
 ):
     """`what=definition` is valid input for POST /batches; with `failedOnly=true` it holds what a retry
-    would run, refs to operations that succeeded replaced by their results. `what=results` streams the
+    would run (failed, and skipped where a new try can go differently; 409 when there is none), refs
+    to operations that succeeded replaced by their results. `what=results` streams the
     results as JSON or CSV."""
     batch = get_batch(request, batch_id)
     if what == "definition":
         if format != "json":
             raise ApiProblem(400, "BAD_REQUEST", "A definition is exported as JSON only.")
+        if failedOnly and (refused := rerun_refusal(batch)):
+            raise ApiProblem(409, "NOTHING_TO_RUN", refused)
         response = StreamingHttpResponse(
             definition_chunks(batch, failed_only=failedOnly), content_type="application/json"
         )

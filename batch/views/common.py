@@ -57,6 +57,7 @@ def undo_context(batch: Batch, offers: Offers | None = None) -> dict[str, Any]:
         "force_available": offers.force_undo,
         "retry_available": offers.retry,
         "resume_remaining": offers.resume,
+        "retry_skipped": offers.retry_skipped,
     }
 
 
@@ -77,6 +78,8 @@ def page_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) 
             offers.add("force_undo")
         if undo_state["resume_remaining"]:
             offers.add("resume")
+        if undo_state.get("retry_skipped"):
+            offers.add("retry_skipped")
     return offers
 
 

@@ -18,7 +18,7 @@ from batch.actions import BatchActionRefused
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
 from batch.resume import batch_resume
-from batch.retry import batch_retry_failed
+from batch.retry import batch_retry_failed, batch_retry_skipped
 from batch.selectors import force_undo_preview
 from batch.services import batch_cancel
 from batch.undo import batch_undo
@@ -59,6 +59,12 @@ ACTIONS = {
         batch_retry_failed,
         (BatchActionRefused, QuotaExceeded),
         lambda batch, _: f"Retrying the failed items of batch {batch.pk}.",
+    ),
+    "retry_skipped": Action(
+        "retry",
+        batch_retry_skipped,
+        (BatchActionRefused, QuotaExceeded),
+        lambda batch, made: f"Retrying the {made.total_items} skipped item(s) of batch {batch.pk}.",
     ),
     "resume": Action(
         "resume",

@@ -14,12 +14,24 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
 
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
 from batch.forms.base import OperationForm
 from batch.forms.operations import OPERATION_FORMS
 from batch.forms.options import OptionsForm
+from batch.models import BatchPlan
+from batch.plans import (
+    PLAN_EXPIRED,
+    PLAN_MISMATCH,
+    PLAN_UNKNOWN,
+    PLAN_USED,
+    TARGETS_CHANGED,
+    batch_plan_create,
+    plan_for,
+    without_invalid,
+)
 from batch.quotas import QuotaExceeded
 from batch.selectors import item_names
 from batch.services import batch_submit, existing_for_request
@@ -29,6 +41,7 @@ from batch.wording import STRATEGY_LABELS, headline, part_rows, plain
 from medical.selectors import player_medical_status
 from workouts.selectors import Selection, selected_workouts, team_for_user
 
+PLAN_CODES = {PLAN_EXPIRED, PLAN_MISMATCH, PLAN_UNKNOWN, PLAN_USED, TARGETS_CHANGED}
 ACK_NEEDED = "The dry run had warnings: tick “I have read the warnings” to run anyway."
 
 
@@ -64,7 +77,8 @@ def _build_request(
 
 @login_required
 def operation(request: HttpRequest, op: str) -> HttpResponse:
-    """GET: the modal for one operation type. POST action=validate: the dry run. action=run: submit."""
+    """GET: the modal for one operation type. POST action=validate: the dry run, pinned as a plan
+    (`batch/plans.py`). action=run: submit that plan; action=run_valid: its valid operations only."""
     form_class = OPERATION_FORMS.get(op)
     if form_class is None:
         raise Http404("No such operation.")
@@ -96,22 +110,53 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
     status = 200
     action = request.POST.get("action", "validate")
     if request.method == "POST":
-        if action not in ("validate", "run"):
+        if action not in ("validate", "run", "run_valid"):
             return HttpResponseBadRequest("Unknown action.", content_type="text/plain")
-        if action == "run" and (
+        if action != "validate" and (
             done := existing_for_request(user=request.user, request_id=request.POST.get("request_id", ""))
         ):
             # A second click on Run (the first one used up the selection): the same batch.
             url = reverse("batch:detail", args=[done.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-        if form_class.needs_selection and not count:
+        plan = None
+        if action != "validate" and request.POST.get("plan"):
+            # Run what was validated, whatever the selection is by now (another tab, a filter).
+            try:
+                plan = plan_for(user=request.user, team=team, plan_id=request.POST["plan"])
+            except InvalidRequest as exc:
+                form.is_valid()
+                form.add_error(None, plain(str(exc.problems[0])))
+                context["players"] = _player_rows(form, team)
+                return render_page(
+                    request, "batch/operation.html", "modal", context, status=FORM_ERROR_STATUS
+                )
+            context.update(count=len(plan.targets), stale=False, targets=plan_preview(plan))
+        elif action == "run_valid":
+            return HttpResponseBadRequest(
+                "Validate first: there is no dry run to run.", content_type="text/plain"
+            )
+        if form_class.needs_selection and not context["count"]:
             form.add_error(None, "Select at least one workout on the list first.")
         if form.is_valid() and options.is_valid():
-            targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
+            if plan is not None:
+                targets = (
+                    [(t["id"], t["version"]) for t in plan.targets] if form_class.needs_selection else []
+                )
+            else:
+                targets = list(selected.values_list("pk", "version")) if form_class.needs_selection else []
             names = [row["name"] for row in (context["targets"] or {}).get("rows", [])]
             raw = _build_request(form, options, targets, names)
+            if plan is not None:
+                raw["metadata"] = plan.request.get("metadata") or raw["metadata"]
             if action == "validate":
-                context.update(dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team))
+                report = batch_validate(user=request.user, team=team, raw=raw)
+                context.update(dry_run_context(report, team))
+                if not report.problems:
+                    invalid = [op_id for op_id, item in report.items.items() if item.errors]
+                    pinned = batch_plan_create(user=request.user, team=team, raw=raw, invalid=invalid)
+                    context["plan"] = pinned.pk
+                    if invalid:
+                        context["valid_n"] = len(without_invalid(raw, invalid)[0]["operations"])
             else:
                 try:
                     batch = batch_submit(
@@ -121,17 +166,25 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                         source="web",
                         channel="web",
                         warnings_acknowledged=bool(request.POST.get("acknowledge")),
+                        plan_id=plan.pk if plan is not None else None,
+                        valid_only=action == "run_valid",
                     )
                 except InvalidRequest as exc:
+                    pinned_refusal = any(p.code in PLAN_CODES for p in exc.problems)
                     for problem in exc.problems[:20]:
                         if problem.code == ErrorCode.WARNINGS_NOT_ACKNOWLEDGED:
                             context["ack_error"] = ACK_NEEDED
                         else:
                             form.add_error(None, plain(str(problem)))
-                    # Keep the dry run (and its acknowledgement box) on screen next to the refusal.
-                    context.update(
-                        dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team)
-                    )
+                    if not pinned_refusal:
+                        # Keep the dry run (and its acknowledgement box) on screen next to the refusal.
+                        context.update(
+                            dry_run_context(batch_validate(user=request.user, team=team, raw=raw), team)
+                        )
+                        if plan is not None:
+                            context["plan"] = plan.pk
+                            if plan.invalid:
+                                context["valid_n"] = len(without_invalid(raw, plan.invalid)[0]["operations"])
                     status = FORM_ERROR_STATUS
                 except QuotaExceeded as exc:
                     form.add_error(None, exc.message)
@@ -146,8 +199,11 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                     )
                     status = FORM_ERROR_STATUS
                 else:
-                    if form_class.needs_selection:
-                        Selection().save(request.session, team)  # a run uses up the selection
+                    if form_class.needs_selection and (
+                        plan is None or set(selected.values_list("pk", flat=True)) == {t for t, _ in targets}
+                    ):
+                        # A run uses up the selection; one another tab changed since is not this run's.
+                        Selection().save(request.session, team)
                     url = reverse("batch:detail", args=[batch.pk])
                     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         else:
@@ -163,6 +219,19 @@ def target_preview(selected: Any, count: int) -> dict[str, Any]:
     """The first TARGET_PREVIEW selected workouts by name and date, and how many more (one query)."""
     rows = list(selected.values("pk", "name", "scheduled_start")[:TARGET_PREVIEW])
     return {"rows": rows, "more": max(count - len(rows), 0)}
+
+
+def plan_preview(plan: BatchPlan) -> dict[str, Any]:
+    """The pinned targets, as target_preview shows the selection's (no query)."""
+    rows = [
+        {
+            "pk": t["id"],
+            "name": t["name"],
+            "scheduled_start": parse_datetime(t["start"]) if t["start"] else None,
+        }
+        for t in plan.targets[:TARGET_PREVIEW]
+    ]
+    return {"rows": rows, "more": max(len(plan.targets) - len(rows), 0)}
 
 
 def dry_run_context(report: Any, team: Any) -> dict[str, Any]:

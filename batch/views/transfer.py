@@ -19,11 +19,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest
-from batch.export import definition_chunks, results_json_chunks
+from batch.export import definition_chunks, rerun_refusal, results_json_chunks
 from batch.forms.options import OptionsForm
 from batch.forms.pages import ImportForm
 from batch.imports import MAX_UPLOAD_BYTES, ImportRefused, request_from_upload
 from batch.models import OperationType
+from batch.plans import batch_plan_create
 from batch.quotas import QuotaExceeded
 from batch.selectors import batch_items_for_people, named_items
 from batch.services import batch_submit
@@ -94,6 +95,7 @@ def batch_import(request: HttpRequest) -> HttpResponse:
             return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
         request.session[SESSION_KEY] = {"token": token, "raw": raw, "name": upload.name}
         report = batch_validate(user=request.user, team=team, raw=raw)
+        pin_preview(request, team, raw, report)
         context.update(dry_run_context(report, team))
         context.update(token=token, name=upload.name)
         status = 200 if report.valid else FORM_ERROR_STATUS
@@ -113,6 +115,7 @@ def batch_import(request: HttpRequest) -> HttpResponse:
                 source="import",
                 channel="web",
                 warnings_acknowledged=bool(request.POST.get("acknowledge")),
+                plan_id=(request.session.get(SESSION_KEY) or {}).get("plan"),
             )
         except InvalidRequest as exc:
             report = batch_validate(user=request.user, team=team, raw=raw)
@@ -140,21 +143,34 @@ def batch_import(request: HttpRequest) -> HttpResponse:
             context["error"] = "This preview has expired or was replaced by another one; make it again."
             return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
         report = batch_validate(user=request.user, team=team, raw=raw)
+        pin_preview(request, team, raw, report)
         context.update(dry_run_context(report, team))
         context.update(token=token, name=(request.session.get(SESSION_KEY) or {}).get("name", ""))
     return render(request, "batch/import.html", context, status=status)
 
 
+def pin_preview(request: HttpRequest, team: Any, raw: Any, report: Any) -> None:
+    """Pin the previewed request (`batch/plans.py`): Run then runs it only while its workouts are as
+    the dry run saw them."""
+    if report.problems or not isinstance(request.session.get(SESSION_KEY), dict):
+        return
+    plan = batch_plan_create(user=request.user, team=team, raw=raw)
+    request.session[SESSION_KEY] = {**request.session[SESSION_KEY], "plan": str(plan.pk)}
+
+
 @login_required
 @require_GET
-def batch_definition(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
-    """The batch as an exchange-format request; ?failed=1: only what failed, valid input again."""
+def batch_definition(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The batch as an exchange-format request; ?failed=1: what failed or was skipped where a new try
+    can go differently, valid input again — or 409 saying there is nothing to run again."""
     batch = get_batch(request, batch_id)
     failed_only = request.GET.get("failed") == "1"
+    if failed_only and (refused := rerun_refusal(batch)):
+        return HttpResponse(refused, status=409, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         definition_chunks(batch, failed_only=failed_only), content_type="application/json"
     )
-    name = f"batch-{batch.pk}{'-failed' if failed_only else ''}.json"
+    name = f"batch-{batch.pk}{'-failed-and-skipped' if failed_only else ''}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
