@@ -137,7 +137,12 @@ def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:
     BatchChunk.objects.filter(pk=chunk.pk).update(
         status=BatchChunk.Status.DONE, attempts=attempt, finished_at=now, duration_ms=elapsed_ms
     )
-    add_counts(batch_id, [o.status for o in outcomes.values()], chunks_done=1)
+    add_counts(
+        batch_id,
+        [o.status for o in outcomes.values()],
+        chunks_done=1,
+        warned=sum(1 for row in rows if row["warnings"]),
+    )
 
 
 CHANGE_FIELDS = [

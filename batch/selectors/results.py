@@ -138,6 +138,11 @@ class ItemRow:
     result_json: str | None
     metadata_json: str | None
     retry_count: int
+    warnings_json: str | None = None
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        return orjson.loads(self.warnings_json) if self.warnings_json not in _EMPTY_JSON else []
 
     @property
     def data(self) -> dict[str, Any]:
@@ -169,6 +174,7 @@ _ROW_FIELDS = (
     "result_text",
     "metadata_text",
     "retry_count",
+    "warnings_text",
 )
 
 
@@ -191,10 +197,25 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
         error_text=Cast("error", TextField()),
         result_text=Cast("result", TextField()),
         metadata_text=Cast("metadata", TextField()),
+        warnings_text=Cast("warnings", TextField()),
     ).values_list(*_ROW_FIELDS)
     special = {OperationType.REVERT, OperationType.TEMPLATE}
     for row in rows.iterator(NAMED_SLICE):
-        op_id, seq, op_type, status, data, result, workout, more, error, result_text, metadata, retries = row
+        (
+            op_id,
+            seq,
+            op_type,
+            status,
+            data,
+            result,
+            workout,
+            more,
+            error,
+            result_text,
+            metadata,
+            retries,
+            warns,
+        ) = row
         yield ItemRow(
             op_id,
             seq,
@@ -208,6 +229,7 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
             result_text,
             metadata,
             retries,
+            warns,
         )
 
 

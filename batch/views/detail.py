@@ -108,6 +108,7 @@ FOLLOW_UP = (
     "skipped",
     "cancelled",
     "conflicted",
+    "warned",
     "error",
     "finished_at",
 )
