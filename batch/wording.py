@@ -317,3 +317,21 @@ def item_problem(
         return "", ""
     kinds = list(dict.fromkeys(warning_kind(op_type, w) for w in warnings))
     return "; ".join(kinds), " ".join(warning_text(op_type, w, **names) for w in warnings)
+
+
+def problem_kinds(counts: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
+    """What went wrong or only in part, by kind, most first: [{label, items, tone}] from
+    batch.selectors.problem_counts. Failures and conflicts are red, skips and warnings amber."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for status, op_type, code, n in counts:
+        if status == BatchItem.Status.SUCCEEDED:
+            label, tone = warning_kind(op_type, {"code": code}), "warn"
+        else:
+            label = headline({"code": code}) if code else ITEM_STATUS_LABELS.get(status, status)
+            tone = {"FAILED": "error", "CONFLICT": "error", "CANCELLED": "neutral"}.get(status, "warn")
+        kind = kinds.setdefault(label, {"label": label, "items": 0, "tone": tone})
+        kind["items"] += n
+        if tone == "error":
+            kind["tone"] = "error"
+    order = {"error": 0, "warn": 1, "neutral": 2}
+    return sorted(kinds.values(), key=lambda k: (order[k["tone"]], -k["items"], k["label"]))

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     TextField,
@@ -36,7 +38,8 @@ def batch_items(*, batch: Batch, status: str | None = None) -> QuerySet[BatchIte
 
 def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QuerySet[BatchItem]:
     """Return a batch's items as people read them: problems first (failed and conflicts, then skipped,
-    cancelled, succeeded), grouped by the workout they are about, then in request order."""
+    cancelled, succeeded with warnings, succeeded), grouped by the workout they are about, then in
+    request order."""
     S = BatchItem.Status
     change_workout = (
         BatchChange.objects.filter(pk=OuterRef("change_id"))
@@ -56,7 +59,9 @@ def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QueryS
             When(status__in=[S.FAILED, S.CONFLICT], then=Value(0)),
             When(status=S.SKIPPED, then=Value(1)),
             When(status=S.CANCELLED, then=Value(2)),
-            default=Value(3),
+            # Done in part (players left out or taken off, dates skipped) before the plainly done.
+            When(~Q(warnings=[]), then=Value(3)),
+            default=Value(4),
             output_field=IntegerField(),
         ),
         change_id=Cast(KT("data__changeId"), BigIntegerField()),
@@ -310,3 +315,24 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
     if not include_results:
         return summary_head(batch)
     return orjson.loads("".join(summary_chunks(batch)))
+
+
+def problem_counts(batch: Batch) -> list[tuple[str, str, str, int]]:
+    """Return (status, type, code, items) for the batch's errors and warnings: what the results lead
+    with, grouped by kind. One query, grouped in PostgreSQL (an item with two warnings counts under
+    each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT status, type, error ->> 'code', count(*) FROM batch_batchitem
+            WHERE batch_id = %s AND status <> 'SUCCEEDED' GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT 'SUCCEEDED', i.type, w ->> 'code', count(DISTINCT i.id)
+            FROM batch_batchitem i, jsonb_array_elements(
+                CASE WHEN jsonb_typeof(i.warnings) = 'array' THEN i.warnings ELSE '[]'::jsonb END) w
+            WHERE i.batch_id = %s AND i.status = 'SUCCEEDED' AND i.warnings <> '[]'::jsonb
+            GROUP BY 2, 3
+            """,
+            [batch.pk, batch.pk],
+        )
+        return [(status, op_type, code or "", n) for status, op_type, code, n in cursor.fetchall()]
