@@ -153,7 +153,10 @@ class Accessibility:
                 return
             raise
         for v in results.response.get("violations", []):
-            nodes = "; ".join(" ".join(n.get("target", [])) for n in v.get("nodes", [])[:5])
+            nodes = "; ".join(
+                " ".join(n.get("target", [])) + " " + (n.get("html") or "")[:100]
+                for n in v.get("nodes", [])[:5]
+            )
             self.violations.append(f"{url} @{width}px: {v['id']} ({v.get('impact')}): {v['help']} — {nodes}")
 
     def finish(self, goto) -> None:
