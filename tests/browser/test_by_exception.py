@@ -3,7 +3,10 @@ what needs reading; keyboard users skip straight to the selection's actions."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from medical.models import MedicalRestriction
@@ -30,7 +33,12 @@ def test_a_226_workout_dry_run_fits_in_a_few_screens(page, trainer, team):
     groups = [PlayerFactory.create_batch(SQUAD, team=team) for _ in range(WORKOUTS // DAYS + 1)]
     hurt = groups[0][0]
     RestrictionFactory(
-        player=hurt, severity=MedicalRestriction.Severity.SEVERE, body_parts=[], max_exertion=60, title="Rib"
+        player=hurt,
+        severity=MedicalRestriction.Severity.SEVERE,
+        body_parts=[],
+        max_exertion=60,
+        title="Rib",
+        expiry_date=timezone.localdate() + dt.timedelta(days=DAYS + 5),
     )
     assignments = []
     for n in range(WORKOUTS):
