@@ -128,14 +128,15 @@ def test_an_edit_that_takes_a_player_off_ends_amber_and_says_so(
     assert "(1 with warnings)" in outcome.sentence
     assert problem_kinds(problem_counts(batch)) == [{"label": TAKEN_OFF, "items": 1, "tone": "warn"}]
 
+    # The end notice (before the batch page: opening it counts as seeing the notice).
+    notice = trainer_client.get(reverse("batch:notifications")).content.decode()
+    assert f"Batch {batch.pk} finished: Completed with warnings" in notice and "notice--warn" in notice
+
     page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
     assert "Completed with warnings" in page
     assert 'data-testid="problem-kinds"' in page and TAKEN_OFF in page
     assert "taken off" in page and "Pat Hurt" in page
     assert "Intensity" in page and "<td>50</td>" in page  # its change, before → after
-
-    notice = trainer_client.get(reverse("batch:notifications")).content.decode()
-    assert f"Batch {batch.pk} finished: Completed with warnings" in notice and "notice--warn" in notice
 
     history = trainer_client.get(reverse("batch:list"), {"team": team.slug}).content.decode()
     assert "Completed with warnings" in history and "badge--tone-warn" in history
@@ -163,3 +164,14 @@ def test_a_clean_batch_stays_green_and_an_undos_notes_are_not_news(submit, run_b
     assert (batch.warned, batch_outcome(batch).label, batch_outcome(batch).tone) == (0, "Completed", "ok")
     undo = Batch(kind=Batch.Kind.UNDO, status=Batch.Status.COMPLETED, total_items=2, succeeded=2, warned=2)
     assert (batch_outcome(undo).label, batch_outcome(undo).tone) == ("Undo completed", "ok")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_counts_the_items_done_in_part(submit, run_worker, trainer, team, week):
+    workouts, _fit, _hurt = week
+    batch = submit([edit(w, 90) for w in workouts], chunkSize=2)  # three chunks: the counts add up
+    run_worker()
+    batch.refresh_from_db()
+    assert (batch.status, batch.succeeded, batch.warned) == (Batch.Status.COMPLETED, 6, 1)
+    assert batch_outcome(batch).label == "Completed with warnings"
