@@ -251,8 +251,8 @@ def table_html(table: Table, caption: str) -> SafeString:
     head, rows = table[0], table[1:]
     out = [
         # Focusable and named: the table scrolls inside its box (axe: scrollable-region-focusable).
-        f'<div class="table-wrap chart-table" tabindex="0" role="region" aria-label="Table: {escape(caption)}">'
-        '<table class="table table--compact">',
+        '<div class="table-wrap chart-table" tabindex="0" role="region" '
+        f'aria-label="Table: {escape(caption)}"><table class="table table--compact">',
         f'<caption class="visually-hidden">{escape(caption)}</caption><thead><tr>',
         *(f'<th scope="col">{escape(h)}</th>' for h in head),
         "</tr></thead><tbody>",
