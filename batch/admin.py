@@ -175,6 +175,7 @@ class BatchAdmin(admin.ModelAdmin):
         "skipped",
         "cancelled",
         "conflicted",
+        "warned",
         "total_chunks",
         "done_chunks",
         "runner_slots",

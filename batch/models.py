@@ -105,6 +105,9 @@ class Batch(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     cancelled = models.PositiveIntegerField(default=0)
     conflicted = models.PositiveIntegerField(default=0)
+    # Items that ended with a warning (players left out or taken off, occurrences or copies skipped, a
+    # clash handled): not a sixth outcome, but what makes an otherwise clean batch amber (batch_outcome).
+    warned = models.PositiveIntegerField(default=0)
     total_chunks = models.PositiveIntegerField(default=0)
     done_chunks = models.PositiveIntegerField(default=0)
     runner_slots = models.PositiveSmallIntegerField(default=1)

@@ -184,11 +184,21 @@ def counts_sentence(batch: Batch) -> str:
     ):
         if n:
             parts.append(f"{n} {word}")
-    return ", ".join(parts) + f" of {batch.total_items}"
+    sentence = ", ".join(parts) + f" of {batch.total_items}"
+    if has_warnings(batch):
+        sentence += f" ({batch.warned} with warnings)"
+    return sentence
+
+
+def has_warnings(batch: Batch) -> bool:
+    """Whether items of the batch ended with a warning: players left out or taken off, occurrences or
+    copies skipped, a clash handled. An undo's notes (forced, already gone) are its outcome, not news."""
+    return bool(batch.warned) and batch.kind != Batch.Kind.UNDO
 
 
 def batch_outcome(batch: Batch) -> Outcome:
-    """Return the outcome of a batch in plain words; "Completed" only when every item succeeded."""
+    """Return the outcome of a batch in plain words; "Completed" only when every item succeeded without
+    a warning. The one rule the banner, the history, the notices and the CSV ask."""
     sentence = counts_sentence(batch)
     if not batch.is_final:
         return Outcome(batch.get_status_display(), "neutral", sentence)
@@ -216,6 +226,9 @@ def batch_outcome(batch: Batch) -> Outcome:
         return Outcome("Nothing changed", "error", sentence)
     if problems or batch.skipped:
         return Outcome("Completed with errors", "warn", sentence)
+    if has_warnings(batch):
+        # Partial by design (a player left out, a date skipped): done, but not what was asked for.
+        return Outcome("Completed with warnings", "warn", sentence)
     return Outcome("Completed", "ok", sentence)
 
 
@@ -255,3 +268,70 @@ def part_rows(parts: list[dict[str, Any]] | None, *, workouts: dict[int, str] | 
             }
         )
     return rows
+
+
+# Item warnings by code: what a trainer should notice about an item that ran (or will run) in part.
+WARNING_HEADLINES = {
+    "PLAYERS_LEFT_OUT": "Players left out (medical restriction)",
+    "PARTS_SKIPPED": "Some dates skipped",
+    "MEDICAL_MODIFIED": "Modified for a medical restriction",
+    "JUDGED_WHEN_RUN": "Checked when it runs",
+    "CONFLICT_FACILITY": "Clash handled",
+    "CONFLICT_PLAYER": "Clash handled",
+    "CONFLICT_HOURS": "Clash handled",
+    "CONFLICT_LOAD": "Clash handled",
+    "CONFLICT_BUSY": "Clash handled",
+}
+# Operations that judge the players already on a workout: whom they leave out, they take off.
+TAKES_OFF = {"UPDATE", "SCHEDULE"}
+_LEFT_OUT_OF = re.compile(r"\b(will be )?left out( of)?\b")
+
+
+def warning_kind(op_type: str, warning: dict[str, Any]) -> str:
+    """The headline a warning is grouped under: "Players taken off (medical restriction)" for an edit
+    or a move that takes blocked players off a workout they were on."""
+    code = str(warning.get("code", ""))
+    if code == "PLAYERS_LEFT_OUT" and op_type in TAKES_OFF:
+        return "Players taken off (medical restriction)"
+    if code.startswith("CONFLICT_"):
+        return "Clash handled"
+    return WARNING_HEADLINES.get(code, "Note")
+
+
+def warning_text(op_type: str, warning: dict[str, Any], **names: Any) -> str:
+    """A warning's message in plain words; an edit's left-out players are said to be taken off."""
+    text = plain(str(warning.get("message", "")), **names)
+    if warning.get("code") == "PLAYERS_LEFT_OUT" and op_type in TAKES_OFF:
+        text = _LEFT_OUT_OF.sub(lambda m: "will be taken off" if m.group(1) else "taken off", text)
+    return text
+
+
+def item_problem(
+    op_type: str, error: dict[str, Any] | None, warnings: list[dict[str, Any]] | None, **names: Any
+) -> tuple[str, str]:
+    """(problem, message) of an item for the CSV and the results: its error, else its warnings — a
+    succeeded item with players left out or dates skipped has a problem to read too."""
+    if error:
+        return headline(error), plain(error.get("message", ""), **names)
+    if not warnings:
+        return "", ""
+    kinds = list(dict.fromkeys(warning_kind(op_type, w) for w in warnings))
+    return "; ".join(kinds), " ".join(warning_text(op_type, w, **names) for w in warnings)
+
+
+def problem_kinds(counts: list[tuple[str, str, str, int]]) -> list[dict[str, Any]]:
+    """What went wrong or only in part, by kind, most first: [{label, items, tone}] from
+    batch.selectors.problem_counts. Failures and conflicts are red, skips and warnings amber."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for status, op_type, code, n in counts:
+        if status == BatchItem.Status.SUCCEEDED:
+            label, tone = warning_kind(op_type, {"code": code}), "warn"
+        else:
+            label = headline({"code": code}) if code else ITEM_STATUS_LABELS.get(status, status)
+            tone = {"FAILED": "error", "CONFLICT": "error", "CANCELLED": "neutral"}.get(status, "warn")
+        kind = kinds.setdefault(label, {"label": label, "items": 0, "tone": tone})
+        kind["items"] += n
+        if tone == "error":
+            kind["tone"] = "error"
+    order = {"error": 0, "warn": 1, "neutral": 2}
+    return sorted(kinds.values(), key=lambda k: (order[k["tone"]], -k["items"], k["label"]))

@@ -113,17 +113,19 @@ def run_in_one_transaction(batch: Batch, attempt: int) -> None:
             BatchChunk.objects.filter(batch=batch, status=BatchChunk.Status.PENDING).order_by("level", "seq")
         )
         ran: dict[int, Outcome] = {}
+        warned = 0
         chunk_ids: list[int] = []
         for chunk in chunks:
             # A plain read sees a cancel committed by another session since the last chunk.
             if Batch.objects.filter(pk=batch.pk, status=Batch.Status.CANCELLING).exists():
                 raise Stop(cancelled=True, ran={}, chunk_ids=[])
-            outcomes = write_chunk(batch=batch, chunk=chunk, attempt=attempt)
-            ran.update(outcomes)
+            written = write_chunk(batch=batch, chunk=chunk, attempt=attempt)
+            ran.update(written.outcomes)
+            warned += written.warned
             chunk_ids.append(chunk.pk)
-            if any(o.status == BatchItem.Status.FAILED for o in outcomes.values()):
+            if any(o.status == BatchItem.Status.FAILED for o in written.outcomes.values()):
                 raise Stop(cancelled=False, ran=ran, chunk_ids=chunk_ids)
-        add_counts(batch.pk, [o.status for o in ran.values()], chunks_done=len(chunk_ids))
+        add_counts(batch.pk, [o.status for o in ran.values()], chunks_done=len(chunk_ids), warned=warned)
 
 
 def record_stop(batch_id: int, stop: Stop) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -98,13 +98,18 @@ def execute_chunk(*, batch_id: int, chunk: BatchChunk, attempt: int) -> None:
     Called inside the chunk's transaction. Queries: a constant handful plus each executor's prepare.
     """
     batch = Batch.objects.select_related("team", "created_by").get(pk=batch_id)
-    outcomes = write_chunk(batch=batch, chunk=chunk, attempt=attempt)
-    add_counts(batch_id, [o.status for o in outcomes.values()], chunks_done=1)
+    written = write_chunk(batch=batch, chunk=chunk, attempt=attempt)
+    add_counts(batch_id, [o.status for o in written.outcomes.values()], chunks_done=1, warned=written.warned)
 
 
-def write_chunk(*, batch: Batch, chunk: BatchChunk, attempt: int) -> dict[int, Outcome]:
+class ChunkWrite(NamedTuple):
+    outcomes: dict[int, Outcome]
+    warned: int  # items that ended with a warning (the batch's amber count)
+
+
+def write_chunk(*, batch: Batch, chunk: BatchChunk, attempt: int) -> ChunkWrite:
     """Run the chunk's pending items and write their outcomes, change log and the chunk's DONE state;
-    return the outcomes (the caller moves the batch counters).
+    return the outcomes and how many items warned (the caller moves the batch counters).
 
     With stopOnError (or rollbackOnError) the chunk stops at its first failing item, in item order:
     the items after it do not commit and end SKIPPED / STOPPED_ON_ERROR (`run_until_failure`).
@@ -151,7 +156,7 @@ def write_chunk(*, batch: Batch, chunk: BatchChunk, attempt: int) -> dict[int, O
     BatchChunk.objects.filter(pk=chunk.pk).update(
         status=BatchChunk.Status.DONE, attempts=attempt, finished_at=now, duration_ms=elapsed_ms
     )
-    return outcomes
+    return ChunkWrite(outcomes, warned=sum(1 for row in rows if row["warnings"]))
 
 
 CHANGE_FIELDS = [

@@ -21,8 +21,10 @@ def stops_on_error(options: dict) -> bool:
     return bool(options.get("stop_on_error") or options.get("rollback_on_error"))
 
 
-def add_counts(batch_id: int, statuses: Sequence[str], *, chunks_done: int) -> None:
-    """Move the batch counters in the caller's transaction, and mark it RUNNING on first progress."""
+def add_counts(batch_id: int, statuses: Sequence[str], *, chunks_done: int, warned: int = 0) -> None:
+    """Move the batch counters in the caller's transaction, and mark it RUNNING on first progress.
+
+    warned: how many of these items ended with a warning (Batch.warned)."""
     S = BatchItem.Status  # noqa: N806
     counts = dict.fromkeys((S.SUCCEEDED, S.FAILED, S.SKIPPED, S.CANCELLED, S.CONFLICT), 0)
     for status in statuses:
@@ -34,6 +36,7 @@ def add_counts(batch_id: int, statuses: Sequence[str], *, chunks_done: int) -> N
         skipped=F("skipped") + counts[S.SKIPPED],
         cancelled=F("cancelled") + counts[S.CANCELLED],
         conflicted=F("conflicted") + counts[S.CONFLICT],
+        warned=F("warned") + warned,
         done_chunks=F("done_chunks") + chunks_done,
         last_progress_at=now,
         started_at=Coalesce(F("started_at"), Value(now)),

@@ -35,6 +35,7 @@ from batch.selectors.results import (
     batch_items_for_people,
     batch_summary,
     named_items,
+    problem_counts,
     summary_chunks,
 )
 
@@ -66,5 +67,6 @@ __all__ = [
     "item_targets",
     "measured_costs",
     "named_items",
+    "problem_counts",
     "summary_chunks",
 ]

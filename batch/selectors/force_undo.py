@@ -46,7 +46,8 @@ class ForcePreview:
         return any(o.medical and o.possible for o in self.overwrites)
 
 
-def _label(name: str) -> str:
+def field_label(name: str) -> str:
+    """A model field as pages name it: `facility_id` -> "facility"."""
     return name.removesuffix("_id").replace("_", " ")
 
 
@@ -57,8 +58,9 @@ def _same(obj: Any, name: str, now: Any, value: Any) -> bool:
         return str(now) == str(value)
 
 
-def _show(value: Any) -> Any:
-    """A value for people: local times, blanks as a dash."""
+def show_value(value: Any) -> Any:
+    """A value for people: local times, blanks as a dash (the force-undo preview, the dry run and
+    the results show changes the same way)."""
     parsed = _start(value) if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" else value
     if isinstance(parsed, dt.datetime):
         local = timezone.localtime(parsed)
@@ -145,7 +147,7 @@ def force_undo_preview(*, batch: Batch) -> ForcePreview:
                 for name in ("role", "load_percent", "status", "medical_verdict"):
                     now, then = getattr(existing, name, None), image.get(name)
                     if now != then:
-                        fields.append((_label(name), _show(now), _show(then)))
+                        fields.append((field_label(name), show_value(now), show_value(then)))
             touches_medical = True
             player = image.get("player_id")
         elif change.action in (BatchChange.Action.CREATED, BatchChange.Action.ASSIGNED):
@@ -154,7 +156,7 @@ def force_undo_preview(*, batch: Batch) -> ForcePreview:
             for name, value in (change.after or {}).items():
                 now = getattr(obj, name, None) if obj is not None else None
                 if obj is not None and str(now) != str(value) and name not in ("version", "updated_at"):
-                    fields.append((_label(name), now, "deleted"))
+                    fields.append((field_label(name), now, "deleted"))
             # Taking a player off, or a workout away, never asks more of a restricted player.
             player = None
         else:
@@ -164,7 +166,7 @@ def force_undo_preview(*, batch: Batch) -> ForcePreview:
                 now = getattr(obj, name, None) if obj is not None else None
                 if obj is not None and _same(obj, name, now, value):
                     continue
-                fields.append((_label(name), _show(now), _show(value)))
+                fields.append((field_label(name), show_value(now), show_value(value)))
                 touches_medical = touches_medical or name in medical_fields
             player = getattr(obj, "player_id", None) if change.model == ASSIGNMENT_MODEL else None
         medical = bool(touches_medical and player and player in restricted)

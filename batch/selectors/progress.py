@@ -24,6 +24,7 @@ PROGRESS_FIELDS = (
     "skipped",
     "cancelled",
     "conflicted",
+    "warned",
     "total_chunks",
     "done_chunks",
     "created_at",

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     TextField,
@@ -36,7 +38,8 @@ def batch_items(*, batch: Batch, status: str | None = None) -> QuerySet[BatchIte
 
 def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QuerySet[BatchItem]:
     """Return a batch's items as people read them: problems first (failed and conflicts, then skipped,
-    cancelled, succeeded), grouped by the workout they are about, then in request order."""
+    cancelled, succeeded with warnings, succeeded), grouped by the workout they are about, then in
+    request order."""
     S = BatchItem.Status
     change_workout = (
         BatchChange.objects.filter(pk=OuterRef("change_id"))
@@ -56,7 +59,9 @@ def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QueryS
             When(status__in=[S.FAILED, S.CONFLICT], then=Value(0)),
             When(status=S.SKIPPED, then=Value(1)),
             When(status=S.CANCELLED, then=Value(2)),
-            default=Value(3),
+            # Done in part (players left out or taken off, dates skipped) before the plainly done.
+            When(~Q(warnings=[]), then=Value(3)),
+            default=Value(4),
             output_field=IntegerField(),
         ),
         change_id=Cast(KT("data__changeId"), BigIntegerField()),
@@ -138,6 +143,11 @@ class ItemRow:
     result_json: str | None
     metadata_json: str | None
     retry_count: int
+    warnings_json: str | None = None
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        return orjson.loads(self.warnings_json) if self.warnings_json not in _EMPTY_JSON else []
 
     @property
     def data(self) -> dict[str, Any]:
@@ -169,6 +179,7 @@ _ROW_FIELDS = (
     "result_text",
     "metadata_text",
     "retry_count",
+    "warnings_text",
 )
 
 
@@ -191,10 +202,25 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
         error_text=Cast("error", TextField()),
         result_text=Cast("result", TextField()),
         metadata_text=Cast("metadata", TextField()),
+        warnings_text=Cast("warnings", TextField()),
     ).values_list(*_ROW_FIELDS)
     special = {OperationType.REVERT, OperationType.TEMPLATE}
     for row in rows.iterator(NAMED_SLICE):
-        op_id, seq, op_type, status, data, result, workout, more, error, result_text, metadata, retries = row
+        (
+            op_id,
+            seq,
+            op_type,
+            status,
+            data,
+            result,
+            workout,
+            more,
+            error,
+            result_text,
+            metadata,
+            retries,
+            warns,
+        ) = row
         yield ItemRow(
             op_id,
             seq,
@@ -208,6 +234,7 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
             result_text,
             metadata,
             retries,
+            warns,
         )
 
 
@@ -291,3 +318,24 @@ def batch_summary(*, batch: Batch, include_results: bool = True) -> dict[str, An
     if not include_results:
         return summary_head(batch)
     return orjson.loads("".join(summary_chunks(batch)))
+
+
+def problem_counts(batch: Batch) -> list[tuple[str, str, str, int]]:
+    """Return (status, type, code, items) for the batch's errors and warnings: what the results lead
+    with, grouped by kind. One query, grouped in PostgreSQL (an item with two warnings counts under
+    each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT status, type, error ->> 'code', count(*) FROM batch_batchitem
+            WHERE batch_id = %s AND status <> 'SUCCEEDED' GROUP BY 1, 2, 3
+            UNION ALL
+            SELECT 'SUCCEEDED', i.type, w ->> 'code', count(DISTINCT i.id)
+            FROM batch_batchitem i, jsonb_array_elements(
+                CASE WHEN jsonb_typeof(i.warnings) = 'array' THEN i.warnings ELSE '[]'::jsonb END) w
+            WHERE i.batch_id = %s AND i.status = 'SUCCEEDED' AND i.warnings <> '[]'::jsonb
+            GROUP BY 2, 3
+            """,
+            [batch.pk, batch.pk],
+        )
+        return [(status, op_type, code or "", n) for status, op_type, code, n in cursor.fetchall()]

@@ -18,7 +18,8 @@ from django_htmx.http import HttpResponseStopPolling
 from batch.forms.pages import ResultsTabForm
 from batch.models import Batch, BatchItem
 from batch.recovery import batch_nudge
-from batch.selectors import Progress, batch_items_for_people, batch_progress, item_names
+from batch.selectors import Progress, batch_items_for_people, batch_progress, item_names, problem_counts
+from batch.selectors.changes import logged_changes
 from batch.services import batch_notices_seen
 from batch.views.common import (
     force_offered,
@@ -29,7 +30,17 @@ from batch.views.common import (
     undo_context,
     visible_batches,
 )
-from batch.wording import ITEM_STATUS_LABELS, batch_outcome, headline, part_rows, plain, suggestion
+from batch.wording import (
+    ITEM_STATUS_LABELS,
+    batch_outcome,
+    headline,
+    part_rows,
+    plain,
+    problem_kinds,
+    suggestion,
+    warning_kind,
+    warning_text,
+)
 from workouts.selectors import teams_for_user
 
 ITEMS_PAGE_SIZE = 50
@@ -73,6 +84,7 @@ def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[
     """Each item with its workout's name and date, its outcome and next step in plain words."""
     names = item_names(items, team_id=batch.team_id)
     workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
+    changes = logged_changes(item_ids=[item.pk for item in items])
     rows = []
     previous = None
     for item in items:
@@ -88,13 +100,21 @@ def result_rows(batch: Batch, items: list[BatchItem], offers: set[str]) -> list[
                 "headline": headline(item.error),
                 "message": plain((item.error or {}).get("message", ""), workouts=workouts),
                 "suggestion": suggestion(item.error, offers=offers, workouts=workouts),
-                "warnings": [plain(w.get("message", ""), workouts=workouts) for w in item.warnings or []][:5],
+                # A succeeded item's warnings say what it did not do: players taken off, dates skipped.
+                "warning_kinds": list(dict.fromkeys(warning_kind(item.type, w) for w in item.warnings or [])),
+                "warnings": [warning_text(item.type, w, workouts=workouts) for w in item.warnings or []][:5],
+                "changes": changes.get(item.pk, ()),
                 "parts": part_rows((item.result or {}).get("parts"), workouts=workouts),
                 "same_workout": key == previous,
             }
         )
         previous = key
     return rows
+
+
+def outcome_has_problems(batch: Batch) -> bool:
+    """Whether the results lead with problems by kind (anything but a clean run)."""
+    return bool(batch.failed or batch.conflicted or batch.skipped or batch.cancelled or batch.warned)
 
 
 FOLLOW_UP = (
@@ -108,6 +128,7 @@ FOLLOW_UP = (
     "skipped",
     "cancelled",
     "conflicted",
+    "warned",
     "error",
     "finished_at",
 )
@@ -150,6 +171,8 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         items = batch_items_for_people(batch=batch, status=ResultsTabForm.TABS[tab]).only(
             "op_id", "type", "status", "data", "result", "error", "warnings", "seq"
         )
+        if outcome_has_problems(batch):
+            context["problem_kinds"] = problem_kinds(problem_counts(batch))
         page = Paginator(items, ITEMS_PAGE_SIZE).get_page(tabs.cleaned_data.get("page"))
         context["items"] = page
         context["item_rows"] = result_rows(batch, list(page.object_list), offers)

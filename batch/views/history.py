@@ -87,6 +87,7 @@ def batch_notifications(request: HttpRequest) -> HttpResponse:
             "description",
             "kind",
             "conflicted",
+            "warned",
         )
     )
     batches = list(pending.order_by("-finished_at")[:5])

@@ -1,18 +1,16 @@
 """The operation modal: one form per operation type, its dry run (action=validate) and the run.
 
 The request is built on the server from the session's selection; the dry run's report is shaped for
-the template by `dry_run_context`, which the import page shares.
+the template by `batch.views.dry_run.dry_run_context`, which the import page shares.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django_htmx.http import HttpResponseClientRedirect
@@ -33,11 +31,11 @@ from batch.plans import (
     without_invalid,
 )
 from batch.quotas import QuotaExceeded
-from batch.selectors import item_names
 from batch.services import batch_submit, existing_for_request
 from batch.validation import batch_validate
 from batch.views.common import FORM_ERROR_STATUS, render_page
-from batch.wording import STRATEGY_LABELS, headline, part_rows, plain
+from batch.views.dry_run import dry_run_context
+from batch.wording import plain
 from medical.selectors import player_medical_status
 from workouts.selectors import Selection, selected_workouts, team_for_user
 
@@ -232,47 +230,3 @@ def plan_preview(plan: BatchPlan) -> dict[str, Any]:
         for t in plan.targets[:TARGET_PREVIEW]
     ]
     return {"rows": rows, "more": max(len(plan.targets) - len(rows), 0)}
-
-
-def dry_run_context(report: Any, team: Any) -> dict[str, Any]:
-    """The dry run for the template: items with news, named, problems first and grouped by workout."""
-    data = report.as_dict()
-    ops = {op.id: op for op in report.request.operations}
-    news = [i for i in data["items"] if i["errors"] or i["warnings"] or i["medical"] or i["conflicts"]]
-    wanted = [i["id"] for i in news]
-    wanted += [p["operationId"] for p in data["problems"] if p.get("operationId") in ops]
-    drafts = [
-        SimpleNamespace(op_id=o, type=ops[o].type, data=ops[o].data, result=None)
-        for o in dict.fromkeys(wanted)
-    ]
-    names = item_names(drafts, team_id=team.pk) if drafts else {}
-    workouts = {n.target.id: n.target.name for n in names.values() if n.target.kind == "workout"}
-    for item in news:
-        item["target"] = names[item["id"]].target
-        item["part_rows"] = part_rows(item.get("parts"), workouts=workouts)
-        for entry in (*item["errors"], *item["warnings"], *item["conflicts"]):
-            entry["plain"] = plain(entry.get("message", ""), workouts=workouts)
-            entry["headline"] = headline(entry)
-            entry["next"] = plain(entry.get("suggestedAction", ""), workouts=workouts)
-            if entry.get("resolution"):
-                entry["resolution_label"] = STRATEGY_LABELS.get(entry["resolution"], entry["resolution"])
-    news.sort(key=lambda i: (not i["errors"], str(i["target"].start or ""), i["target"].name))
-    for problem in data["problems"]:
-        named = names.get(problem.get("operationId") or "")
-        problem["target"] = named.target if named else None
-        problem["plain"] = plain(problem.get("message", ""), workouts=workouts)
-    summary = data["summary"]
-    problems, ops_n, warns = len(data["problems"]), summary["operations"], summary["warnings"]
-    if problems:
-        said = f"Dry run: {problems} problem{pluralize(problems)} to fix before running."
-    elif not data["valid"]:
-        said = f"Dry run: {summary['withErrors']} of {ops_n} have errors; Run stays off."
-    else:
-        said = f"Dry run: ready to run, {ops_n} operation{pluralize(ops_n)}"
-        said += f", {warns} warning{pluralize(warns)} to read." if warns else "."
-    return {
-        "report": data,
-        "items_with_news": news[:200],
-        "more_news": max(len(news) - 200, 0),
-        "report_announcement": said,
-    }

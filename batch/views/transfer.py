@@ -30,8 +30,8 @@ from batch.selectors import batch_items_for_people, named_items
 from batch.services import batch_submit
 from batch.validation import batch_validate
 from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, undo_context
-from batch.views.modal import dry_run_context
-from batch.wording import ITEM_STATUS_LABELS, headline, plain, suggestion
+from batch.views.dry_run import dry_run_context
+from batch.wording import ITEM_STATUS_LABELS, item_problem, plain, suggestion
 from hockeyhub.csvcells import csv_safe
 from workouts.selectors import team_for_user
 
@@ -222,6 +222,7 @@ def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
                 if len(workouts) > 5000:
                     workouts.clear()
             error = item.error or {}
+            problem, message = item_problem(item.type, error, item.warnings, workouts=workouts)
             created = "; ".join(
                 [f"{t.name} ({t.date or 'no date'})" for t in named.created]
                 + [f"{what}: {', '.join(names)}" for what, names in named.players]
@@ -235,9 +236,10 @@ def batch_export(request: HttpRequest, batch_id: int) -> StreamingHttpResponse:
                         target.player,
                         OperationType(item.type).label if item.type in OperationType.values else item.type,
                         ITEM_STATUS_LABELS.get(item.status, item.status),
-                        headline(item.error),
-                        plain(error.get("message", ""), workouts=workouts),
-                        suggestion(item.error, offers=offers, workouts=workouts),
+                        problem,
+                        message,
+                        suggestion(item.error, offers=offers, workouts=workouts)
+                        or plain(next((w.get("suggestedAction") for w in item.warnings), "") or ""),
                         created,
                         target.id or "",
                         item.op_id,

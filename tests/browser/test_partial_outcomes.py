@@ -4,7 +4,9 @@ happen, the results page says what did, and the database agrees."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -61,18 +63,38 @@ def test_a_squad_assign_leaves_the_blocked_player_out_and_says_so(page, trainer,
     dialog.get_by_role("button", name="Validate").click()
     dry_run = dialog.get_by_test_id("dry-run")
     expect(dry_run.get_by_test_id("left-out")).to_contain_text("1 player will be left out")
-    blocked = dry_run.locator(".verdict:has(.badge--blocked)")
+    # The one problem leads, by kind; the fit players fold into "5 players clear".
+    blocked = dry_run.get_by_test_id("problem-group")
     expect(blocked).to_have_count(1)  # only the blocked player is flagged
+    expect(blocked).to_contain_text("1 Players left out (medical restriction)")
     expect(blocked).to_contain_text("Pat Hurt")
+    expect(dry_run).not_to_contain_text("Pat Hurt Pat Hurt")  # names appear once
     expect(dry_run).to_contain_text("1 player will be left out of Leg day")
+    expect(dry_run.get_by_test_id("workout-line").locator("details summary")).to_have_text("5 players clear")
     shot(page, "30-squad-assign-dry-run-left-out")
 
     validate_and_run(page, dialog)
+    # Done only in part: amber on the page, in the history, in the notice and in the CSV.
+    outcome = page.get_by_test_id("outcome")
+    expect(outcome).to_contain_text("Completed with warnings: 1 succeeded of 1 (1 with warnings)")
+    expect(outcome).to_have_class(re.compile(r"\balert--warn\b"))
+    expect(outcome.get_by_test_id("problem-kinds")).to_have_text("1 Players left out (medical restriction)")
     row = page.get_by_test_id("result-list").locator("li.result", has_text="Leg day")
-    expect(row.locator(".result__status")).to_have_text("Done")
+    expect(row.locator(".result__status")).to_have_text("Done, in part")
     expect(row).to_contain_text("1 player left out of Leg day")
     expect(row).to_contain_text("Pat Hurt")
     shot(page, "31-squad-assign-results-left-out")
+    batch_url = page.url
+    csv_text = page.request.get(batch_url + "results.csv").text()
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert [(r["workout"], r["outcome"], r["problem"]) for r in rows] == [
+        ("Leg day", "Done", "Players left out (medical restriction)")
+    ]
+    assert "Pat Hurt" in rows[0]["message"]
+    page.goto(f"/batches/?team={team.slug}")
+    badge = page.locator("tr", has_text="Leg day").locator("[data-label=Outcome] .badge")
+    expect(badge).to_have_text("Completed with warnings")
+    expect(badge).to_have_class(re.compile(r"\bbadge--tone-warn\b"))
 
     item = BatchItem.objects.get()
     assert item.status == BatchItem.Status.SUCCEEDED
@@ -115,8 +137,9 @@ def test_a_weekly_series_skips_only_its_colliding_week_and_names_it(page, traine
     shot(page, "32-series-dry-run-skipped-week")
 
     validate_and_run(page, dialog)
+    expect(page.get_by_test_id("outcome")).to_contain_text("Completed with warnings")
     row = page.get_by_test_id("result-list").locator("li.result", has_text="Leg day").first
-    expect(row.locator(".result__status")).to_have_text("Done")
+    expect(row.locator(".result__status")).to_have_text("Done, in part")
     result_parts = row.get_by_test_id("parts").locator("li")
     expect(result_parts).to_have_count(4)
     expect(result_parts.nth(2)).to_contain_text(week3.strftime("%a %-d %b"))
