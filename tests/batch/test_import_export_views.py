@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from batch.imports import ImportRefused, operations_from_csv
@@ -142,6 +143,15 @@ def test_batch_export_failed_only_reads_back_with_batch_run(trainer, team, capsy
     call_command("batch_export", batch.pk, "--failed-only")
     exported = capsys.readouterr().out
     assert parse_request(json.loads(exported))[1] == []
+
+
+def test_batch_export_failed_only_refuses_when_nothing_can_run_again(trainer, team, capsys):
+    """An empty request is not valid input: the command says why instead of printing one."""
+    batch, _ = _batch_with_a_failed_dependent(team, trainer)
+    batch.items.filter(op_id="tweak").update(status="SUCCEEDED", error=None)
+    with pytest.raises(CommandError, match="nothing to run again"):
+        call_command("batch_export", batch.pk, "--failed-only")
+    assert capsys.readouterr().out == ""
 
 
 def test_results_export_as_json_names_each_target(trainer_client, trainer, team):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from batch.export import definition_chunks
+from batch.export import definition_chunks, rerun_refusal
 from batch.management.commands._common import get_batch
 
 
@@ -18,10 +18,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--failed-only",
             action="store_true",
-            help="Only what did not succeed (what retry would run); refs to succeeded operations resolved",
+            help="Only what failed, and what was skipped but could go differently (what retry would run); "
+            "refs to succeeded operations resolved. Exits 1 when there is nothing to run again",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         batch = get_batch(opts["batch_id"])
+        if opts["failed_only"] and (refused := rerun_refusal(batch)):
+            raise CommandError(refused)  # an empty request is not valid input for batch_run
         for piece in definition_chunks(batch, failed_only=opts["failed_only"]):
             self.stdout.write(piece, ending="")
