@@ -36,13 +36,8 @@ def progress_dict(batch: Batch, *, with_current: bool) -> dict[str, Any]:
         else 0
     )
     return {
-        "total": batch.total_items,
+        **batch.counts(),
         "completed": processed,
-        "successful": batch.succeeded,
-        "failed": batch.failed,
-        "skipped": batch.skipped,
-        "cancelled": batch.cancelled,
-        "conflicts": batch.conflicted,
         "remaining": remaining,
         "inProgress": in_progress,
         # After a cancel: the share that ran, not the share that reached an outcome (that is 100).

@@ -55,6 +55,7 @@ class ProgressOut(Schema):
     skipped: int
     cancelled: int
     conflicts: int
+    withWarnings: int = Field(0, description="Operations that ended with a warning (an amber outcome)")
     remaining: int
     inProgress: int = Field(description="Operations in the chunks runners hold right now")
     percentComplete: float

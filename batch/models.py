@@ -145,6 +145,19 @@ class Batch(models.Model):
     def processed(self) -> int:
         return self.succeeded + self.failed + self.skipped + self.cancelled + self.conflicted
 
+    def counts(self) -> dict[str, int]:
+        """The counters under the exchange format's names: one shape for every summary (CLI, API,
+        webhooks, progress). withWarnings counts items that ended with a warning (an amber outcome)."""
+        return {
+            "total": self.total_items,
+            "successful": self.succeeded,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "cancelled": self.cancelled,
+            "conflicts": self.conflicted,
+            "withWarnings": self.warned,
+        }
+
 
 class BatchChunk(models.Model):
     """A unit of work: run in one transaction by whichever runner claims it first."""

@@ -130,12 +130,7 @@ class Progress:
         return {
             "id": b.pk,
             "status": b.status,
-            "total": b.total_items,
-            "successful": b.succeeded,
-            "failed": b.failed,
-            "skipped": b.skipped,
-            "cancelled": b.cancelled,
-            "conflicts": b.conflicted,
+            **b.counts(),
             "remaining": self.remaining,
             "percent": self.percent,
             "percentComplete": self.percent_shown,

@@ -259,14 +259,7 @@ def summary_head(batch: Batch) -> dict[str, Any]:
         "id": batch.pk,
         "requestId": batch.request_id or None,  # the guide's response.requestId
         "status": batch.status,
-        "summary": {
-            "total": batch.total_items,
-            "successful": batch.succeeded,
-            "failed": batch.failed,
-            "skipped": batch.skipped,
-            "cancelled": batch.cancelled,
-            "conflicts": batch.conflicted,
-        },
+        "summary": batch.counts(),
     }
     if batch.error:
         head["error"] = batch.error

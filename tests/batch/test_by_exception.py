@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from django.template.loader import render_to_string
@@ -154,6 +155,12 @@ def test_an_edit_that_takes_a_player_off_ends_amber_and_says_so(
     assert problems["Session 3"] == TAKEN_OFF
     assert "taken off" in next(r["message"] for r in rows if r["workout"] == "Session 3")
     assert problems["Session 1"] == ""
+
+    # Integrators see the same count: the results JSON and the CLI's summary.
+    body = json.loads(
+        b"".join(trainer_client.get(reverse("batch:export_json", args=[batch.pk])).streaming_content)
+    )
+    assert body["summary"]["withWarnings"] == 1
 
 
 def test_a_clean_batch_stays_green_and_an_undos_notes_are_not_news(submit, run_batches, team):

@@ -61,6 +61,7 @@ def test_wait_json_prints_the_final_summary_and_exits_0(tmp_path, trainer, worke
         "skipped": 0,
         "cancelled": 0,
         "conflicts": 0,
+        "withWarnings": 0,
     }
     assert [r["status"] for r in summary["results"]] == ["SUCCEEDED", "SUCCEEDED"]
     assert Workout.objects.get(name="CLI day").notes == "from the command line"

@@ -117,6 +117,7 @@ def test_the_streamed_summary_names_every_item_and_passes_results_through(submit
         "skipped": 0,
         "cancelled": 0,
         "conflicts": 0,
+        "withWarnings": 0,
     }
     results = {r["id"]: r for r in summary["results"]}
     assert [r["id"] for r in summary["results"]] == ["c0", "c1", "c2", "u", "a", "gone"]

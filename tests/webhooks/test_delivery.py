@@ -58,6 +58,7 @@ def test_signed_events_reach_a_real_receiver_and_a_500_is_retried(workers, recei
             "skipped": 0,
             "cancelled": 0,
             "conflicts": 0,
+            "withWarnings": 0,
         }
     assert first_headers["webhook-id"] == second_headers["webhook-id"]  # a retry is the same message
     with pytest.raises(Exception):  # noqa: B017 - any verification error
