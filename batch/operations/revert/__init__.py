@@ -10,7 +10,7 @@ Generic over the change-log conventions:
 
 An object changed since (version moved on) ends CONFLICT with what changed, unless `force`.
 
-The medical gate re-checks (revert_gate.py) every revert that puts a player back on a workout (a
+The medical gate re-checks (revert/gate.py) every revert that puts a player back on a workout (a
 re-created or restored assignment) or restores a workout's earlier time or intensity, as things are
 now: a blocked player ends the item CONFLICT with MEDICAL_RESTRICTION; a modified one goes back with
 today's cap and substitutions. `force` overrides a medical block only when the undo's actor is a
@@ -26,7 +26,7 @@ occupied pairs and surviving workouts/players; writes are grouped into runs of o
 Layout: `steps` (the Step a revert decides on, and the CONFLICT it raises), `loading` (the chunk's
 changes, locked objects and version chain), `executor` (RevertExecutor: check per item) and `writes`
 (apply: runs of one kind per model, the undo's own change rows); the medical checks are the
-RevertGate mixin in `batch/operations/revert_gate.py`. Importing this package registers the executor.
+RevertGate mixin in `batch/operations/revert/gate.py`. Importing this package registers the executor.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The REVERT executor: `check` decides each item's Step against the chunk's in-memory image.
 
-`prepare` loads the chunk (loading.py) and the medical gate's needs (revert_gate.py); `apply`
+`prepare` loads the chunk (loading.py) and the medical gate's needs (revert/gate.py); `apply`
 writes the steps (writes.py).
 """
 
@@ -14,20 +14,18 @@ from django.db import models
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, refused, register
-from batch.operations.revert.loading import load_chunk
-from batch.operations.revert.steps import Step, conflict, differing, has_version
-from batch.operations.revert.writes import apply_steps
-from batch.operations.revert_gate import (
+from batch.operations.revert.gate import (
     ASSIGNMENT,
     TEMPLATE,
     WORKOUT,
     A,
-    Key,
     RevertGate,
     RevertState,
     model_for,
-    to_python,
 )
+from batch.operations.revert.loading import load_chunk
+from batch.operations.revert.steps import Key, Step, conflict, differing, has_version, to_python
+from batch.operations.revert.writes import apply_steps
 from workouts.rules import assign_refusal, move_refusal
 
 MOVE_ATTNAMES = frozenset({"scheduled_start", "scheduled_end", "facility_id"})

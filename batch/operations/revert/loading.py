@@ -13,7 +13,8 @@ from django.db import models
 
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context
-from batch.operations.revert_gate import ASSIGNMENT, TEMPLATE, WORKOUT, A, Key, RevertState, model_for
+from batch.operations.revert.gate import ASSIGNMENT, TEMPLATE, WORKOUT, A, RevertState, model_for
+from batch.operations.revert.steps import Key
 
 
 def load_chunk(items: Sequence[BatchItem], ctx: Context) -> RevertState:

@@ -10,8 +10,16 @@ from django.db import models
 from batch.errors import ErrorCode, ItemError
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import jsonable
-from batch.operations.revert_gate import Key, to_python
 from medical.compliance import PlayerVerdict
+
+Key = tuple[str, int]  # (model label, object id): one object an undo touches
+
+
+def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
+    """A change-log image value back as the field's Python value."""
+    if value is None:
+        return None
+    return model._meta.get_field(attname).to_python(value)
 
 
 @dataclass

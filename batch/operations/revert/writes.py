@@ -17,8 +17,8 @@ from django.db.models.functions import Greatest
 
 from batch.models import BatchItem, OperationType
 from batch.operations.base import ChangeRow, Context
+from batch.operations.revert.gate import TEMPLATE, WORKOUT, A, RevertState, model_for
 from batch.operations.revert.steps import Step, has_version
-from batch.operations.revert_gate import TEMPLATE, WORKOUT, A, RevertState, model_for
 from batch.sql import values_update, values_update_versions
 from medical.gate import medical_override_record
 

@@ -10,7 +10,6 @@ most per chunk, whatever its size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db import models
@@ -19,32 +18,23 @@ from batch.errors import ErrorCode
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, ExecutorState
 from batch.operations.medical import medical_error
+from batch.operations.revert.steps import Key, Step, to_python
 from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
 from medical.roles import is_medic_or_staff
 from workouts.calendar import workout_day
 from workouts.rules import assignment_medical_fields
 
-if TYPE_CHECKING:
-    from batch.operations.revert.steps import Step
-
 A = BatchChange.Action
 ASSIGNMENT = "workouts.assignment"
 TEMPLATE = "workouts.workouttemplate"
 WORKOUT = "workouts.workout"
-Key = tuple[str, int]
 # Restoring these on a workout asks something new of the players on it: the gate re-checks them.
 GATED_WORKOUT_FIELDS = frozenset({"scheduled_start", "intensity"})
 
 
 def model_for(label: str) -> type[models.Model]:
     return apps.get_model(label)
-
-
-def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
-    if value is None:
-        return None
-    return model._meta.get_field(attname).to_python(value)
 
 
 @dataclass(slots=True)
