@@ -35,37 +35,7 @@ def batch_retry_failed(*, batch_id: int, user: Any, channel: str = "web") -> Bat
     for the batch is returned instead of a second one. Raises RetryNotAllowed, BatchActionDenied,
     and QuotaExceeded (audited): it is new work and counts against quotas.
     """
-    try:
-        return _retry_failed(batch_id=batch_id, user=user, channel=channel)
-    except QuotaExceeded as exc:
-        record_quota_refusal(exc, batch_id=batch_id, user=user, channel=channel, kind=Batch.Kind.RETRY)
-        raise
-
-
-def _retry_failed(*, batch_id: int, user: Any, channel: str) -> Batch:
-    with transaction.atomic(durable=True):
-        original = locked_batch(batch_id, "retry")
-        check_may_act(user, original, "retry", member=True)
-        running = original.retries.filter(status__in=Batch.ACTIVE_STATUSES).order_by("-pk").first()
-        if running is not None:
-            return running
-        refused = retry_refusal(original)
-        if refused is not None:
-            raise refused
-        operations, left_out = follow_up_operations(original, FAILED_HERE, retry=True)
-        if not operations:
-            raise RetryNotAllowed(f"Batch {original.pk} has no failed items to retry.")
-        return start_follow_up(
-            original,
-            user=user,
-            channel=channel,
-            kind=Batch.Kind.RETRY,
-            operations=operations,
-            left_out=left_out,
-            description=f"Retry of failed items of batch {original.pk}",
-            audit_action=AuditEvent.Action.BATCH_RETRIED,
-            purpose="retry failed items",
-        )
+    return _retry(batch_id=batch_id, user=user, channel=channel, what="failed")
 
 
 def batch_retry_skipped(*, batch_id: int, user: Any, channel: str = "web") -> Batch:
@@ -74,34 +44,39 @@ def batch_retry_skipped(*, batch_id: int, user: Any, channel: str = "web") -> Ba
     Same rules as batch_retry_failed (owner, quotas, a running retry is returned); refused with
     RetryNotAllowed when no skipped item could go differently.
     """
+    return _retry(batch_id=batch_id, user=user, channel=channel, what="skipped")
+
+
+# What each retry runs again, and the rule that may refuse it.
+_RETRIES = {"failed": (FAILED_HERE, retry_refusal), "skipped": (RETRYABLE_SKIP, retry_skipped_refusal)}
+
+
+def _retry(*, batch_id: int, user: Any, channel: str, what: str) -> Batch:
+    items, refusal = _RETRIES[what]
     try:
-        return _retry_skipped(batch_id=batch_id, user=user, channel=channel)
+        with transaction.atomic(durable=True):
+            original = locked_batch(batch_id, "retry")
+            check_may_act(user, original, "retry", member=True)
+            running = original.retries.filter(status__in=Batch.ACTIVE_STATUSES).order_by("-pk").first()
+            if running is not None:
+                return running
+            refused = refusal(original)
+            if refused is not None:
+                raise refused
+            operations, left_out = follow_up_operations(original, items, retry=True)
+            if not operations:
+                raise RetryNotAllowed(f"Batch {original.pk} has no {what} items to retry.")
+            return start_follow_up(
+                original,
+                user=user,
+                channel=channel,
+                kind=Batch.Kind.RETRY,
+                operations=operations,
+                left_out=left_out,
+                description=f"Retry of {what} items of batch {original.pk}",
+                audit_action=AuditEvent.Action.BATCH_RETRIED,
+                purpose=f"retry {what} items",
+            )
     except QuotaExceeded as exc:
         record_quota_refusal(exc, batch_id=batch_id, user=user, channel=channel, kind=Batch.Kind.RETRY)
         raise
-
-
-def _retry_skipped(*, batch_id: int, user: Any, channel: str) -> Batch:
-    with transaction.atomic(durable=True):
-        original = locked_batch(batch_id, "retry")
-        check_may_act(user, original, "retry", member=True)
-        running = original.retries.filter(status__in=Batch.ACTIVE_STATUSES).order_by("-pk").first()
-        if running is not None:
-            return running
-        refused = retry_skipped_refusal(original)
-        if refused is not None:
-            raise refused
-        operations, left_out = follow_up_operations(original, RETRYABLE_SKIP, retry=True)
-        if not operations:
-            raise RetryNotAllowed(f"Batch {original.pk} has no skipped items to retry.")
-        return start_follow_up(
-            original,
-            user=user,
-            channel=channel,
-            kind=Batch.Kind.RETRY,
-            operations=operations,
-            left_out=left_out,
-            description=f"Retry of skipped items of batch {original.pk}",
-            audit_action=AuditEvent.Action.BATCH_RETRIED,
-            purpose="retry skipped items",
-        )
