@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
+import msgspec
 import orjson
 from django.conf import settings
 from pydantic import ValidationError
@@ -21,6 +22,8 @@ from pydantic import ValidationError
 from batch.errors import RequestProblem
 from batch.exchange import CONFLICT_STRATEGIES, PUBLIC_TYPES, BatchOptions, BatchRequestModel, problems_from
 from batch.exchange.envelope import RequestMetadata
+from batch.request_file import RequestBody, RequestFileError
+from batch.sql import json_bytes
 
 __all__ = [
     "CONFLICT_STRATEGIES",
@@ -39,17 +42,78 @@ __all__ = [
 ]
 
 
-@dataclass(slots=True)  # one per operation: no __dict__ each at 100,000 operations
+# Shared by packed operations that have none; nothing writes into an operation's lists or dicts.
+NONE: list[str] = []
+EMPTY: dict[str, Any] = {}
+
+
 class Operation:
-    id: str
-    type: str
-    data: dict[str, Any]
-    priority: int = 0
-    dependencies: list[str] = field(default_factory=list)
-    conflict_resolution: str | None = None
-    seq: int = 0
-    metadata: dict[str, Any] = field(default_factory=dict)
-    retry_count: int = 0
+    """One operation of a request. `data` is the exchange-shape dict; a large request keeps it packed as
+    its JSON bytes (`pack`), a tenth of the dict's memory, decoded on each read of `data` and written
+    to the database as they are (`data_json`)."""
+
+    __slots__ = (
+        "_data",
+        "conflict_resolution",
+        "dependencies",
+        "id",
+        "metadata",
+        "priority",
+        "retry_count",
+        "seq",
+        "type",
+    )
+
+    def __init__(
+        self,
+        id: str,  # noqa: A002 - the exchange format's name
+        type: str,  # noqa: A002
+        data: dict[str, Any],
+        priority: int = 0,
+        dependencies: list[str] | None = None,
+        conflict_resolution: str | None = None,
+        seq: int = 0,
+        metadata: dict[str, Any] | None = None,
+        retry_count: int = 0,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self._data: dict[str, Any] | bytes = data
+        self.priority = priority
+        self.dependencies = dependencies if dependencies is not None else []
+        self.conflict_resolution = conflict_resolution
+        self.seq = seq
+        self.metadata = metadata if metadata is not None else {}
+        self.retry_count = retry_count
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return msgspec.json.decode(self._data) if type(self._data) is bytes else self._data
+
+    @property
+    def data_json(self) -> bytes:
+        """The data as JSON for a jsonb column."""
+        return self._data if type(self._data) is bytes else json_bytes(self._data)
+
+    def may_hold(self, key: str) -> bool:
+        """False when the data surely has no `key` (packed data is searched as bytes, not decoded)."""
+        return f'"{key}"'.encode() in self._data if type(self._data) is bytes else True
+
+    def pack(self) -> None:
+        """Keep the data as JSON bytes (an integer orjson cannot read back exactly stays a dict), and
+        share one empty list and dict among operations without dependencies or metadata."""
+        if not self.dependencies:
+            self.dependencies = NONE
+        if not self.metadata:
+            self.metadata = EMPTY
+        try:  # msgspec's bytes are their exact size; orjson's keep a 4 KiB buffer each
+            packed = msgspec.json.encode(self._data)
+        except (OverflowError, TypeError):
+            return
+        self._data = packed
+
+    def __repr__(self) -> str:
+        return f"Operation({self.id!r}, {self.type!r}, seq={self.seq})"
 
 
 @dataclass
@@ -145,7 +209,7 @@ def check_graph(operations: list[Operation], problems: list[RequestProblem]) -> 
                         f"depends on unknown operation {dep!r}", operation_id=op.id, field="dependencies"
                     )
                 )
-        for path, target in find_refs(op.data):
+        for path, target in find_refs(op.data) if op.may_hold("$ref") else ():
             if target not in ids:
                 problems.append(
                     RequestProblem(f"$ref to unknown operation {target!r}", operation_id=op.id, field=path)
@@ -344,24 +408,40 @@ def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
     """Return the parsed request and every problem found (empty when valid); never raises on input.
 
     The guide's looser shapes are read first (`guide_shapes`); what was ignored or translated comes back
-    as the request's `warnings`, and in `metadata.requestWarnings` (kept on the batch, not exported)."""
+    as the request's `warnings`, and in `metadata.requestWarnings` (kept on the batch, not exported).
+    A `RequestBody` (a large request read lazily) is validated a window at a time, its operations'
+    data packed as they pass; one of them in a guide shape sends the whole request the first way.
+    """
+    body = raw if isinstance(raw, RequestBody) else None
+    if body is not None:
+        raw = [] if body.bare else {**body.envelope, "operations": []}
     raw, warnings = guide_shapes(raw)
-    request, problems = _parse_request(raw)
+    try:
+        request, problems = _parse_request(raw, body)
+    except _ReadWhole:
+        return parse_request(body.value())
+    except RequestFileError as exc:  # a window of a RequestBody nested too deep
+        return BatchRequest([], default_options(), {}), [RequestProblem(str(exc))]
     request.warnings = warnings
     if warnings and not problems:
         request.metadata["requestWarnings"] = [w.as_dict() for w in warnings]
     return request, problems
 
 
-def _parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
+class _ReadWhole(Exception):
+    """A window of a RequestBody holds an operation in one of the guide's shapes (rare): read it whole."""
+
+
+def _parse_request(raw: Any, body: RequestBody | None = None) -> tuple[BatchRequest, list[RequestProblem]]:
     empty = BatchRequest([], default_options(), {})
     if not isinstance(raw, dict):
         return empty, [RequestProblem("the request must be a JSON object with operations, options, metadata")]
     raw_ops = raw.get("operations")
-    if isinstance(raw_ops, list) and len(raw_ops) > settings.BATCH_MAX_OPERATIONS:
+    count = len(body) if body is not None else len(raw_ops) if isinstance(raw_ops, list) else 0
+    if count > settings.BATCH_MAX_OPERATIONS:
         return empty, [
             RequestProblem(
-                f"{len(raw_ops)} operations exceed the maximum of {settings.BATCH_MAX_OPERATIONS} per batch",
+                f"{count} operations exceed the maximum of {settings.BATCH_MAX_OPERATIONS} per batch",
                 field="operations",
                 code="TOO_MANY_OPERATIONS",
             )
@@ -369,15 +449,17 @@ def _parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
     operations: list[Operation] = []
     problems: list[RequestProblem] = []
     envelope: BatchRequestModel | None = None
-    for start, window in windows(raw):
+    for start, window in windows(raw, body):
         try:
             model = BatchRequestModel.model_validate(window)
         except ValidationError as error:
-            problems.extend(problems_from(error, raw, BatchRequestModel, offset=start))
+            ops = window.get("operations")
+            where = {"operations": _Shifted(ops, start)} if isinstance(ops, list) else window
+            problems.extend(problems_from(error, where, BatchRequestModel, offset=start))
             continue
         envelope = envelope or model
         if not problems:
-            operations.extend(to_operations(model, start, window["operations"]))
+            operations.extend(to_operations(model, start, window["operations"], pack=body is not None))
         del model  # one window's models alive at a time
     if problems or envelope is None:
         return empty, problems
@@ -398,14 +480,33 @@ def _parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
     return request, problems
 
 
+class _Shifted:
+    """A window's operations indexed as in the whole request (where problems_from looks them up)."""
+
+    def __init__(self, operations: Any, start: int) -> None:
+        self.operations, self.start = operations, start
+
+    def __getitem__(self, index: int) -> Any:
+        return self.operations[index - self.start]
+
+
 # Operations are validated this many at a time, so the pydantic models of one window are alive at
 # once, not those of the whole request (at 100,000 operations they were most of a dry run's peak).
 PARSE_WINDOW = 2000
 
 
-def windows(raw: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+def windows(raw: dict[str, Any], body: RequestBody | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (offset, the request with only a window of its operations); the whole request as one
-    window when `operations` is not a non-empty list (its own error says why)."""
+    window when `operations` is not a non-empty list (its own error says why). A RequestBody's
+    windows are decoded as they are reached."""
+    if body is not None and len(body):
+        for start in range(0, len(body), PARSE_WINDOW):
+            ops = body.window(start, start + PARSE_WINDOW)
+            changed, notes = guide_operations(ops)
+            if changed is not ops or notes:
+                raise _ReadWhole
+            yield start, {**raw, "operations": ops}
+        return
     raw_ops = raw.get("operations")
     if not isinstance(raw_ops, list) or not raw_ops:
         yield 0, raw
@@ -414,20 +515,25 @@ def windows(raw: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield start, {**raw, "operations": raw_ops[start : start + PARSE_WINDOW]}
 
 
-def to_operations(model: BatchRequestModel, start: int, given: list[Any]) -> list[Operation]:
+def to_operations(
+    model: BatchRequestModel, start: int, given: list[Any], *, pack: bool = False
+) -> list[Operation]:
     """Return the engine's Operations of a validated window: data and metadata camelCase.
 
     Where validation left an operation's data as it was given (the usual case), the Operation keeps
     the caller's dict rather than an equal copy: at 100,000 operations the copies were a third of what
-    a submit held. Nothing writes into operation data (refs are resolved into new dicts).
+    a submit held. Nothing writes into operation data (refs are resolved into new dicts). With `pack`,
+    each keeps its data as JSON bytes instead (Operation.pack).
     """
     # One dump per window: per-operation dumps cost several times more at 100,000 operations.
     dumped = model.exchange()["operations"]
-    return [
+    operations = [
         Operation(
             id=op.id,
             type=op.type,
-            data=given_op["data"] if same_json(out["data"], given_op.get("data")) else out["data"],
+            data=out["data"]
+            if pack or not same_json(out["data"], given_op.get("data"))
+            else given_op["data"],
             priority=op.priority,
             dependencies=list(op.dependencies),
             conflict_resolution=op.conflict_resolution,
@@ -437,6 +543,10 @@ def to_operations(model: BatchRequestModel, start: int, given: list[Any]) -> lis
         )
         for index, (op, out, given_op) in enumerate(zip(model.operations, dumped, given, strict=True))
     ]
+    if pack:
+        for op in operations:
+            op.pack()
+    return operations
 
 
 def same_json(a: Any, b: Any) -> bool:

@@ -19,6 +19,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 # 100,000 operations of a few hundred bytes each fit comfortably.
 MAX_BYTES = 128 * 1024 * 1024
 # The deepest request (operation -> data -> assignments -> entry -> $ref) is well under this.
@@ -41,6 +43,13 @@ def read_request_file(path: str) -> Any:
     """Return the JSON value in the file at path ('-' for standard input); RequestFileError if none."""
     name = "standard input" if path == "-" else path
     return parse_request_bytes(_read(path, name), name=name)
+
+
+def read_request_body(path: str) -> RequestBody | Any:
+    """Like `read_request_file`, for a request that may be large: a `RequestBody` whose operations stay
+    bytes until they are read a window at a time (see `parse_request_body`)."""
+    name = "standard input" if path == "-" else path
+    return parse_request_body(_read(path, name), name=name)
 
 
 def _read(path: str, name: str) -> bytes:
@@ -90,6 +99,91 @@ def parse_request_bytes(data: bytes, *, name: str = "the request") -> Any:
     return value
 
 
+class _Envelope(msgspec.Struct):
+    operations: list[msgspec.Raw]
+
+
+# What the lazy reading cannot judge alone: a NUL escape, or a run of digits long enough to be a number
+# over MAX_NUMBER_DIGITS. Either sends the bytes through `parse_request_bytes` for its exact answer.
+_SUSPECT = re.compile(rb"\\u0000|[0-9]{%d}" % (MAX_NUMBER_DIGITS + 1))
+
+
+class RequestBody:
+    """A request read from bytes without building it: the envelope (options, metadata) decoded, each
+    operation kept as its slice of the bytes (a msgspec.Raw, a few dozen bytes of bookkeeping) until
+    `window` decodes a run of them. A 100,000-operation request is validated and stored a window at a
+    time (batch.request), so its operations never all live as Python objects at once.
+
+    Built only from bytes the lazy checks passed: valid UTF-8 JSON with no NaN, no NUL, no lone
+    surrogate (msgspec refuses them) and no over-long number. Depth is checked per window (`window`).
+    """
+
+    __slots__ = ("_hash", "bare", "data", "envelope", "name", "operations")
+
+    def __init__(
+        self, *, data: bytes, name: str, envelope: dict[str, Any], operations: list[Any], bare: bool
+    ):
+        self.data = data
+        self.name = name
+        self.envelope = envelope
+        self.operations = operations
+        self.bare = bare
+        self._hash: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def window(self, start: int, stop: int) -> list[Any]:
+        """The operations [start:stop] as Python values, checked as `parse_request_bytes` checks them."""
+        pieces = [bytes(op) for op in self.operations[start:stop]]
+        try:
+            ops = msgspec.json.decode(b"[" + b",".join(pieces) + b"]")
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+            self.value()  # raises with the exact reason
+            raise RequestContentError(f"{self.name} is not a valid request: {exc}") from exc
+        for piece, op in zip(pieces, ops, strict=True):
+            # An operation with fewer brackets than the levels left cannot be too deep: walk only others.
+            if piece.count(b"{") + piece.count(b"[") > MAX_DEPTH - 3:
+                _check_values(op, self.name, depth=3, strings=False)  # operations[i] is at depth 3
+        return ops
+
+    def value(self) -> Any:
+        """The whole request as Python values (for the rare shapes read as a whole)."""
+        return parse_request_bytes(self.data, name=self.name)
+
+
+def parse_request_body(data: bytes, *, name: str = "the request") -> RequestBody | Any:
+    """Return a `RequestBody` for a request object or bare array of operations; the value of
+    `parse_request_bytes` for anything else, or when the bytes need its exact checks."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if _SUSPECT.search(body) is None and _is_utf8(body):
+        try:
+            if body.lstrip()[:1] == b"[":
+                operations = msgspec.json.decode(body, type=list[msgspec.Raw])
+                return RequestBody(data=data, name=name, envelope={}, operations=operations, bare=True)
+            if body.lstrip()[:1] == b"{":
+                top = msgspec.json.decode(body, type=dict[str, msgspec.Raw])
+                raw_ops = top.pop("operations", None)
+                if raw_ops is not None and bytes(raw_ops).lstrip()[:1] == b"[":
+                    envelope = {key: msgspec.json.decode(value) for key, value in top.items()}
+                    _check_values(envelope, name, strings=False)
+                    operations = msgspec.json.decode(raw_ops, type=list[msgspec.Raw])
+                    return RequestBody(
+                        data=data, name=name, envelope=envelope, operations=operations, bare=False
+                    )
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            pass  # parse_request_bytes says exactly what is wrong
+    return parse_request_bytes(data, name=name)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _refuse_constant(token: str) -> Any:
     raise ValueError(f"{token} is not a JSON number")
 
@@ -107,14 +201,15 @@ def _float(token: str) -> float:
     return value
 
 
-def _check_values(value: Any, name: str) -> None:
+def _check_values(value: Any, name: str, *, depth: int = 1, strings: bool = True) -> None:
     """Refuse containers nested deeper than MAX_DEPTH and strings (keys too) PostgreSQL cannot store.
 
     One walk without recursion (a deep value must not crash); the path of a bad string is looked up
-    only when there is one.
+    only when there is one. `strings=False` checks depth only (bytes msgspec decoded hold no lone
+    surrogate, and `_SUSPECT` found no NUL in them); `depth` is the value's own depth in the request.
     """
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    bad = UNSTORABLE.search
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    bad = UNSTORABLE.search if strings else _never
     while stack:
         current, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -137,6 +232,10 @@ def _check_values(value: Any, name: str) -> None:
                     stack.append((inner, depth + 1))
         elif isinstance(current, str) and bad(current):
             _refuse_string(current, value, name)
+
+
+def _never(_text: str) -> None:
+    return None
 
 
 def _refuse_string(text: str, root: Any, name: str) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +16,8 @@ from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest, Request
 from batch.models import Batch, BatchPlan
 from batch.plans import PLAN_USED, plan_check, without_invalid
 from batch.quotas import QuotaExceeded, quota_check, quota_refusal_record
+from batch.request import PARSE_WINDOW
+from batch.request_file import RequestBody
 from batch.runner import batch_finalize
 from batch.store import create_batch
 from batch.validation import batch_validate
@@ -23,9 +26,39 @@ from hockeyhub.models import AuditEvent
 
 
 def payload_hash(raw: Any) -> str:
-    """Return the SHA-256 of a request's canonical JSON (key order and spacing do not matter)."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """Return the SHA-256 of a request's canonical JSON: keys sorted, no spaces (msgspec), so key order
+    and spacing do not matter. A RequestBody is hashed a window of operations at a time, to the digest
+    of its whole value."""
+    digest = hashlib.sha256()
+    for piece in canonical_pieces(raw):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def canonical_pieces(raw: Any) -> Iterator[bytes]:
+    if not isinstance(raw, RequestBody):
+        yield canonical(raw)
+        return
+    if raw.bare:
+        yield from _canonical_operations(raw)
+        return
+    keys = sorted({*raw.envelope, "operations"})
+    yield b"{"
+    for index, key in enumerate(keys):
+        yield (b"," if index else b"") + canonical(key) + b":"
+        yield from _canonical_operations(raw) if key == "operations" else [canonical(raw.envelope[key])]
+    yield b"}"
+
+
+def _canonical_operations(body: RequestBody) -> Iterator[bytes]:
+    yield b"["
+    for start in range(0, len(body), PARSE_WINDOW):
+        yield (b"," if start else b"") + canonical(body.window(start, start + PARSE_WINDOW))[1:-1]
+    yield b"]"
+
+
+def canonical(value: Any) -> bytes:
+    return msgspec.json.encode(value, order="sorted", enc_hook=str)
 
 
 def existing_for_request(*, user: Any, request_id: str, raw: Any = None, team: Any = None) -> Batch | None:
@@ -76,7 +109,10 @@ def batch_submit(
     them, when a target workout changed since. With `valid_only` too, the operations the dry run
     found errors in (and those depending on them) are left out and named in `metadata.leftOut`.
     """
-    metadata = raw.get("metadata") if isinstance(raw, dict) else None
+    if isinstance(raw, RequestBody) and plan_id:
+        raw = raw.value()  # a pinned run compares and trims the request as a whole
+    top = raw.envelope if isinstance(raw, RequestBody) else raw
+    metadata = top.get("metadata") if isinstance(top, dict) else None
     request_id = metadata.get("requestId", "") if isinstance(metadata, dict) else ""
     if isinstance(request_id, str) and (
         existing := existing_for_request(user=user, request_id=request_id, raw=raw, team=team)
@@ -118,7 +154,9 @@ def _submit(
     left_out: list[str] | None = None,
 ) -> Batch:
     operations = raw.get("operations") if isinstance(raw, dict) else None
-    count = len(operations) if isinstance(operations, list) else 0
+    count = (
+        len(raw) if isinstance(raw, RequestBody) else len(operations) if isinstance(operations, list) else 0
+    )
     # Cheap and lock-free: a request over quota is refused before it pays for a dry run. One over
     # BATCH_MAX_OPERATIONS is invalid whatever the quotas say: validation refuses it (exit 2, not 4).
     if count <= settings.BATCH_MAX_OPERATIONS:

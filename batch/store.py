@@ -5,7 +5,7 @@ Every way a batch comes to be (submit, undo, retry, resume) ends here.
 
 from __future__ import annotations
 
-from itertools import islice
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -15,13 +15,30 @@ from batch.models import Batch, BatchChunk, BatchItem
 from batch.planner import chunk_type, plan_chunks
 from batch.queueing import enqueue_runners
 from batch.quotas import quota_enforce
-from batch.request import BatchRequest
-from batch.sql import allocate_ids, copy_insert
+from batch.request import BatchRequest, Operation
+from batch.sql import allocate_ids, copy_text, json_bytes, text_array, text_json, text_value
 from batch.validation import estimate, runner_slots, unchecked_operations
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
 
-INSERT_SLICE = 5000
+ITEM_COLUMNS = (
+    "id",
+    "batch",
+    "chunk",
+    "seq",
+    "op_id",
+    "type",
+    "data",
+    "priority",
+    "dependencies",
+    "depends_on",
+    "conflict_resolution",
+    "metadata",
+    "retry_count",
+    "status",
+    "attempts",
+    "warnings",
+)
 
 
 def create_batch(
@@ -77,38 +94,8 @@ def create_batch(
                 for seq, (level, ops) in enumerate(chunks)
             ]
         )
-        # Ids are reserved up front so dependencies can name them, then items stream in with COPY.
-        ids = dict(
-            zip(
-                (op.id for _, ops in chunks for op in ops),
-                allocate_ids(BatchItem, len(request.operations)),
-                strict=True,
-            )
-        )
-        rows = (
-            {
-                "id": ids[op.id],
-                "batch": batch.pk,
-                "chunk": chunk_row.pk,
-                "seq": op.seq,
-                "op_id": op.id,
-                "type": op.type,
-                "data": op.data,
-                "priority": op.priority,
-                "dependencies": op.dependencies,
-                "depends_on": [ids[d] for d in op.dependencies],
-                "conflict_resolution": op.conflict_resolution or "",
-                "metadata": op.metadata,
-                "retry_count": op.retry_count,
-                "status": BatchItem.Status.PENDING,
-                "attempts": 0,
-                "warnings": [],
-            }
-            for chunk_row, (_, ops) in zip(chunk_rows, chunks, strict=True)
-            for op in ops
-        )
-        while part := list(islice(rows, INSERT_SLICE)):
-            copy_insert(BatchItem, part, list(part[0]))
+        ids = allocate_ids(BatchItem, len(request.operations))
+        copy_text(BatchItem, ITEM_COLUMNS, item_lines(batch.pk, chunks, chunk_rows, ids))
         audit_record(
             actor=user,
             action=AuditEvent.Action.BATCH_SUBMITTED,
@@ -135,3 +122,45 @@ def create_batch(
             batch_id = batch.pk
             transaction.on_commit(lambda: enqueue_runners(batch_id=batch_id))
     return batch
+
+
+def item_lines(
+    batch_id: int, chunks: list[tuple[int, list[Operation]]], chunk_rows: list[BatchChunk], ids: list[int]
+) -> Iterator[bytes]:
+    """Yield the batch's items as COPY text lines (ITEM_COLUMNS), in chunk order.
+
+    `ids` are reserved before the COPY starts, so dependencies can name them (`depends_on`). An
+    operation's data is written as the JSON it was packed into at parse (Operation.data_json).
+    """
+    ids = iter(ids)
+    named: dict[str, int] = {}
+    needed = {dep for _, ops in chunks for op in ops for dep in op.dependencies}
+    pending = b"\t".join((BatchItem.Status.PENDING.encode(), b"0", b"[]")) + b"\n"
+    for chunk_row, (_, ops) in zip(chunk_rows, chunks, strict=True):
+        head = b"%d\t%d\t" % (batch_id, chunk_row.pk)
+        for op in ops:
+            pk = next(ids)
+            if op.id in needed:
+                named[op.id] = pk
+            yield b"".join(
+                (
+                    b"%d\t" % pk,
+                    head,
+                    b"%d\t" % op.seq,
+                    text_value(op.id),
+                    b"\t",
+                    op.type.encode(),
+                    b"\t",
+                    text_json(op.data_json),
+                    b"\t%d\t" % op.priority,
+                    text_array(op.dependencies),
+                    b"\t",
+                    text_array([named[d] for d in op.dependencies]),
+                    b"\t",
+                    text_value(op.conflict_resolution or ""),
+                    b"\t",
+                    text_json(json_bytes(op.metadata)) if op.metadata else b"{}",
+                    b"\t%d\t" % op.retry_count,
+                    pending,
+                )
+            )

@@ -133,13 +133,15 @@ class ValidationReport:
 def unchecked_operations(request: BatchRequest) -> list[str]:
     """Return the ids of operations that run without the medical gate (batch option or their own)."""
     default = request.options["medical_compliance_check"]
-    return [
-        op.id
-        for op in request.operations
-        if not (
-            default if op.data.get("checkMedicalCompliance") is None else op.data["checkMedicalCompliance"]
-        )
-    ]
+    return [op.id for op in request.operations if not own_check(op, default)]
+
+
+def own_check(op: Any, default: bool) -> bool:
+    """Whether the medical gate runs for op: its own `checkMedicalCompliance`, else the batch's."""
+    if not op.may_hold("checkMedicalCompliance"):
+        return default
+    own = op.data.get("checkMedicalCompliance")
+    return default if own is None else own
 
 
 def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[RequestProblem]:
@@ -169,7 +171,7 @@ def check_access(*, user: Any, team: Any, request: BatchRequest) -> list[Request
                 message, code=ErrorCode.PERMISSION, operation_id=op.id, field="data.checkMedicalCompliance"
             )
             for op in request.operations
-            if op.data.get("checkMedicalCompliance") is False
+            if own_check(op, True) is False
         )
     return problems
 
@@ -253,7 +255,7 @@ def _slices(operations: list[Any]) -> Iterator[list[DraftItem]]:
         item = DraftItem(
             op_id=op.id,
             type=op.type,
-            data=resolve_refs(op.data, pending),
+            data=resolve_refs(op.data, pending) if pending else op.data,  # a `$ref` needs a dependency
             priority=op.priority,
             conflict_resolution=op.conflict_resolution or "",
         )
@@ -331,7 +333,11 @@ def estimate(request: BatchRequest) -> dict[str, Any]:
     (fitted from recent chunks, batch.selectors.costs), spread over the runners the workers alive can
     run at once. `workers` is how many workers listen now (None: Redis could not say)."""
     options = request.options
-    rows = sum(executor_for(op.type).estimate_rows(op.data) for op in request.operations)
+    rows, undoable = 0, True
+    for op in request.operations:
+        executor, data = executor_for(op.type), op.data
+        rows += executor.estimate_rows(data)
+        undoable = undoable and executor.is_undoable(data)
     costs = measured_costs()
     chunks = sum(1 for _ in plan_chunks(request.operations, chunk_size=options["chunk_size"], costs=costs))
     per_type = Counter(op.type for op in request.operations)
@@ -341,7 +347,6 @@ def estimate(request: BatchRequest) -> dict[str, Any]:
     alive = live_workers()
     workers = slots if alive is None else max(1, min(slots, alive))
     seconds = (work_ms + chunks * costs["_chunk"]) / 1000 / workers
-    undoable = all(executor_for(op.type).is_undoable(op.data) for op in request.operations)
     return {
         "operations": len(request.operations),
         "rows": rows,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -118,8 +119,11 @@ _EMPTY_JSON = {None, "null", "{}", "[]"}
 # gone). A cast only of what is surely an integer id.
 _ID = """CASE WHEN jsonb_typeof({v}) = 'number' AND ({v})::text ~ '^[0-9]{{1,18}}$'
     THEN ({v})::text::bigint END"""
-_TARGET_WORKOUT = """(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start) FROM workouts_workout w
-    WHERE w.team_id = %s AND w.id = COALESCE({data_id}, {result_id}))::text""".format(
+# Its fourth element is the start's date in the club's zone: the `target.date` results print, read as
+# it is rather than computed per item in Python.
+_TARGET_WORKOUT = """(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start,
+        to_char(w.scheduled_start AT TIME ZONE %s, 'YYYY-MM-DD'))
+    FROM workouts_workout w WHERE w.team_id = %s AND w.id = COALESCE({data_id}, {result_id}))::text""".format(
     data_id=_ID.format(v='"batch_batchitem"."data" -> \'workoutId\''),
     result_id=_ID.format(v='"batch_batchitem"."result" -> \'workoutId\''),
 )
@@ -136,7 +140,7 @@ class ItemRow:
     status: str
     data_json: str
     naming_json: str
-    workout: tuple[int, str, dt.datetime | None] | None  # the workout it is about, when found
+    workout_json: str | None  # [id, name, start, local date] of the workout it is about, when found
     # Nothing to name but that workout: item_names skips the item's data and result.
     plain: bool
     error_json: str | None
@@ -144,6 +148,10 @@ class ItemRow:
     metadata_json: str | None
     retry_count: int
     warnings_json: str | None = None
+
+    @property
+    def workout(self) -> tuple[int, str, dt.datetime | None] | None:
+        return _workout(self.workout_json)
 
     @property
     def warnings(self) -> list[dict[str, Any]]:
@@ -186,8 +194,14 @@ _ROW_FIELDS = (
 def _workout(text: str | None) -> tuple[int, str, dt.datetime | None] | None:
     if text is None:
         return None
-    pk, name, start = orjson.loads(text)
+    pk, name, start, _date = orjson.loads(text)
     return pk, name, dt.datetime.fromisoformat(start) if start else None
+
+
+def _plain_target(text: str) -> bytes:
+    """The `target` JSON of a plain item (see ItemRow.plain) from its workout as the query read it."""
+    pk, name, _start, date = orjson.loads(text)
+    return orjson.dumps({"id": pk, "name": name, "date": date})
 
 
 def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
@@ -197,7 +211,7 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
     rows = items.annotate(
         naming_data=_NAMING_DATA,
         naming_result=_NAMING_RESULT,
-        target_workout=RawSQL(_TARGET_WORKOUT, (team_id,)),
+        target_workout=RawSQL(_TARGET_WORKOUT, (settings.TIME_ZONE, team_id)),
         names_more=_NAMES_MORE,
         error_text=Cast("error", TextField()),
         result_text=Cast("result", TextField()),
@@ -228,7 +242,7 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
             status,
             data,
             result,
-            _workout(workout),
+            workout,
             not more and op_type not in special,
             error,
             result_text,
@@ -241,16 +255,20 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
 def named_items(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[tuple[ItemRow, Named]]:
     """Yield (row, Named) for the items of a queryset, in its order: the rows stream on one cursor and
     are named NAMED_SLICE at a time (item_names: at most seven queries a slice)."""
-    chunk: list[ItemRow] = []
-    for row in item_rows(items, team_id=team_id):
-        chunk.append(row)
-        if len(chunk) >= NAMED_SLICE:
-            names = item_names(chunk, team_id=team_id)
-            yield from ((r, names[r.op_id]) for r in chunk)
-            chunk = []
-    if chunk:
+    for chunk in _slices(item_rows(items, team_id=team_id)):
         names = item_names(chunk, team_id=team_id)
         yield from ((r, names[r.op_id]) for r in chunk)
+
+
+def _slices(rows: Iterator[ItemRow]) -> Iterator[list[ItemRow]]:
+    chunk: list[ItemRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= NAMED_SLICE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def summary_head(batch: Batch) -> dict[str, Any]:
@@ -268,13 +286,12 @@ def summary_head(batch: Batch) -> dict[str, Any]:
     return head
 
 
-def result_json(row: ItemRow, named: Named) -> bytes:
+def result_json(row: ItemRow, target: bytes) -> bytes:
     """One item's result in the exchange shape, as JSON: {id, type, status, target, error?, result?,
-    metadata?, retryCount?}; error, result and metadata are the stored JSON, passed through."""
-    out = orjson.dumps(
-        {"id": row.op_id, "type": row.type, "status": row.status, "target": named.target.as_dict()}
-    )[:-1]
-    parts = [out]
+    metadata?, retryCount?}; the target as given (JSON), error, result and metadata the stored JSON,
+    passed through."""
+    out = orjson.dumps({"id": row.op_id, "type": row.type, "status": row.status})[:-1]
+    parts = [out, b',"target":', target]
     if row.error_json not in _EMPTY_JSON:
         parts += [b',"error":', row.error_json.encode()]
     if row.result_json not in (None, "null"):
@@ -291,17 +308,26 @@ def result_json(row: ItemRow, named: Named) -> bytes:
 def summary_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
     """Stream the summary with its results, {id, status, summary, results[]}, as JSON text: one piece per
     NAMED_SLICE results, one result per line. What batch_run --json, batch_status --json and the
-    results downloads print; memory stays flat whatever the size of the batch."""
+    results downloads print; memory stays flat whatever the size of the batch.
+
+    A plain item (about one workout the query found, nothing else to name: most of a large batch) takes
+    its target from the query as it is; item_names names only the others of each slice."""
     yield orjson.dumps(summary_head(batch))[:-1].decode() + ',"results":['
-    page: list[bytes] = []
     first = True
-    for row, named in named_items(batch_items(batch=batch, status=status), team_id=batch.team_id):
-        page.append(result_json(row, named))
-        if len(page) >= NAMED_SLICE:
-            yield ("" if first else ",") + "\n" + b",\n".join(page).decode()
-            first, page = False, []
-    if page:
-        yield ("" if first else ",") + "\n" + b",\n".join(page).decode()
+    for chunk in _slices(item_rows(batch_items(batch=batch, status=status), team_id=batch.team_id)):
+        others = [r for r in chunk if not (r.plain and r.workout_json)]
+        names = item_names(others, team_id=batch.team_id) if others else {}
+        page = b",\n".join(
+            result_json(
+                row,
+                _plain_target(row.workout_json)
+                if row.op_id not in names
+                else orjson.dumps(names[row.op_id].target.as_dict()),
+            )
+            for row in chunk
+        )
+        yield ("" if first else ",") + "\n" + page.decode()
+        first = False
     yield "\n]}\n"
 
 

@@ -13,7 +13,7 @@ from batch.errors import IdempotencyConflict, InvalidRequest
 from batch.management.commands._common import EXIT_QUOTA, wait_for
 from batch.models import Batch
 from batch.quotas import QuotaExceeded
-from batch.request_file import RequestFileError, printable, read_request_file
+from batch.request_file import RequestFileError, printable, read_request_body
 from batch.selectors import batch_summary, summary_chunks
 from batch.services import batch_submit
 from batch.validation import batch_validate
@@ -121,7 +121,7 @@ class Command(BaseCommand):
 
     def read_request(self, path: str) -> Any:
         try:
-            return read_request_file(path)
+            return read_request_body(path)
         except RequestFileError as exc:
             raise CommandError(str(exc), returncode=EXIT_INVALID) from exc
 
