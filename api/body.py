@@ -16,7 +16,13 @@ from ninja.parser import Parser
 
 from api.problems import ApiProblem
 from batch.errors import RequestProblem
-from batch.request_file import RequestContentError, RequestFileError, parse_request_bytes
+from batch.request_file import (
+    RequestBody,
+    RequestContentError,
+    RequestFileError,
+    parse_request_body,
+    parse_request_bytes,
+)
 
 # The documented maximum, 100,000 operations of a few hundred bytes each, fits with room to spare.
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -51,10 +57,14 @@ def read_body(request: HttpRequest) -> bytes:
     return data
 
 
-def read_json(request: HttpRequest) -> Any:
-    """Return the body's JSON value; 400 when it is not JSON, 422 when no request can hold it."""
+def read_json(request: HttpRequest, *, lazy: bool = False) -> Any:
+    """Return the body's JSON value; 400 when it is not JSON, 422 when no request can hold it.
+
+    `lazy`: a batch request that may be large comes back as a RequestBody, its operations read a window
+    at a time by validation and storage (batch.request_file)."""
+    parse = parse_request_body if lazy else parse_request_bytes
     try:
-        return parse_request_bytes(read_body(request), name="The body")
+        return parse(read_body(request), name="The body")
     except RequestContentError as exc:
         raise ApiProblem(422, "INVALID_REQUEST", f"{exc}.") from None
     except RequestFileError as exc:
@@ -63,6 +73,9 @@ def read_json(request: HttpRequest) -> Any:
 
 def with_idempotency_key(raw: Any, key: str | None) -> Any:
     """Put the Idempotency-Key header into metadata.requestId (they must agree when both are sent)."""
+    if isinstance(raw, RequestBody) and not raw.bare and key:
+        raw.envelope = with_idempotency_key(raw.envelope, key)
+        return raw
     if not key or not isinstance(raw, dict):
         return raw
     metadata = raw.get("metadata")

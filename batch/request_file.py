@@ -148,8 +148,10 @@ class RequestBody:
         return ops
 
     def value(self) -> Any:
-        """The whole request as Python values (for the rare shapes read as a whole)."""
-        return parse_request_bytes(self.data, name=self.name)
+        """The whole request as Python values (for the rare shapes read as a whole), with the envelope
+        as it is now (a caller may have set metadata.requestId from a header)."""
+        whole = parse_request_bytes(self.data, name=self.name)
+        return {**whole, **self.envelope} if isinstance(whole, dict) else whole
 
 
 def parse_request_body(data: bytes, *, name: str = "the request") -> RequestBody | Any:

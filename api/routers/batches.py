@@ -93,7 +93,7 @@ def submit(
     unchanged since, else 422 naming them."""
     who = principal(request)
     target_team = who.team(team)
-    raw = with_idempotency_key(read_json(request), idempotency_key)
+    raw = with_idempotency_key(read_json(request, lazy=True), idempotency_key)
     batch = batch_submit(user=who.user, team=target_team, raw=raw, source="api", channel="api", plan_id=plan)
     response["Location"] = f"/api/v1/batches/{batch.pk}"
     if getattr(batch, "replayed", False):
