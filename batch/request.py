@@ -192,9 +192,12 @@ def resolve_refs(value: Any, results: dict[str, Any]) -> Any:
     return value
 
 
-def check_graph(operations: list[Operation], problems: list[RequestProblem]) -> None:
-    """Dependencies must name known operations, refs need a dependency, and there must be no cycle."""
-    ids = {op.id for op in operations}
+def check_graph(
+    operations: list[Operation], problems: list[RequestProblem], ids: set[str] | None = None
+) -> None:
+    """Dependencies must name known operations, refs need a dependency, and there must be no cycle.
+    `ids`: the operations' ids, when the caller has them."""
+    ids = ids if ids is not None else {op.id for op in operations}
     for op in operations:
         for dep in op.dependencies:
             if dep == op.id:
@@ -422,6 +425,8 @@ def parse_request(raw: Any) -> tuple[BatchRequest, list[RequestProblem]]:
         return parse_request(body.value())
     except RequestFileError as exc:  # a window of a RequestBody nested too deep
         return BatchRequest([], default_options(), {}), [RequestProblem(str(exc))]
+    if body is not None:
+        body.release()
     request.warnings = warnings
     if warnings and not problems:
         request.metadata["requestWarnings"] = [w.as_dict() for w in warnings]
@@ -476,7 +481,7 @@ def _parse_request(raw: Any, body: RequestBody | None = None) -> tuple[BatchRequ
             )
         seen.add(op.id)
     if not problems:
-        check_graph(request.operations, problems)
+        check_graph(request.operations, problems, seen)
     return request, problems
 
 
@@ -492,7 +497,7 @@ class _Shifted:
 
 # Operations are validated this many at a time, so the pydantic models of one window are alive at
 # once, not those of the whole request (at 100,000 operations they were most of a dry run's peak).
-PARSE_WINDOW = 2000
+PARSE_WINDOW = 500
 
 
 def windows(raw: dict[str, Any], body: RequestBody | None = None) -> Iterator[tuple[int, dict[str, Any]]]:

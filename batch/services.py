@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from typing import Any
 
-import msgspec
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,8 +13,7 @@ from batch.errors import ErrorCode, IdempotencyConflict, InvalidRequest, Request
 from batch.models import Batch, BatchPlan
 from batch.plans import PLAN_USED, plan_check, without_invalid
 from batch.quotas import QuotaExceeded, quota_check, quota_refusal_record
-from batch.request import PARSE_WINDOW
-from batch.request_file import RequestBody
+from batch.request_file import RequestBody, payload_digest
 from batch.runner import batch_finalize
 from batch.store import create_batch
 from batch.validation import batch_validate
@@ -26,39 +22,8 @@ from hockeyhub.models import AuditEvent
 
 
 def payload_hash(raw: Any) -> str:
-    """Return the SHA-256 of a request's canonical JSON: keys sorted, no spaces (msgspec), so key order
-    and spacing do not matter. A RequestBody is hashed a window of operations at a time, to the digest
-    of its whole value."""
-    digest = hashlib.sha256()
-    for piece in canonical_pieces(raw):
-        digest.update(piece)
-    return digest.hexdigest()
-
-
-def canonical_pieces(raw: Any) -> Iterator[bytes]:
-    if not isinstance(raw, RequestBody):
-        yield canonical(raw)
-        return
-    if raw.bare:
-        yield from _canonical_operations(raw)
-        return
-    keys = sorted({*raw.envelope, "operations"})
-    yield b"{"
-    for index, key in enumerate(keys):
-        yield (b"," if index else b"") + canonical(key) + b":"
-        yield from _canonical_operations(raw) if key == "operations" else [canonical(raw.envelope[key])]
-    yield b"}"
-
-
-def _canonical_operations(body: RequestBody) -> Iterator[bytes]:
-    yield b"["
-    for start in range(0, len(body), PARSE_WINDOW):
-        yield (b"," if start else b"") + canonical(body.window(start, start + PARSE_WINDOW))[1:-1]
-    yield b"]"
-
-
-def canonical(value: Any) -> bytes:
-    return msgspec.json.encode(value, order="sorted", enc_hook=str)
+    """Return the SHA-256 of a request's canonical JSON (key order and spacing do not matter)."""
+    return payload_digest(raw)
 
 
 def existing_for_request(*, user: Any, request_id: str, raw: Any = None, team: Any = None) -> Batch | None:
