@@ -129,3 +129,25 @@ def test_the_dry_run_of_a_body_reports_every_operation(trainer, team):
     data = report.as_dict()
     assert data["valid"] and [i["id"] for i in data["items"]] == [f"c{i}" for i in range(7)] + ["u"]
     assert data["summary"]["ok"] == 8 and data["estimate"]["rows"] == 8
+
+
+def test_ids_with_quotes_backslashes_and_braces_survive_the_copy(tmp_path, trainer, team):
+    odd = 'day "one" \\ {a,b}'
+    request = {
+        "operations": [
+            {"id": odd, "type": "CREATE", "data": {"workout": {"name": "Odd", "type": "STRENGTH"}}},
+            {
+                "id": "then",
+                "type": "UPDATE",
+                "dependencies": [odd],
+                "data": {"workoutId": {"$ref": odd}, "updates": {"notes": "after"}},
+            },
+        ]
+    }
+    path = tmp_path / "odd.json"
+    path.write_bytes(as_bytes(request))
+    call_command("batch_run", str(path), user=trainer.username)
+    items = {i.op_id: i for i in BatchItem.objects.filter(batch=Batch.objects.get())}
+    assert set(items) == {odd, "then"}
+    assert items["then"].dependencies == [odd] and items["then"].depends_on == [items[odd].pk]
+    assert items["then"].data["workoutId"] == {"$ref": odd}
