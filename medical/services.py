@@ -7,7 +7,7 @@ from django.db import transaction
 
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
-from medical.models import MedicalRestriction
+from medical.models import RULE_FIELDS, MedicalRestriction
 from medical.roles import is_medic_or_staff
 from workouts.models import Team
 from workouts.selectors import User
@@ -60,20 +60,7 @@ def clinical_notes_read_many(
             )
 
 
-RESTRICTION_FIELDS = (
-    "title",
-    "severity",
-    "status",
-    "body_parts",
-    "movement_patterns",
-    "exercise_categories",
-    "max_exertion",
-    "requires_supervision",
-    "no_contact",
-    "effective_date",
-    "expiry_date",
-    "clinical_notes",
-)
+RESTRICTION_FIELDS = ("title", "status", *RULE_FIELDS, "clinical_notes")
 
 
 def restriction_record(

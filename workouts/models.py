@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from hockeyhub.fields import user_link
 from workouts.limits import MAX_LOAD_PERCENT
 
 
@@ -200,9 +201,7 @@ class Workout(models.Model):
     intensity = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(0), MaxValueValidator(100)], help_text="Planned exertion %"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_link()
     template = models.ForeignKey(
         "WorkoutTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="workouts"
     )
@@ -317,9 +316,7 @@ class WorkoutTemplate(models.Model):
     )
     source_workout_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     usage_count = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_link()
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 
-from analytics.models import BatchErrorRollup, BatchRollup, BatchTypeRollup
+from analytics.models import ITEM_FIELDS, BatchErrorRollup, BatchRollup, BatchTypeRollup
 from batch.models import Batch, OperationType
 
 GROUPS = ("day", "week", "type", "user")
@@ -26,7 +26,6 @@ OUTCOMES: dict[str, Q] = {
     "cancelled": Q(status=ST.CANCELLED),
     "undone": Q(status__in=[ST.UNDONE, ST.ROLLED_BACK]),
 }
-ITEM_FIELDS = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
 
 
 class Percentile(Aggregate):
@@ -40,8 +39,22 @@ class Percentile(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
+class _ItemOutcomes:
+    """The success rate of a figure's items, and the figure as a dict with it (rows and totals alike)."""
+
+    items: int
+    succeeded: int
+
+    @property
+    def success_rate(self) -> float | None:
+        return round(self.succeeded / self.items, 4) if self.items else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "success_rate": self.success_rate}
+
+
 @dataclass
-class SeriesRow:
+class SeriesRow(_ItemOutcomes):
     key: str
     label: str
     batches: int = 0
@@ -56,13 +69,6 @@ class SeriesRow:
     skipped: int = 0
     cancelled: int = 0
     conflicted: int = 0
-
-    @property
-    def success_rate(self) -> float | None:
-        return round(self.succeeded / self.items, 4) if self.items else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "success_rate": self.success_rate}
 
 
 def _in_range(qs: QuerySet, team_ids: list[int], first: dt.date, last: dt.date) -> QuerySet:
@@ -134,7 +140,7 @@ def _row(r: dict[str, Any], *, key: str, label: str) -> SeriesRow:
 
 
 @dataclass
-class Summary:
+class Summary(_ItemOutcomes):
     batches: int = 0
     items: int = 0
     succeeded: int = 0
@@ -153,13 +159,6 @@ class Summary:
     estimate_ratio_p50: float | None = None
     estimate_ratio_p95: float | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def success_rate(self) -> float | None:
-        return round(self.succeeded / self.items, 4) if self.items else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "success_rate": self.success_rate}
 
 
 def batch_summary(*, team_ids: list[int], first: dt.date, last: dt.date) -> Summary:

@@ -126,7 +126,7 @@ def refused(exc: CalendarRefused | CalendarFileError, field: str) -> ApiProblem:
         errors=[
             {
                 "operationId": None,
-                "field": getattr(exc, "field", "") or field,
+                "field": exc.field or field,
                 "code": "CALENDAR_REFUSED",
                 "message": exc.message,
             }
