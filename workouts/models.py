@@ -233,20 +233,28 @@ class Workout(models.Model):
         return self.name
 
 
-class WorkoutExercise(models.Model):
-    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")
+class ExerciseLine(models.Model):
+    """One exercise as a session prescribes it: a workout's, or a template's that workouts copy."""
+
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
     order = models.PositiveSmallIntegerField(default=0)
     sets = models.PositiveSmallIntegerField(default=3)
     reps = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    rest_seconds = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        abstract = True
+
+
+class WorkoutExercise(ExerciseLine):
+    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")
     load_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MaxValueValidator(MAX_LOAD_PERCENT)],
         help_text="% of 1RM or of max effort",
     )
-    rest_seconds = models.PositiveIntegerField(default=60)
 
     class Meta:
         ordering = ["workout", "order", "id"]
@@ -327,17 +335,11 @@ class WorkoutTemplate(models.Model):
         return self.name
 
 
-class TemplateExercise(models.Model):
+class TemplateExercise(ExerciseLine):
     template = models.ForeignKey(WorkoutTemplate, on_delete=models.CASCADE, related_name="template_exercises")
-    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
-    order = models.PositiveSmallIntegerField(default=0)
-    sets = models.PositiveSmallIntegerField(default=3)
-    reps = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     load_percent = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(MAX_LOAD_PERCENT)]
     )
-    rest_seconds = models.PositiveIntegerField(default=60)
 
     class Meta:
         ordering = ["template", "order", "id"]

@@ -39,11 +39,16 @@ class Percentile(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
+@dataclass(kw_only=True)
 class _ItemOutcomes:
-    """The success rate of a figure's items, and the figure as a dict with it (rows and totals alike)."""
+    """A figure's items by outcome, with their success rate (a row of a series and the totals alike)."""
 
-    items: int
-    succeeded: int
+    items: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    conflicted: int = 0
 
     @property
     def success_rate(self) -> float | None:
@@ -63,12 +68,6 @@ class SeriesRow(_ItemOutcomes):
     failed_batches: int = 0
     cancelled_batches: int = 0
     undone_batches: int = 0
-    items: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    cancelled: int = 0
-    conflicted: int = 0
 
 
 def _in_range(qs: QuerySet, team_ids: list[int], first: dt.date, last: dt.date) -> QuerySet:
@@ -142,12 +141,6 @@ def _row(r: dict[str, Any], *, key: str, label: str) -> SeriesRow:
 @dataclass
 class Summary(_ItemOutcomes):
     batches: int = 0
-    items: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    cancelled: int = 0
-    conflicted: int = 0
     automated_batches: int = 0
     automated_items: int = 0
     manual_batches: int = 0
