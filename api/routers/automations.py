@@ -17,7 +17,7 @@ from pydantic import Field
 
 from api.auth import principal
 from api.pagination import TeamPageQuery, keyset_page
-from api.problems import ApiProblem
+from api.problems import ApiProblem, refusal
 from api.schemas import Problem
 from automations.models import Recipe, Schedule, ScheduleRun
 from automations.recipes import RecipeError, recipe_create
@@ -109,13 +109,7 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def refused(exc: Exception, field: str) -> ApiProblem:
-    message = str(exc)
-    return ApiProblem(
-        422,
-        "AUTOMATION_REFUSED",
-        message,
-        errors=[{"operationId": None, "field": field, "code": "AUTOMATION_REFUSED", "message": message}],
-    )
+    return refusal(422, "AUTOMATION_REFUSED", str(exc), field=field)
 
 
 @router.post(

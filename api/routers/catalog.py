@@ -61,11 +61,10 @@ def workouts(request: HttpRequest, filters: Query[WorkoutFilters]):
         }
     )
     if not form.is_valid():
-        from api.problems import ApiProblem
+        from api.problems import ApiProblem, field_error
 
         errors = [
-            {"operationId": None, "field": field, "code": "VALIDATION_ERROR", "message": " ".join(msgs)}
-            for field, msgs in form.errors.items()
+            field_error(field, "VALIDATION_ERROR", " ".join(msgs)) for field, msgs in form.errors.items()
         ]
         raise ApiProblem(400, "BAD_REQUEST", "Some filters are invalid.", errors=errors)
     qs = workouts_filtered(workouts_for_team(team=team), form.filters)

@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 from api.auth import principal
 from api.pagination import PageQuery, keyset_page
 from api.presenters import delivery_dict, webhook_dict
-from api.problems import ApiProblem
+from api.problems import refusal
 from api.schemas import DeliveryOut, DeliveryPage, Problem, WebhookCreated, WebhookIn, WebhookOut, WebhookPage
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import endpoints_for_teams
@@ -48,14 +48,7 @@ def create(request: HttpRequest, payload: WebhookIn, team: str | None = None):
         )
     except WebhookRefused as exc:
         status = 409 if "already registered" in exc.message else 422
-        raise ApiProblem(
-            status,
-            "WEBHOOK_REFUSED",
-            exc.message,
-            errors=[
-                {"operationId": None, "field": exc.field, "code": "WEBHOOK_REFUSED", "message": exc.message}
-            ],
-        ) from None
+        raise refusal(status, "WEBHOOK_REFUSED", exc.message, field=exc.field) from None
     return Status(201, webhook_dict(endpoint, secret=True))
 
 
