@@ -10,8 +10,12 @@ deletes finished batches after BATCH_RESULT_RETENTION_DAYS, so a season stays on
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from hockeyhub.fields import user_link
+
+# The item outcomes a roll-up counts, each a column of BatchRollup and BatchTypeRollup.
+ITEM_FIELDS = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
 
 
 class BatchRollup(models.Model):
@@ -20,9 +24,7 @@ class BatchRollup(models.Model):
     # Not a foreign key: roll-ups outlive the batch rows, which `batch_purge` deletes after retention.
     batch_id = models.BigIntegerField(primary_key=True)
     team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = user_link()
     kind = models.CharField(max_length=10)
     source = models.CharField(max_length=40, blank=True)
     automated = models.BooleanField(default=False)
@@ -60,9 +62,7 @@ class BatchTypeRollup(models.Model):
 
     batch_id = models.BigIntegerField()
     team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = user_link()
     automated = models.BooleanField(default=False)
     status = models.CharField(max_length=24, help_text="The batch's state")
     day = models.DateField()
@@ -99,9 +99,7 @@ class BatchErrorRollup(models.Model):
 
     batch_id = models.BigIntegerField()
     team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = user_link()
     day = models.DateField()
     week = models.DateField()
     type = models.CharField(max_length=10)

@@ -12,13 +12,15 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KT
 
-from analytics.models import BatchErrorRollup, BatchRollup, BatchTypeRollup
+from analytics.models import ITEM_FIELDS, BatchErrorRollup, BatchRollup, BatchTypeRollup
+from analytics.selectors.load import monday
 from batch.models import Batch, BatchItem
 from workouts.calendar import at, local_day
 
@@ -35,10 +37,6 @@ ITEM_COUNTS = {
     "cancelled": Count("id", filter=Q(status=S.CANCELLED)),
     "conflicted": Count("id", filter=Q(status=S.CONFLICT)),
 }
-
-
-def monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def is_automated(source: str) -> bool:
@@ -64,11 +62,7 @@ def _rollup(batch_ids: list[int]) -> int:
             "finished_at",
             "estimate",
             "total_items",
-            "succeeded",
-            "failed",
-            "skipped",
-            "cancelled",
-            "conflicted",
+            *ITEM_FIELDS,
         )
     )
     final = [b["pk"] for b in batches]
@@ -108,11 +102,7 @@ def _rollup(batch_ids: list[int]) -> int:
             created_at=b["created_at"],
             finished_at=b["finished_at"],
             total_items=b["total_items"],
-            succeeded=b["succeeded"],
-            failed=b["failed"],
-            skipped=b["skipped"],
-            cancelled=b["cancelled"],
-            conflicted=b["conflicted"],
+            **{name: b[name] for name in ITEM_FIELDS},
             duration_ms=_ms(b["finished_at"] - b["started_at"])
             if b["started_at"] and b["finished_at"]
             else None,
@@ -130,19 +120,12 @@ def _rollup(batch_ids: list[int]) -> int:
         type_rows.append(
             BatchTypeRollup(
                 batch_id=row["batch_id"],
-                team_id=head.team_id,
-                user_id=head.user_id,
+                **_copied(head),
                 automated=head.automated,
                 status=head.status,
-                day=head.day,
-                week=head.week,
                 type=row["type"],
                 items=row["items"],
-                succeeded=row["succeeded"],
-                failed=row["failed"],
-                skipped=row["skipped"],
-                cancelled=row["cancelled"],
-                conflicted=row["conflicted"],
+                **{name: row[name] for name in ITEM_FIELDS},
                 timed_items=row["timed"],
                 work_ms=row["work"] or 0.0,
                 estimate_ms_per_item=float(estimate) if isinstance(estimate, int | float) else None,
@@ -159,6 +142,11 @@ def _rollup(batch_ids: list[int]) -> int:
     BatchTypeRollup.objects.bulk_create(type_rows, batch_size=2000)
     BatchErrorRollup.objects.bulk_create(error_rows, batch_size=2000)
     return len(heads) + len(type_rows) + len(error_rows)
+
+
+def _copied(head: BatchRollup) -> dict[str, Any]:
+    """The batch's team, user, local day and week, which every roll-up row carries (models.py says why)."""
+    return {"team_id": head.team_id, "user_id": head.user_id, "day": head.day, "week": head.week}
 
 
 def _error_rows(heads: dict[int, BatchRollup], rows: Iterable[dict]) -> list[BatchErrorRollup]:
@@ -183,10 +171,7 @@ def _error_rows(heads: dict[int, BatchRollup], rows: Iterable[dict]) -> list[Bat
         out.extend(
             BatchErrorRollup(
                 batch_id=batch_id,
-                team_id=head.team_id,
-                user_id=head.user_id,
-                day=head.day,
-                week=head.week,
+                **_copied(head),
                 type=op_type,
                 code=code[:40],
                 suggested_action=action,

@@ -9,9 +9,22 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
+from ninja import Schema
+from pydantic import Field
 
 DEFAULT_LIMIT = 50
 BIGINT_MAX = 2**63 - 1  # a key or offset past this cannot reach PostgreSQL
+
+
+class PageQuery(Schema):
+    """Where a list page starts (a cursor this API gave out) and how many rows it holds."""
+
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
+
+
+class TeamPageQuery(PageQuery):
+    team: str | None = Field(None, max_length=60, description="Team slug (a token is bound to its team)")
 
 
 def _position(value: Any) -> bool:
@@ -42,15 +55,16 @@ def decode_cursor(cursor: str | None) -> Any:
 
 def keyset_page(
     qs: QuerySet[Any],
+    page: PageQuery,
     *,
-    key: str,
-    descending: bool,
-    cursor: str | None,
-    limit: int,
     present: Callable[[Sequence[Any]], list[dict[str, Any]]],
+    key: str = "id",
+    descending: bool = True,
 ) -> dict[str, Any]:
-    """Return {data, hasMore, nextCursor} of rows after the cursor, ordered by a unique integer key."""
-    after = decode_cursor(cursor)
+    """Return {data, hasMore, nextCursor} of rows after the cursor, ordered by a unique integer key
+    (by default the id, newest first)."""
+    limit = page.limit
+    after = decode_cursor(page.cursor)
     if after is not None:
         if not _position(after):
             raise bad_cursor()
@@ -66,14 +80,11 @@ def keyset_page(
 
 
 def offset_page(
-    qs: QuerySet[Any],
-    *,
-    cursor: str | None,
-    limit: int,
-    present: Callable[[Sequence[Any]], list[dict[str, Any]]],
+    qs: QuerySet[Any], page: PageQuery, *, present: Callable[[Sequence[Any]], list[dict[str, Any]]]
 ) -> dict[str, Any]:
     """Cursor over an offset, for lists sorted by a user-chosen column (workouts, players, templates)."""
-    offset = decode_cursor(cursor) or 0
+    limit = page.limit
+    offset = decode_cursor(page.cursor) or 0
     if not _position(offset) or offset + limit + 1 > BIGINT_MAX:
         raise bad_cursor()
     rows = list(qs[offset : offset + limit + 1])

@@ -74,6 +74,16 @@ class ApiProblem(Exception):
         super().__init__(detail)
 
 
+def field_error(field: str | None, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """One entry of a problem's `errors`: what is wrong with which input (no batch operation named)."""
+    return {"operationId": None, "field": field, "code": code, "message": message, **extra}
+
+
+def refusal(status: int, code: str, message: str, *, field: str | None) -> ApiProblem:
+    """A problem about one input, named in `errors` as well, so a client can mark the field."""
+    return ApiProblem(status, code, message, errors=[field_error(field, code, message)])
+
+
 def request_problems(problems: list[RequestProblem]) -> list[dict[str, Any]]:
     return [p.as_dict() for p in problems]
 
@@ -97,13 +107,12 @@ def install_handlers(api: Any) -> None:
             code="BAD_REQUEST",
             detail="Some parameters are invalid.",
             errors=[
-                {
-                    "operationId": None,
-                    "field": _loc_field(e.get("loc", ())),
-                    "code": "VALIDATION_ERROR",
-                    "message": e.get("msg", "invalid"),
-                    "severity": "error",
-                }
+                field_error(
+                    _loc_field(e.get("loc", ())),
+                    "VALIDATION_ERROR",
+                    e.get("msg", "invalid"),
+                    severity="error",
+                )
                 for e in exc.errors
             ],
         ),

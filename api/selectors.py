@@ -9,14 +9,11 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from api.services import TOKEN_PREFIX, hash_token
+from hockeyhub.errors import Refused
 
 
-class TokenRejected(Exception):
+class TokenRejected(Refused):
     """The bearer token is unknown, revoked or expired; `message` says which, for the 401."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 def tokens_for_user(*, user: Any) -> QuerySet[ApiToken]:

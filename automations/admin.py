@@ -9,14 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from automations.models import Notice, Recipe, RestrictionReaction, Schedule, ScheduleRun
-
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from hockeyhub.admin import ViewOnlyAdmin
 
 
 class ScheduleInline(admin.TabularInline):
@@ -72,19 +65,19 @@ class ScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduleRun)
-class ScheduleRunAdmin(ReadOnly):
+class ScheduleRunAdmin(ViewOnlyAdmin):
     list_display = ("schedule", "occurrence", "status", "batch", "recipe_version")
     list_filter = ("status",)
     date_hierarchy = "occurrence"
 
 
 @admin.register(RestrictionReaction)
-class RestrictionReactionAdmin(ReadOnly):
+class RestrictionReactionAdmin(ViewOnlyAdmin):
     list_display = ("restriction", "team", "key", "outcome", "batch", "created_at")
     list_filter = ("outcome", "team")
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnly):
+class NoticeAdmin(ViewOnlyAdmin):
     list_display = ("title", "user", "team", "batch", "created_at", "seen_at")
     list_filter = ("team",)

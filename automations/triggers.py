@@ -39,26 +39,14 @@ from batch.services import batch_submit
 from batch.wording import human_day
 from medical.compliance import BLOCKED, MODIFIED
 from medical.gate import MedicalGate, planned_workouts
-from medical.models import MedicalRestriction
+from medical.models import RULE_FIELDS, MedicalRestriction
 from workouts.calendar import at, local_day
 from workouts.models import Assignment, Membership, Workout
 
 log = logging.getLogger("automations")
 
 RESTRICTION_JOB = "automations.tasks.restriction_job"
-FINGERPRINT_FIELDS = (
-    "player_id",
-    "severity",
-    "status",
-    "body_parts",
-    "movement_patterns",
-    "exercise_categories",
-    "max_exertion",
-    "requires_supervision",
-    "no_contact",
-    "effective_date",
-    "expiry_date",
-)
+FINGERPRINT_FIELDS = ("player_id", "status", *RULE_FIELDS)
 # Workouts nobody will train in any more: nothing to take anyone off.
 DONE_STATUSES = ("completed", "cancelled", "archived")
 

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from calendars.models import BusyEvent, FeedToken, ImportedCalendar
 from calendars.services import feed_token_revoke
 from calendars.tokens import link_available, token_of
+from hockeyhub.admin import ViewOnlyAdmin
 
 
 class BusyEventInline(admin.TabularInline):
@@ -39,20 +40,15 @@ class ImportedCalendarAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusyEvent)
-class BusyEventAdmin(admin.ModelAdmin):
+class BusyEventAdmin(ViewOnlyAdmin):
+    """Busy events are what the last import said: an edit here would be undone by the next one."""
+
     list_display = ("title", "start", "end", "all_day", "calendar")
     list_filter = ("all_day", "calendar")
     search_fields = ("title", "uid")
     date_hierarchy = "start"
     list_select_related = ("calendar",)
     raw_id_fields = ("calendar",)
-
-    # Busy events are what the last import said; an edit here would be undone by the next one.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: BusyEvent | None = None) -> bool:
-        return False
 
 
 @admin.register(FeedToken)

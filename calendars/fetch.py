@@ -7,15 +7,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from hockeyhub.errors import Refused
 from webhooks.ssrf import UnsafeTarget, check_url, pinned_connection
 
 USER_AGENT = "HockeyHub-Calendars/1"
 
 
-class FetchFailed(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+class FetchFailed(Refused):
+    """The subscribed URL could not be read; `message` says why, for the trainer."""
 
 
 @dataclass(frozen=True)

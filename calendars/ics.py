@@ -16,15 +16,13 @@ import recurring_ical_events
 from django.conf import settings
 from django.utils import timezone
 
+from hockeyhub.errors import Refused
+
 TITLE_MAX = 255
 
 
-class CalendarFileError(Exception):
+class CalendarFileError(Refused):
     """The file is not a usable iCalendar file; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from calendars.models import BusyEvent, FeedToken, ImportedCalendar
 from calendars.queueing import enqueue_sync
 from calendars.tokens import hash_token, token_of
 from hockeyhub.audit import audit_record
+from hockeyhub.errors import Refused
 from webhooks.models import Event
 from webhooks.services import webhook_event_send
 from webhooks.ssrf import UnsafeTarget, check_url
@@ -26,13 +27,8 @@ MANAGE_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.
 EVENT_FIELDS = ("title", "location", "start", "end", "all_day")
 
 
-class CalendarRefused(Exception):
-    """A calendar cannot be imported or a feed made as asked; `message` says why."""
-
-    def __init__(self, message: str, *, field: str = "") -> None:
-        self.message = message
-        self.field = field
-        super().__init__(message)
+class CalendarRefused(Refused):
+    """A calendar cannot be imported or a feed made as asked; `message` and `field` say why."""
 
 
 @dataclass(frozen=True)

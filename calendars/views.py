@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
@@ -30,6 +32,7 @@ from calendars.services import (
     imported_calendar_subscribe,
 )
 from calendars.tokens import link_available, token_of
+from workouts.models import Team
 from workouts.selectors import team_for_user, teams_for_user
 
 
@@ -40,6 +43,16 @@ def feed_url(request: HttpRequest, feed: FeedToken) -> str:
 def qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=6, border=2)
     return mark_safe(image.to_string(encoding="unicode"))  # noqa: S308 — generated here, no user markup
+
+
+def _back_to_page(team: Team, anchor: str = "") -> HttpResponse:
+    return redirect(f"{reverse('calendars:page')}?team={team.slug}{anchor}")
+
+
+def _name_and_owner(form: UploadForm | SubscribeForm, team: Team) -> dict[str, Any]:
+    """An imported calendar's name and owner: the facility the form chose, or else the page's team."""
+    facility = form.cleaned_data["facility"]
+    return {"name": form.cleaned_data["name"], "team": None if facility else team, "facility": facility}
 
 
 def _page(
@@ -86,14 +99,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         return _page(request, team, UploadForm(), feed_form)
     if not form.is_valid():
         return _page(request, team, form, feed_form, status=422)
-    facility = form.cleaned_data["facility"]
     try:
         result = imported_calendar_import(
-            user=request.user,
-            data=form.cleaned_data["file"],
-            name=form.cleaned_data["name"],
-            team=None if facility else team,
-            facility=facility,
+            user=request.user, data=form.cleaned_data["file"], **_name_and_owner(form, team)
         )
     except CalendarFileError as exc:
         form.add_error("file", f"This file cannot be imported: {exc.message}. Nothing was imported.")
@@ -105,7 +113,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         form.add_error(None, str(exc))
         return _page(request, team, form, feed_form, status=403)
     messages.success(request, f"Imported {result.summary()}.")
-    return redirect(f"{reverse('calendars:page')}?team={team.slug}")
+    return _back_to_page(team)
 
 
 @login_required
@@ -118,7 +126,7 @@ def calendar_delete(request: HttpRequest, calendar_id: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise Http404(str(exc)) from None
     messages.success(request, f"Calendar {calendar.name} deleted; its busy time is gone.")
-    return redirect(f"{reverse('calendars:page')}?team={team.slug}")
+    return _back_to_page(team)
 
 
 @login_required
@@ -139,7 +147,7 @@ def feed_create(request: HttpRequest) -> HttpResponse:
     except CalendarRefused as exc:
         form.add_error(exc.field or None, exc.message)
         return _page(request, team, UploadForm(), form, status=422)
-    return redirect(f"{reverse('calendars:page')}?team={team.slug}#feeds")
+    return _back_to_page(team, "#feeds")
 
 
 @login_required
@@ -149,20 +157,15 @@ def calendar_subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST)
     if not form.is_valid():
         return _page(request, team, UploadForm(), FeedForm(team=team), status=422, subscribe_form=form)
-    facility = form.cleaned_data["facility"]
     try:
         calendar = imported_calendar_subscribe(
-            user=request.user,
-            url=form.cleaned_data["url"],
-            name=form.cleaned_data["name"],
-            team=None if facility else team,
-            facility=facility,
+            user=request.user, url=form.cleaned_data["url"], **_name_and_owner(form, team)
         )
     except CalendarRefused as exc:
         form.add_error(exc.field or None, exc.message)
         return _page(request, team, UploadForm(), FeedForm(team=team), status=422, subscribe_form=form)
     messages.success(request, f"Subscribed to {calendar.name}; the first sync is on its way.")
-    return redirect(f"{reverse('calendars:page')}?team={team.slug}")
+    return _back_to_page(team)
 
 
 def _feed(request: HttpRequest, feed_id: int) -> FeedToken:
@@ -181,7 +184,7 @@ def feed_rotate(request: HttpRequest, feed_id: int) -> HttpResponse:
     feed = _feed(request, feed_id)
     feed_token_rotate(user=request.user, feed=feed)
     messages.success(request, f"New link for the {feed.subject} feed; the old link no longer works.")
-    return redirect(f"{reverse('calendars:page')}?team={feed.team.slug}#feeds")
+    return _back_to_page(feed.team, "#feeds")
 
 
 @login_required
@@ -190,7 +193,7 @@ def feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
     feed = _feed(request, feed_id)
     feed_token_revoke(user=request.user, feed=feed)
     messages.success(request, f"The {feed.subject} feed link is revoked.")
-    return redirect(f"{reverse('calendars:page')}?team={feed.team.slug}#feeds")
+    return _back_to_page(feed.team, "#feeds")
 
 
 @require_GET

@@ -31,8 +31,19 @@ if admin.site.is_registered(RQDashboard):
     admin.site.register(RQDashboard, RQDashboardAdmin)
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Records only the app writes (logs, imports, runs): staff may look, never add or edit, since an
+    edit here would bypass the service that keeps them true."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "actor_username", "action", "object_type", "object_id", "team", "channel"]
     list_filter = ["action", "channel", "team", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_username", "actor__username", "object_type", "=object_id", "purpose"]
@@ -41,12 +52,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
+
+from hockeyhub.fields import user_link
 
 
 class AuditEvent(models.Model):
@@ -27,9 +28,7 @@ class AuditEvent(models.Model):
         WEBHOOK_DELETED = "webhook.deleted", "Webhook endpoint deleted"
         MEDICAL_OVERRIDE = "medical.override", "Blocked player assigned anyway (medical override)"
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    actor = user_link()
     actor_username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted")
     action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
     object_type = models.CharField(max_length=40)

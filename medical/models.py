@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
+from hockeyhub.fields import user_link
 from workouts.models import Exercise, Player
+
+# What a restriction restricts: the fields the compliance rules judge by. Reads for the rules, the
+# summary trainers see and the automations' "did it change" fingerprint all start from this list.
+RULE_FIELDS = (
+    "severity",
+    "body_parts",
+    "movement_patterns",
+    "exercise_categories",
+    "max_exertion",
+    "no_contact",
+    "requires_supervision",
+    "effective_date",
+    "expiry_date",
+)
 
 
 class MedicalRestriction(models.Model):
@@ -47,9 +61,7 @@ class MedicalRestriction(models.Model):
     effective_date = models.DateField()
     expiry_date = models.DateField(null=True, blank=True)
     clinical_notes = models.TextField(blank=True)
-    prescribed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    prescribed_by = user_link()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

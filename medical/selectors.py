@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from medical.models import MedicalRestriction
+from medical.models import RULE_FIELDS, MedicalRestriction
 from medical.roles import is_medic_or_staff
 from workouts.models import Exercise, Player, Team
 from workouts.selectors import User, teams_for_user
@@ -31,16 +31,8 @@ _SUMMARY_FIELDS = (
     "player__last_name",
     "player__jersey_number",
     "title",
-    "severity",
     "status",
-    "body_parts",
-    "movement_patterns",
-    "exercise_categories",
-    "max_exertion",
-    "no_contact",
-    "requires_supervision",
-    "effective_date",
-    "expiry_date",
+    *RULE_FIELDS,
 )
 
 

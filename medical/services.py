@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from hockeyhub.audit import audit_record
 from hockeyhub.models import AuditEvent
-from medical.models import MedicalRestriction
+from medical.models import RULE_FIELDS, MedicalRestriction
 from medical.roles import is_medic_or_staff
 from workouts.models import Team
 from workouts.selectors import User
@@ -18,19 +20,13 @@ def clinical_notes_read(*, user: User, restriction: MedicalRestriction, channel:
 
     Not durable: the admin calls it inside its own change-view transaction.
     """
-    team = restriction.player.team
-    if not is_medic_or_staff(user=user, team=team):
-        raise PermissionDenied("Only medical staff may read clinical notes.")
-    with transaction.atomic():
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.CLINICAL_NOTES_READ,
-            obj=restriction,
-            team=team,
-            channel=channel,
-            purpose=purpose,
-            details={"playerId": restriction.player_id},
-        )
+    _notes_read(
+        user=user,
+        team=restriction.player.team,
+        rows=[(restriction.pk, restriction.player_id)],
+        channel=channel,
+        purpose=purpose,
+    )
     return restriction.clinical_notes
 
 
@@ -41,11 +37,19 @@ def clinical_notes_read_many(
 
     Call before the notes leave the server, inside the request's transaction.
     """
-    if not is_medic_or_staff(user=user, team=team):
-        raise PermissionDenied("Only medical staff may read clinical notes.")
     rows = MedicalRestriction.objects.filter(pk__in=restriction_ids, player__team=team).values_list(
         "pk", "player_id"
     )
+    _notes_read(user=user, team=team, rows=rows, channel=channel, purpose=purpose)
+
+
+def _notes_read(
+    *, user: User, team: Team, rows: Iterable[tuple[int, int]], channel: str, purpose: str
+) -> None:
+    """Audit a read of clinical notes, one row per (restriction id, player id); PermissionDenied for
+    non-medics, before `rows` is read."""
+    if not is_medic_or_staff(user=user, team=team):
+        raise PermissionDenied("Only medical staff may read clinical notes.")
     with transaction.atomic():
         for pk, player_id in rows:
             audit_record(
@@ -60,20 +64,7 @@ def clinical_notes_read_many(
             )
 
 
-RESTRICTION_FIELDS = (
-    "title",
-    "severity",
-    "status",
-    "body_parts",
-    "movement_patterns",
-    "exercise_categories",
-    "max_exertion",
-    "requires_supervision",
-    "no_contact",
-    "effective_date",
-    "expiry_date",
-    "clinical_notes",
-)
+RESTRICTION_FIELDS = ("title", "status", *RULE_FIELDS, "clinical_notes")
 
 
 def restriction_record(

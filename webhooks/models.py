@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+
+from hockeyhub.fields import user_link
 
 
 class Event(models.TextChoices):
@@ -24,9 +25,7 @@ class WebhookEndpoint(models.Model):
     # "whsec_" + base64 of 32 random bytes. Kept readable because every delivery is signed with it;
     # it is shown to users once, when the endpoint is created.
     secret = models.CharField(max_length=100)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_link()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

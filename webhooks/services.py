@@ -22,6 +22,7 @@ from standardwebhooks import Webhook
 
 from hockeyhub import metrics
 from hockeyhub.audit import audit_record
+from hockeyhub.errors import Refused
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 from webhooks.queueing import enqueue_delivery
@@ -35,13 +36,11 @@ MANAGE_ROLES = {Membership.Role.TRAINER, Membership.Role.MEDIC, Membership.Role.
 RESPONSE_EXCERPT = 300
 
 
-class WebhookRefused(Exception):
-    """An endpoint cannot be created as asked; `field` and `message` say why."""
+class WebhookRefused(Refused):
+    """An endpoint cannot be created as asked; `field` (the URL unless said) and `message` say why."""
 
     def __init__(self, message: str, *, field: str = "url") -> None:
-        self.message = message
-        self.field = field
-        super().__init__(message)
+        super().__init__(message, field=field)
 
 
 def new_secret() -> str:

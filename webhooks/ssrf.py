@@ -22,16 +22,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from hockeyhub.errors import Refused
+
 log = logging.getLogger("hockeyhub.webhooks")
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
-class UnsafeTarget(Exception):
+class UnsafeTarget(Refused):
     """The URL may not be called; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -192,11 +192,16 @@ class FacilityAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class WorkoutExerciseInline(admin.TabularInline):
-    model = WorkoutExercise
+class ExerciseLineInline(admin.TabularInline):
+    """A workout's or a template's exercises, edited in place on the parent's page."""
+
     extra = 0
     autocomplete_fields = ["exercise"]
     fields = ["order", "exercise", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds"]
+
+
+class WorkoutExerciseInline(ExerciseLineInline):
+    model = WorkoutExercise
 
 
 class AssignmentInline(admin.TabularInline):
@@ -233,11 +238,8 @@ class WorkoutAdmin(PartsChangeParentMixin, admin.ModelAdmin):
         return formsets, inline_instances
 
 
-class TemplateExerciseInline(admin.TabularInline):
+class TemplateExerciseInline(ExerciseLineInline):
     model = TemplateExercise
-    extra = 0
-    autocomplete_fields = ["exercise"]
-    fields = ["order", "exercise", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds"]
 
 
 @admin.register(WorkoutTemplate)

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from hockeyhub.fields import user_link
 from workouts.limits import MAX_LOAD_PERCENT
 
 
@@ -200,9 +201,7 @@ class Workout(models.Model):
     intensity = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(0), MaxValueValidator(100)], help_text="Planned exertion %"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_link()
     template = models.ForeignKey(
         "WorkoutTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="workouts"
     )
@@ -234,20 +233,28 @@ class Workout(models.Model):
         return self.name
 
 
-class WorkoutExercise(models.Model):
-    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")
+class ExerciseLine(models.Model):
+    """One exercise as a session prescribes it: a workout's, or a template's that workouts copy."""
+
     exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
     order = models.PositiveSmallIntegerField(default=0)
     sets = models.PositiveSmallIntegerField(default=3)
     reps = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    rest_seconds = models.PositiveIntegerField(default=60)
+
+    class Meta:
+        abstract = True
+
+
+class WorkoutExercise(ExerciseLine):
+    workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="workout_exercises")
     load_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
         validators=[MaxValueValidator(MAX_LOAD_PERCENT)],
         help_text="% of 1RM or of max effort",
     )
-    rest_seconds = models.PositiveIntegerField(default=60)
 
     class Meta:
         ordering = ["workout", "order", "id"]
@@ -317,9 +324,7 @@ class WorkoutTemplate(models.Model):
     )
     source_workout_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     usage_count = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_link()
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -330,17 +335,11 @@ class WorkoutTemplate(models.Model):
         return self.name
 
 
-class TemplateExercise(models.Model):
+class TemplateExercise(ExerciseLine):
     template = models.ForeignKey(WorkoutTemplate, on_delete=models.CASCADE, related_name="template_exercises")
-    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="+")
-    order = models.PositiveSmallIntegerField(default=0)
-    sets = models.PositiveSmallIntegerField(default=3)
-    reps = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     load_percent = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(MAX_LOAD_PERCENT)]
     )
-    rest_seconds = models.PositiveIntegerField(default=60)
 
     class Meta:
         ordering = ["template", "order", "id"]

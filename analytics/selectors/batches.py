@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
 
-from analytics.models import BatchErrorRollup, BatchRollup, BatchTypeRollup
+from analytics.models import ITEM_FIELDS, BatchErrorRollup, BatchRollup, BatchTypeRollup
 from batch.models import Batch, OperationType
 
 GROUPS = ("day", "week", "type", "user")
@@ -26,7 +26,6 @@ OUTCOMES: dict[str, Q] = {
     "cancelled": Q(status=ST.CANCELLED),
     "undone": Q(status__in=[ST.UNDONE, ST.ROLLED_BACK]),
 }
-ITEM_FIELDS = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
 
 
 class Percentile(Aggregate):
@@ -40,16 +39,10 @@ class Percentile(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
-@dataclass
-class SeriesRow:
-    key: str
-    label: str
-    batches: int = 0
-    completed: int = 0
-    with_errors: int = 0
-    failed_batches: int = 0
-    cancelled_batches: int = 0
-    undone_batches: int = 0
+@dataclass(kw_only=True)
+class _ItemOutcomes:
+    """A figure's items by outcome, with their success rate (a row of a series and the totals alike)."""
+
     items: int = 0
     succeeded: int = 0
     failed: int = 0
@@ -63,6 +56,18 @@ class SeriesRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "success_rate": self.success_rate}
+
+
+@dataclass
+class SeriesRow(_ItemOutcomes):
+    key: str
+    label: str
+    batches: int = 0
+    completed: int = 0
+    with_errors: int = 0
+    failed_batches: int = 0
+    cancelled_batches: int = 0
+    undone_batches: int = 0
 
 
 def _in_range(qs: QuerySet, team_ids: list[int], first: dt.date, last: dt.date) -> QuerySet:
@@ -134,14 +139,8 @@ def _row(r: dict[str, Any], *, key: str, label: str) -> SeriesRow:
 
 
 @dataclass
-class Summary:
+class Summary(_ItemOutcomes):
     batches: int = 0
-    items: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    skipped: int = 0
-    cancelled: int = 0
-    conflicted: int = 0
     automated_batches: int = 0
     automated_items: int = 0
     manual_batches: int = 0
@@ -153,13 +152,6 @@ class Summary:
     estimate_ratio_p50: float | None = None
     estimate_ratio_p95: float | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def success_rate(self) -> float | None:
-        return round(self.succeeded / self.items, 4) if self.items else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "success_rate": self.success_rate}
 
 
 def batch_summary(*, team_ids: list[int], first: dt.date, last: dt.date) -> Summary:

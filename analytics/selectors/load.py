@@ -26,11 +26,17 @@ CHRONIC_WEEKS = 4  # the chronic load of the acute:chronic ratio: the mean of th
 
 
 @dataclass
-class WeekLoad:
+class WeekFigures:
+    """A week's planned sessions, minutes and load: one player's, or the roster's total."""
+
     week: dt.date
     sessions: int = 0
     minutes: int = 0
     load: int = 0
+
+
+@dataclass
+class WeekLoad(WeekFigures):
     change: float | None = None  # (load - last week's load) / last week's load; None after a 0 week
     # Acute:chronic workload ratio: this week's load over the mean of the four weeks before (None if 0).
     acwr: float | None = None
@@ -52,11 +58,7 @@ class PlayerLoad:
 
 
 @dataclass
-class WeekTotal:
-    week: dt.date
-    sessions: int = 0
-    minutes: int = 0
-    load: int = 0
+class WeekTotal(WeekFigures):
     players_restricted: int = 0
     players_flagged: int = 0
 

@@ -53,7 +53,17 @@ class BatchFilters(Range):
     )
 
 
-class SeriesRowOut(BaseModel):
+class ItemOutcomesOut(BaseModel):
+    items: int
+    succeeded: int
+    failed: int
+    skipped: int
+    cancelled: int
+    conflicted: int
+    successRate: float | None
+
+
+class SeriesRowOut(ItemOutcomesOut):
     key: str
     label: str
     batches: int
@@ -62,24 +72,10 @@ class SeriesRowOut(BaseModel):
     failedBatches: int
     cancelledBatches: int
     undoneBatches: int
-    items: int
-    succeeded: int
-    failed: int
-    skipped: int
-    cancelled: int
-    conflicted: int
-    successRate: float | None
 
 
-class SummaryOut(BaseModel):
+class SummaryOut(ItemOutcomesOut):
     batches: int
-    items: int
-    succeeded: int
-    failed: int
-    skipped: int
-    cancelled: int
-    conflicted: int
-    successRate: float | None
     automatedBatches: int
     automatedItems: int
     manualBatches: int
@@ -193,8 +189,10 @@ def _filters(request: HttpRequest, filters: Range, group: str = "week") -> tuple
     return form, scope
 
 
-def _slugs(scope: Scope) -> list[str]:
-    return list(Team.objects.filter(pk__in=scope.team_ids).order_by("slug").values_list("slug", flat=True))
+def _echo(form: AnalyticsFilterForm, scope: Scope) -> dict[str, Any]:
+    """What every answer repeats of its question: the local days it covers and the teams it counts."""
+    teams = Team.objects.filter(pk__in=scope.team_ids).order_by("slug").values_list("slug", flat=True)
+    return {"from": form.cleaned_data["date_from"], "to": form.cleaned_data["date_to"], "teams": list(teams)}
 
 
 @router.get(
@@ -212,10 +210,8 @@ def batches(request: HttpRequest, filters: Query[BatchFilters]):
         "last": form.cleaned_data["date_to"],
     }
     return {
-        "from": args["first"],
-        "to": args["last"],
+        **_echo(form, scope),
         "groupBy": filters.groupBy,
-        "teams": _slugs(scope),
         "summary": camel(batch_summary(**args).as_dict()),
         "rows": [camel(r.as_dict()) for r in batch_series(**args, group=filters.groupBy)],
         "types": [camel(r.as_dict()) for r in batch_types(**args)],
@@ -237,9 +233,7 @@ def load(request: HttpRequest, filters: Query[Range]):
     first, last = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     result = training_load(team_ids=scope.team_ids, first=first, last=last)
     return {
-        "from": first,
-        "to": last,
-        "teams": _slugs(scope),
+        **_echo(form, scope),
         "jump": result.jump,
         "weeks": result.weeks,
         "totals": [camel(vars(t)) for t in result.totals],

@@ -16,8 +16,8 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from api.auth import principal
-from api.pagination import DEFAULT_LIMIT, keyset_page
-from api.problems import ApiProblem
+from api.pagination import TeamPageQuery, keyset_page
+from api.problems import ApiProblem, refusal
 from api.schemas import Problem
 from automations.models import Recipe, Schedule, ScheduleRun
 from automations.recipes import RecipeError, recipe_create
@@ -100,13 +100,7 @@ class RunPage(Schema):
     nextCursor: str | None
 
 
-class Page(Schema):
-    team: str | None = Field(None, max_length=60, description="Team slug (a token is bound to its team)")
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
-
-
-class RunFilters(Page):
+class RunFilters(TeamPageQuery):
     schedule: int | None = Field(None, ge=1, le=2**53)
 
 
@@ -115,13 +109,7 @@ def iso(value: dt.datetime | None) -> str | None:
 
 
 def refused(exc: Exception, field: str) -> ApiProblem:
-    message = str(exc)
-    return ApiProblem(
-        422,
-        "AUTOMATION_REFUSED",
-        message,
-        errors=[{"operationId": None, "field": field, "code": "AUTOMATION_REFUSED", "message": message}],
-    )
+    return refusal(422, "AUTOMATION_REFUSED", str(exc), field=field)
 
 
 @router.post(
@@ -177,12 +165,10 @@ def recipe_dicts(rows: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/automations/recipes", response={200: RecipePage, ERRORS: Problem}, summary="The team's recipes")
-def recipe_list(request: HttpRequest, filters: Query[Page]):
+def recipe_list(request: HttpRequest, filters: Query[TeamPageQuery]):
     team = principal(request).team(filters.team)
     qs = Recipe.objects.filter(team=team).select_related("team")
-    return keyset_page(
-        qs, key="pk", descending=True, cursor=filters.cursor, limit=filters.limit, present=recipe_dicts
-    )
+    return keyset_page(qs, filters, present=recipe_dicts)
 
 
 def schedule_dicts(rows: Any) -> list[dict[str, Any]]:
@@ -203,12 +189,10 @@ def schedule_dicts(rows: Any) -> list[dict[str, Any]]:
 @router.get(
     "/automations/schedules", response={200: SchedulePage, ERRORS: Problem}, summary="The team's schedules"
 )
-def schedule_list(request: HttpRequest, filters: Query[Page]):
+def schedule_list(request: HttpRequest, filters: Query[TeamPageQuery]):
     team = principal(request).team(filters.team)
     qs = Schedule.objects.filter(recipe__team=team)
-    return keyset_page(
-        qs, key="pk", descending=True, cursor=filters.cursor, limit=filters.limit, present=schedule_dicts
-    )
+    return keyset_page(qs, filters, present=schedule_dicts)
 
 
 def run_dicts(rows: Any) -> list[dict[str, Any]]:
@@ -236,6 +220,4 @@ def run_list(request: HttpRequest, filters: Query[RunFilters]):
     qs = ScheduleRun.objects.filter(schedule__recipe__team=team)
     if filters.schedule is not None:
         qs = qs.filter(schedule_id=filters.schedule)
-    return keyset_page(
-        qs, key="pk", descending=True, cursor=filters.cursor, limit=filters.limit, present=run_dicts
-    )
+    return keyset_page(qs, filters, present=run_dicts)

@@ -6,18 +6,19 @@ Thin: parse, call one service or selector, present. Another team's batch is a 40
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Header, Query, Router, Schema, Status
+from ninja import Header, Query, Router, Status
 from pydantic import Field
 
 from api.auth import principal
 from api.body import read_json, with_idempotency_key
 from api.exchange import REQUEST_BODY
-from api.pagination import DEFAULT_LIMIT, keyset_page
+from api.pagination import PageQuery, TeamPageQuery, keyset_page
 from api.presenters import batch_dict, batches_dicts, results_dicts
 from api.problems import ApiProblem
 from api.schemas import BatchOut, BatchPage, Problem, ResultPage, ValidationOut
@@ -102,16 +103,13 @@ def submit(
     return Status(202, batch_dict(batch, with_current=True))
 
 
-class HistoryFilters(Schema):
+class HistoryFilters(TeamPageQuery):
     status: Batch.Status | None = None
     kind: Batch.Kind | None = None
     type: OperationType | None = Field(None, description="Batches with at least one operation of this type")
     createdBy: str | None = Field(None, max_length=150, description="Username, or `me`")
     createdFrom: dt.date | None = Field(None, description="Created on or after this day (local)")
     createdTo: dt.date | None = Field(None, description="Created on or before this day (local)")
-    team: str | None = Field(None, max_length=60)
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
 
 
 @router.get("", response={200: BatchPage, ERRORS: Problem}, summary="Batch history, newest first")
@@ -136,14 +134,7 @@ def history(request: HttpRequest, filters: Query[HistoryFilters]):
         qs = qs.filter(created_at__date__gte=filters.createdFrom)
     if filters.createdTo:
         qs = qs.filter(created_at__date__lte=filters.createdTo)
-    return keyset_page(
-        qs,
-        key="id",
-        descending=True,
-        cursor=filters.cursor,
-        limit=filters.limit,
-        present=batches_dicts,
-    )
+    return keyset_page(qs, filters, present=batches_dicts)
 
 
 @router.get("/{int:batch_id}", response={200: BatchOut, ERRORS: Problem}, summary="State and progress")
@@ -153,10 +144,8 @@ def detail(request: HttpRequest, batch_id: int):
     return batch_dict(get_batch(request, batch_id), with_current=True)
 
 
-class ResultFilters(Schema):
+class ResultFilters(PageQuery):
     status: BatchItem.Status | None = None
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
 
 
 @router.get(
@@ -171,11 +160,10 @@ def results(request: HttpRequest, batch_id: int, filters: Query[ResultFilters]):
     qs = batch_items(batch=batch, status=filters.status).defer(None)
     return keyset_page(
         qs,
+        filters,
+        present=lambda rows: results_dicts(rows, team_id=batch.team_id),
         key="seq",
         descending=False,
-        cursor=filters.cursor,
-        limit=filters.limit,
-        present=lambda rows: results_dicts(rows, team_id=batch.team_id),
     )
 
 
@@ -226,49 +214,39 @@ def export(
     return response
 
 
-@router.post(
-    "/{int:batch_id}/cancel",
-    response={202: BatchOut, ACTION_ERRORS: Problem},
-    summary="Cancel: no new chunk starts; what has not run ends CANCELLED",
-)
+def _action_route(name: str, *, summary: str) -> Callable:
+    """POST /batches/{id}/<name>: an action on one batch, answered 202 with the batch to watch."""
+    return router.post(
+        f"/{{int:batch_id}}/{name}", response={202: BatchOut, ACTION_ERRORS: Problem}, summary=summary
+    )
+
+
+def _act(request: HttpRequest, batch_id: int, action: Callable[..., Batch], **options: Any) -> Status:
+    """Run a batch action (cancel, undo, retry, resume) as the caller on a batch they see; answer 202
+    with the batch to watch: the same one for a cancel, the one the action started otherwise."""
+    who = principal(request)
+    batch = get_batch(request, batch_id)
+    started = action(batch_id=batch.pk, user=who.user, channel="api", **options)
+    return Status(202, batch_dict(get_batch(request, started.pk), with_current=True))
+
+
+@_action_route("cancel", summary="Cancel: no new chunk starts; what has not run ends CANCELLED")
 def cancel(request: HttpRequest, batch_id: int):
-    who = principal(request)
-    batch = get_batch(request, batch_id)
-    batch_cancel(batch_id=batch.pk, user=who.user, channel="api")
-    return Status(202, batch_dict(get_batch(request, batch_id), with_current=True))
+    return _act(request, batch_id, batch_cancel)
 
 
-@router.post(
-    "/{int:batch_id}/undo",
-    response={202: BatchOut, ACTION_ERRORS: Problem},
-    summary="Undo within the undo window (owner or staff); answers the undo batch",
-)
+@_action_route("undo", summary="Undo within the undo window (owner or staff); answers the undo batch")
 def undo(request: HttpRequest, batch_id: int, force: bool = False):
-    who = principal(request)
-    batch = get_batch(request, batch_id)
-    undo_batch = batch_undo(batch_id=batch.pk, user=who.user, force=force, channel="api")
-    return Status(202, batch_dict(get_batch(request, undo_batch.pk), with_current=True))
+    return _act(request, batch_id, batch_undo, force=force)
 
 
-@router.post(
-    "/{int:batch_id}/retry",
-    response={202: BatchOut, ACTION_ERRORS: Problem},
-    summary="Retry the failed operations as a new batch (owner or staff)",
-)
+@_action_route("retry", summary="Retry the failed operations as a new batch (owner or staff)")
 def retry(request: HttpRequest, batch_id: int):
-    who = principal(request)
-    batch = get_batch(request, batch_id)
-    retry_batch = batch_retry_failed(batch_id=batch.pk, user=who.user, channel="api")
-    return Status(202, batch_dict(get_batch(request, retry_batch.pk), with_current=True))
+    return _act(request, batch_id, batch_retry_failed)
 
 
-@router.post(
-    "/{int:batch_id}/resume",
-    response={202: BatchOut, ACTION_ERRORS: Problem},
-    summary="Resume what a cancelled or stopped batch never ran, as a new batch (owner or staff)",
+@_action_route(
+    "resume", summary="Resume what a cancelled or stopped batch never ran, as a new batch (owner or staff)"
 )
 def resume(request: HttpRequest, batch_id: int):
-    who = principal(request)
-    batch = get_batch(request, batch_id)
-    resumed = batch_resume(batch_id=batch.pk, user=who.user, channel="api")
-    return Status(202, batch_dict(get_batch(request, resumed.pk), with_current=True))
+    return _act(request, batch_id, batch_resume)

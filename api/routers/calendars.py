@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from api.auth import principal
-from api.problems import ApiProblem
+from api.problems import ApiProblem, refusal
 from api.schemas import Problem
 from calendars.ics import CalendarFileError
 from calendars.models import FeedToken, ImportedCalendar
@@ -119,19 +119,7 @@ def feed_dict(request: HttpRequest, f: FeedToken) -> dict[str, Any]:
 
 
 def refused(exc: CalendarRefused | CalendarFileError, field: str) -> ApiProblem:
-    return ApiProblem(
-        422,
-        "CALENDAR_REFUSED",
-        exc.message,
-        errors=[
-            {
-                "operationId": None,
-                "field": getattr(exc, "field", "") or field,
-                "code": "CALENDAR_REFUSED",
-                "message": exc.message,
-            }
-        ],
-    )
+    return refusal(422, "CALENDAR_REFUSED", exc.message, field=exc.field or field)
 
 
 @router.get(

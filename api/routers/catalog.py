@@ -11,11 +11,11 @@ from typing import Literal
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
 from api.auth import principal
-from api.pagination import DEFAULT_LIMIT, offset_page
+from api.pagination import TeamPageQuery, offset_page
 from api.presenters import players_dicts, restriction_dict, templates_dicts, workouts_dicts
 from api.schemas import PlayerPage, Problem, RestrictionPage, TemplatePage, WorkoutPage
 from medical.roles import is_medic_or_staff
@@ -34,13 +34,7 @@ router = Router(tags=["catalog"])
 ERRORS = frozenset({400, 401, 403, 404, 422, 429})
 
 
-class Page(Schema):
-    team: str | None = Field(None, max_length=60, description="Team slug (a token is bound to its team)")
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
-
-
-class WorkoutFilters(Page):
+class WorkoutFilters(TeamPageQuery):
     q: str | None = Field(None, max_length=100, description="Name, notes or facility contains")
     type: Workout.Type | None = None
     status: Literal["all", "draft", "scheduled", "completed", "cancelled", "archived"] | None = Field(
@@ -67,18 +61,17 @@ def workouts(request: HttpRequest, filters: Query[WorkoutFilters]):
         }
     )
     if not form.is_valid():
-        from api.problems import ApiProblem
+        from api.problems import ApiProblem, field_error
 
         errors = [
-            {"operationId": None, "field": field, "code": "VALIDATION_ERROR", "message": " ".join(msgs)}
-            for field, msgs in form.errors.items()
+            field_error(field, "VALIDATION_ERROR", " ".join(msgs)) for field, msgs in form.errors.items()
         ]
         raise ApiProblem(400, "BAD_REQUEST", "Some filters are invalid.", errors=errors)
     qs = workouts_filtered(workouts_for_team(team=team), form.filters)
-    return offset_page(qs, cursor=filters.cursor, limit=filters.limit, present=workouts_dicts)
+    return offset_page(qs, filters, present=workouts_dicts)
 
 
-class PlayerFilters(Page):
+class PlayerFilters(TeamPageQuery):
     q: str | None = Field(None, max_length=100, description="First or last name contains")
     position: Player.Position | None = None
     availability: Player.Availability | None = None
@@ -98,13 +91,12 @@ def players(request: HttpRequest, filters: Query[PlayerFilters]):
         qs = qs.filter(availability=filters.availability)
     return offset_page(
         qs.order_by("last_name", "first_name", "id"),
-        cursor=filters.cursor,
-        limit=filters.limit,
+        filters,
         present=players_dicts,
     )
 
 
-class TemplateFilters(Page):
+class TemplateFilters(TeamPageQuery):
     q: str | None = Field(None, max_length=100, description="Name contains")
     category: Workout.Type | None = None
 
@@ -117,12 +109,10 @@ def templates(request: HttpRequest, filters: Query[TemplateFilters]):
         qs = qs.filter(name__icontains=filters.q)
     if filters.category:
         qs = qs.filter(category=filters.category)
-    return offset_page(
-        qs.order_by("name", "id"), cursor=filters.cursor, limit=filters.limit, present=templates_dicts
-    )
+    return offset_page(qs.order_by("name", "id"), filters, present=templates_dicts)
 
 
-class RestrictionFilters(Page):
+class RestrictionFilters(TeamPageQuery):
     current: bool = Field(False, description="Only restrictions in effect today")
     player: int | None = Field(None, ge=1, le=2**53, description="One player's restrictions")
     include: Literal["clinicalNotes"] | None = Field(

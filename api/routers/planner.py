@@ -11,7 +11,7 @@ from pydantic import Field
 
 from api.auth import principal
 from api.body import read_json
-from api.problems import ApiProblem
+from api.problems import ApiProblem, field_error
 from api.schemas import Problem
 from planner.planning import plan_week
 from planner.problem import PlannerProblemError, ProblemIn
@@ -89,14 +89,6 @@ def plan(request: HttpRequest):
         errors = []
         for message in exc.messages:
             field, text = _field(message)
-            errors.append(
-                {
-                    "operationId": None,
-                    "field": field,
-                    "code": "INVALID_PROBLEM",
-                    "message": text,
-                    "severity": "error",
-                }
-            )
+            errors.append(field_error(field, "INVALID_PROBLEM", text, severity="error"))
         raise ApiProblem(400, "INVALID_PROBLEM", exc.messages[0], errors=errors) from None
     return result.as_dict()

@@ -10,7 +10,7 @@ from ninja import Schema, Status
 from pydantic import Field
 
 from api.auth import principal
-from api.problems import ApiProblem
+from api.problems import ApiProblem, field_error
 from api.routers.catalog import router
 from api.schemas import Problem
 from medical.models import MedicalRestriction
@@ -72,9 +72,7 @@ def restriction_new(request: HttpRequest, payload: RestrictionIn, team: str | No
             422,
             "NOT_FOUND",
             f"player {payload.playerId} is not on team {target.slug}",
-            errors=[
-                {"operationId": None, "field": "playerId", "code": "NOT_FOUND", "message": "no such player"}
-            ],
+            errors=[field_error("playerId", "NOT_FOUND", "no such player")],
         ) from None
     except ValidationError as exc:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Query, Router, Status
 
 from api.auth import principal
-from api.pagination import DEFAULT_LIMIT, keyset_page
+from api.pagination import PageQuery, keyset_page
 from api.presenters import delivery_dict, webhook_dict
-from api.problems import ApiProblem
+from api.problems import refusal
 from api.schemas import DeliveryOut, DeliveryPage, Problem, WebhookCreated, WebhookIn, WebhookOut, WebhookPage
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import endpoints_for_teams
@@ -49,31 +48,16 @@ def create(request: HttpRequest, payload: WebhookIn, team: str | None = None):
         )
     except WebhookRefused as exc:
         status = 409 if "already registered" in exc.message else 422
-        raise ApiProblem(
-            status,
-            "WEBHOOK_REFUSED",
-            exc.message,
-            errors=[
-                {"operationId": None, "field": exc.field, "code": "WEBHOOK_REFUSED", "message": exc.message}
-            ],
-        ) from None
+        raise refusal(status, "WEBHOOK_REFUSED", exc.message, field=exc.field) from None
     return Status(201, webhook_dict(endpoint, secret=True))
 
 
-class Page(Schema):
-    cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200)
-
-
 @router.get("/webhooks", response={200: WebhookPage, ERRORS: Problem}, summary="The team's endpoints")
-def index(request: HttpRequest, page: Query[Page]):
+def index(request: HttpRequest, page: Query[PageQuery]):
     qs = endpoints_for_teams(team_ids=principal(request).teams().values("pk"))
     return keyset_page(
         qs,
-        key="id",
-        descending=True,
-        cursor=page.cursor,
-        limit=page.limit,
+        page,
         present=lambda rows: [webhook_dict(e) for e in rows],
     )
 
@@ -99,14 +83,11 @@ def delete(request: HttpRequest, endpoint_id: int):
     response={200: DeliveryPage, ERRORS: Problem},
     summary="The endpoint's delivery log, newest first",
 )
-def deliveries(request: HttpRequest, endpoint_id: int, page: Query[Page]):
+def deliveries(request: HttpRequest, endpoint_id: int, page: Query[PageQuery]):
     endpoint = get_endpoint(request, endpoint_id)
     return keyset_page(
         endpoint.deliveries.all(),
-        key="id",
-        descending=True,
-        cursor=page.cursor,
-        limit=page.limit,
+        page,
         present=lambda rows: [delivery_dict(d) for d in rows],
     )
 

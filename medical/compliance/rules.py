@@ -20,7 +20,7 @@ from medical.compliance.verdicts import (
     MOVEMENT_PATTERN,
     ExerciseSpec,
 )
-from medical.models import MedicalRestriction
+from medical.models import RULE_FIELDS, MedicalRestriction
 from medical.selectors import IN_EFFECT_STATUSES
 from workouts.models import Exercise
 
@@ -101,19 +101,4 @@ def restrictions_in_effect_rows(
         status__in=IN_EFFECT_STATUSES,
         effective_date__lte=dates[-1],
     ).exclude(expiry_date__lt=dates[0])
-    return list(
-        qs.order_by("player_id", "id").values(
-            "id",
-            "player_id",
-            "title",
-            "severity",
-            "body_parts",
-            "movement_patterns",
-            "exercise_categories",
-            "max_exertion",
-            "no_contact",
-            "requires_supervision",
-            "effective_date",
-            "expiry_date",
-        )
-    )
+    return list(qs.order_by("player_id", "id").values("id", "player_id", "title", *RULE_FIELDS))
