@@ -289,11 +289,8 @@ def follow_up_refusal(batch: Batch, verb: str, error: type[BatchActionRefused]) 
     return None
 
 
-def retry_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed | None:
-    """Return why `batch_retry_failed` would not start a retry, or None if it would.
-
-    A failed item always has its dependencies succeeded, so `failed > 0` is exactly "something to retry".
-    """
+def retry_base_refusal(batch: Batch) -> RetryNotAllowed | None:
+    """What refuses any retry of a batch: who may act and when (follow_up_refusal), or a revert."""
     refused = follow_up_refusal(batch, "retry", RetryNotAllowed)
     if refused is not None:
         return refused  # type: ignore[return-value]
@@ -302,6 +299,17 @@ def retry_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed |
             f"Batch {batch.pk} was {batch.get_status_display().lower()}: its successful work was "
             "reverted too, so submit the whole batch again instead."
         )
+    return None
+
+
+def retry_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed | None:
+    """Return why `batch_retry_failed` would not start a retry, or None if it would.
+
+    A failed item always has its dependencies succeeded, so `failed > 0` is exactly "something to retry".
+    """
+    refused = retry_base_refusal(batch)
+    if refused is not None:
+        return refused
     if batch.failed == 0:
         return RetryNotAllowed(f"Batch {batch.pk} has no failed items to retry.")
     running = (facts or facts_of(batch)).running_retry
@@ -312,14 +320,9 @@ def retry_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed |
 
 def retry_skipped_refusal(batch: Batch, facts: Facts | None = None) -> RetryNotAllowed | None:
     """Return why `batch_retry_skipped` would not start a retry, or None if it would."""
-    refused = follow_up_refusal(batch, "retry", RetryNotAllowed)
+    refused = retry_base_refusal(batch)
     if refused is not None:
-        return refused  # type: ignore[return-value]
-    if batch.status in REVERTED:
-        return RetryNotAllowed(
-            f"Batch {batch.pk} was {batch.get_status_display().lower()}: its successful work was "
-            "reverted too, so submit the whole batch again instead."
-        )
+        return refused
     facts = facts or facts_of(batch)
     if facts.retryable_skips == 0:
         return RetryNotAllowed(

@@ -56,16 +56,7 @@ def _operations(batch: Batch, *, failed_only: bool) -> Iterator[dict[str, Any]]:
         BatchItem.objects.filter(batch=batch)
         .exclude(type=OperationType.REVERT)
         .order_by("seq")
-        .values_list(
-            "op_id",
-            "type",
-            "data",
-            "priority",
-            "dependencies",
-            "conflict_resolution",
-            "metadata",
-            "retry_count",
-        )
+        .values_list(*BatchItem.OPERATION_FIELDS)
     )
     for op_id, op_type, data, priority, deps, strategy, metadata, retry_count in rows.iterator(
         chunk_size=2000

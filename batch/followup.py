@@ -37,17 +37,7 @@ def follow_up_operations(
     """
     items = (
         BatchItem.objects.filter(wanted, batch=original)
-        .only(
-            "op_id",
-            "seq",
-            "type",
-            "data",
-            "priority",
-            "dependencies",
-            "conflict_resolution",
-            "metadata",
-            "retry_count",
-        )
+        .only("seq", *BatchItem.OPERATION_FIELDS)
         .order_by("seq")
     )
     picked = {item.op_id: item for item in items.iterator(chunk_size=2000)}

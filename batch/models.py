@@ -137,6 +137,9 @@ class Batch(models.Model):
     def __str__(self) -> str:
         return f"Batch {self.pk} ({self.status})"
 
+    # The counters of a batch's item outcomes (and of those that ended with a warning), as columns.
+    COUNTERS = ("total_items", "succeeded", "failed", "skipped", "cancelled", "conflicted", "warned")
+
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
@@ -206,6 +209,18 @@ class BatchItem(models.Model):
         CONFLICT = "CONFLICT", "Conflict"
 
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.CANCELLED, Status.CONFLICT)
+
+    # What an item keeps of its operation (the exchange format's fields), in that order.
+    OPERATION_FIELDS = (
+        "op_id",
+        "type",
+        "data",
+        "priority",
+        "dependencies",
+        "conflict_resolution",
+        "metadata",
+        "retry_count",
+    )
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
     chunk = models.ForeignKey(BatchChunk, null=True, on_delete=models.SET_NULL, related_name="items")

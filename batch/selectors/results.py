@@ -219,36 +219,9 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
         warnings_text=Cast("warnings", TextField()),
     ).values_list(*_ROW_FIELDS)
     special = {OperationType.REVERT, OperationType.TEMPLATE}
-    for row in rows.iterator(NAMED_SLICE):
-        (
-            op_id,
-            seq,
-            op_type,
-            status,
-            data,
-            result,
-            workout,
-            more,
-            error,
-            result_text,
-            metadata,
-            retries,
-            warns,
-        ) = row
+    for op_id, seq, op_type, status, data, result, workout, more, *rest in rows.iterator(NAMED_SLICE):
         yield ItemRow(
-            op_id,
-            seq,
-            op_type,
-            status,
-            data,
-            result,
-            workout,
-            not more and op_type not in special,
-            error,
-            result_text,
-            metadata,
-            retries,
-            warns,
+            op_id, seq, op_type, status, data, result, workout, not more and op_type not in special, *rest
         )
 
 
