@@ -136,32 +136,25 @@ def quota_check(*, user: Any, team: Any, operations: int, now: dt.datetime | Non
             )
 
     active = counted.filter(status__in=Batch.ACTIVE_STATUSES)
-    if limits.active_per_user and user_id is not None:
-        mine = list(active.filter(created_by_id=user_id).only("estimate", "queued_at", "started_at"))
-        if len(mine) >= limits.active_per_user:
+    who = {Quota.ACTIVE_PER_USER: "You already have", Quota.ACTIVE_PER_TEAM: f"Team {team.name} already has"}
+    scopes = (
+        (
+            Quota.ACTIVE_PER_USER,
+            limits.active_per_user if user_id is not None else 0,
+            {"created_by_id": user_id},
+        ),
+        (Quota.ACTIVE_PER_TEAM, limits.active_per_team, {"team": team}),
+    )
+    for quota, limit, scope in scopes:
+        running = list(active.filter(**scope).only("estimate", "queued_at", "started_at")) if limit else []
+        if limit and len(running) >= limit:
             raise QuotaExceeded(
-                quota=Quota.ACTIVE_PER_USER,
-                message=(
-                    f"You already have {len(mine)} batches queued or running, the most allowed "
-                    f"({limits.active_per_user}). Wait for one to finish, or cancel one."
-                ),
-                retry_after=_active_retry_after(mine, now),
-                limit=limits.active_per_user,
-                current=len(mine),
-                requested=1,
-            )
-    if limits.active_per_team:
-        theirs = list(active.filter(team=team).only("estimate", "queued_at", "started_at"))
-        if len(theirs) >= limits.active_per_team:
-            raise QuotaExceeded(
-                quota=Quota.ACTIVE_PER_TEAM,
-                message=(
-                    f"Team {team.name} already has {len(theirs)} batches queued or running, the most "
-                    f"allowed ({limits.active_per_team}). Wait for one to finish, or cancel one."
-                ),
-                retry_after=_active_retry_after(theirs, now),
-                limit=limits.active_per_team,
-                current=len(theirs),
+                quota=quota,
+                message=f"{who[quota]} {len(running)} batches queued or running, the most allowed ({limit}). "
+                "Wait for one to finish, or cancel one.",
+                retry_after=_active_retry_after(running, now),
+                limit=limit,
+                current=len(running),
                 requested=1,
             )
 
