@@ -73,6 +73,25 @@ class NewWorkout:
     assignments: list[dict[str, Any]]
 
 
+def players_listed(
+    entries: Sequence[Mapping[str, Any]], players: Mapping[int, Player]
+) -> list[tuple[Player, Mapping[str, Any]]] | Refusal:
+    """The players an operation lists (its `assignments` entries, by `playerId`) with their entries,
+    each the team's (`players`) and listed once: else the refusal at the first entry that is not
+    (NOT_FOUND, LISTED_TWICE). CREATE and ASSIGN ask."""
+    listed = []
+    seen: set[int] = set()
+    for index, entry in enumerate(entries):
+        player = players.get(entry["playerId"])
+        if player is None:
+            return unknown("Player", entry["playerId"], field=f"data.assignments[{index}].playerId")
+        if (refusal := listed_twice(player, seen)) is not None:
+            return replace(refusal, field=f"data.assignments[{index}]")
+        seen.add(player.pk)
+        listed.append((player, entry))
+    return listed
+
+
 def new_workout(
     data: Mapping[str, Any],
     catalog: Catalog,
@@ -141,25 +160,17 @@ def new_workout(
                     "rest_seconds": te.rest_seconds,
                 }
             )
-    assignments = []
-    entries = data.get("assignments")
-    if entries:
-        players = catalog.players
-        seen: set[int] = set()
-        for index, entry in enumerate(entries):
-            player = players.get(entry["playerId"])
-            if player is None:
-                return unknown("Player", entry["playerId"], field=f"data.assignments[{index}].playerId")
-            if (refusal := listed_twice(player, seen)) is not None:
-                return replace(refusal, field=f"data.assignments[{index}]")
-            seen.add(player.pk)
-            assignments.append(
-                {
-                    "player": player,
-                    "role": entry.get("role", Assignment.Role.PARTICIPANT),
-                    "load_percent": entry.get("loadPercent", DEFAULT_LOAD_PERCENT),
-                }
-            )
+    listed = players_listed(data.get("assignments") or (), catalog.players)
+    if isinstance(listed, Refusal):
+        return listed
+    assignments = [
+        {
+            "player": player,
+            "role": entry.get("role", Assignment.Role.PARTICIPANT),
+            "load_percent": entry.get("loadPercent", DEFAULT_LOAD_PERCENT),
+        }
+        for player, entry in listed
+    ]
     workout = {
         "team_id": team_id,
         "name": wdata.get("name") or (template.name if template else ""),
@@ -277,35 +288,6 @@ class WorkoutCopy:
     assignments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def copy_of(
-    original: Workout,
-    *,
-    name: str,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-    facility_id: int | None,
-    created_by: Any,
-    changes: Mapping[str, Any] | None = None,
-) -> Workout:
-    """Return an unsaved copy of the workout: scheduled when it has a start, else a draft. It keeps
-    the original's type, notes, intensity (unless `changes` say otherwise) and template."""
-    changes = changes or {}
-    return Workout(
-        team_id=original.team_id,
-        name=name[:200],
-        type=changes.get("type", original.type),
-        status=default_status(start),
-        scheduled_start=start,
-        scheduled_end=end if start else None,
-        facility_id=facility_id,
-        notes=changes.get("notes", original.notes),
-        intensity=changes.get("intensity", original.intensity),
-        created_by=created_by,
-        template_id=original.template_id,
-        source_workout=original,
-    )
-
-
 def copy_assignments(
     assignments: Iterable[Assignment], verdicts: Mapping[int, Any], *, out: Collection[int] = ()
 ) -> list[dict[str, Any]]:
@@ -338,18 +320,22 @@ def workout_copy(
     verdicts: Mapping[int, Any] | None = None,
     out: Collection[int] = (),
 ) -> WorkoutCopy:
-    """Plan one copy of the workout (`copy_of`), with `assignments` (the original's, or none) as
-    `copy_assignments` carries them over."""
-    return WorkoutCopy(
-        original=original,
-        workout=copy_of(
-            original,
-            name=name,
-            start=start,
-            end=end,
-            facility_id=facility_id,
-            created_by=created_by,
-            changes=changes,
-        ),
-        assignments=copy_assignments(assignments, verdicts or {}, out=out),
+    """Plan one copy of the workout: scheduled when it has a start, else a draft; it keeps the
+    original's type, notes and intensity (unless `changes` say otherwise) and template, and takes
+    `assignments` (the original's, or none) as `copy_assignments` carries them over."""
+    changes = changes or {}
+    workout = Workout(
+        team_id=original.team_id,
+        name=name[:200],
+        type=changes.get("type", original.type),
+        status=default_status(start),
+        scheduled_start=start,
+        scheduled_end=end if start else None,
+        facility_id=facility_id,
+        notes=changes.get("notes", original.notes),
+        intensity=changes.get("intensity", original.intensity),
+        created_by=created_by,
+        template_id=original.template_id,
+        source_workout=original,
     )
+    return WorkoutCopy(original, workout, copy_assignments(assignments, verdicts or {}, out=out))

@@ -75,7 +75,9 @@ class Refusal:
     """A rule said no: why, and what the user can do instead.
 
     `code` names the rule (the same on every path: batch item details, admin form errors); `field` is
-    the model field the refusal is about, when there is one (each path maps it to its own field name).
+    the model field the refusal is about, when there is one (each path maps it to its own field name);
+    a plan function over an operation's data (`workouts.plans`) returns it already mapped, as the
+    data path (`data.workout.scheduledEnd`).
     """
 
     message: str

@@ -49,30 +49,22 @@ def plan_copy(
     ctx: Context,
     original: Workout,
     *,
-    name: str,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-    facility_id: int | None,
     verdicts: dict[int, Any] | None,
     include_assignments: bool,
-    changes: dict[str, Any] | None = None,
+    **copy: Any,
 ) -> WorkoutCopy:
-    """Plan one copy; with `include_assignments` it takes the original's players but those the copy
-    day's verdicts leave out."""
-    assignments = (
-        ctx.state_as(WorkoutState).parts.assignments.get(original.pk, []) if include_assignments else ()
-    )
+    """Plan one copy (`workouts.plans.workout_copy`: `copy` names its name, start, end, facility_id
+    and changes), made by the item's user; with `include_assignments` it takes the original's players
+    but those the copy day's verdicts leave out."""
+    if not include_assignments:
+        return workout_copy(original, created_by=ctx.user, **copy)
     return workout_copy(
         original,
-        name=name,
-        start=start,
-        end=end,
-        facility_id=facility_id,
         created_by=ctx.user,
-        changes=changes,
-        assignments=assignments,
+        assignments=ctx.state_as(WorkoutState).parts.assignments.get(original.pk, []),
         verdicts=verdicts,
-        out=left_out(item, ctx, verdicts or {}) if include_assignments else (),
+        out=left_out(item, ctx, verdicts or {}),
+        **copy,
     )
 
 

@@ -10,14 +10,7 @@ from typing import Any
 from django.db.models import F as DbF
 
 from batch.models import BatchChange, BatchItem, OperationType
-from batch.operations.base import (
-    NEW_WORKOUT_IMAGE,
-    Context,
-    Executor,
-    parse_dt,
-    refused,
-    register,
-)
+from batch.operations.base import NEW_WORKOUT_IMAGE, Context, Executor, parse_dt, refused, register
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.medical import gate_players, left_out, left_out_result, load_gate
 from batch.operations.state import WorkoutState
@@ -25,19 +18,10 @@ from batch.sql import copy_create, insert_rows
 from medical.compliance import ExerciseSpec, PlayerVerdict
 from medical.gate import PlannedWorkout
 from workouts.calendar import Calendar, Slot, local_day, workout_day
-from workouts.models import (
-    Assignment,
-    Exercise,
-    Facility,
-    Player,
-    TemplateExercise,
-    Workout,
-    WorkoutExercise,
-    WorkoutTemplate,
-)
+from workouts.models import Assignment, Workout, WorkoutExercise, WorkoutTemplate
 from workouts.plans import Catalog, NewWorkout, new_workout
 from workouts.rules import Refusal, assignment_medical_fields, capped_load
-from workouts.selectors import templates_for_team
+from workouts.selectors import catalog_for
 
 
 def item_times(data: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -87,31 +71,20 @@ class CreateExecutor(Executor):
             dates.add(workout_day(start, now=ctx.now))
             if start is not None:
                 scheduled.append(local_day(start))
-        facilities = Facility.objects.in_bulk(facility_ids) if facility_ids else {}
-        # Another trainer's "Only me" template is as unknown here as another team's.
-        templates = (
-            templates_for_team(team=ctx.team, user=ctx.user).filter(pk__in=template_ids).in_bulk()
-            if template_ids
-            else {}
+        catalog = catalog_for(
+            team=ctx.team,
+            user=ctx.user,
+            facility_ids=facility_ids,
+            template_ids=template_ids,
+            exercise_ids=exercise_ids,
+            player_ids=player_ids,
         )
-        template_exercises: dict[int, list[TemplateExercise]] = {}
-        if templates:
-            for te in TemplateExercise.objects.filter(template__in=templates.keys()).order_by(
-                "template", "order"
-            ):
-                template_exercises.setdefault(te.template_id, []).append(te)
-                exercise_ids.add(te.exercise_id)
-        players = Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {}
         ctx.state = CreateState(
-            catalog=Catalog(
-                facilities=facilities,
-                templates=templates,
-                template_exercises=template_exercises,
-                library=Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {},
-                players=players,
-            ),
+            catalog=catalog,
             gate=load_gate(player_ids=player_ids, dates=dates),
-            calendar=Calendar.load(team=ctx.team, days=scheduled, players=players) if scheduled else None,
+            calendar=(
+                Calendar.load(team=ctx.team, days=scheduled, players=catalog.players) if scheduled else None
+            ),
             times=times,
         )
 

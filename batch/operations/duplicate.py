@@ -23,7 +23,6 @@ from batch.operations.calendar import (
     note_skipped_parts,
     parts_result,
     place_part,
-    resolve,
 )
 from batch.operations.copies import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
@@ -118,11 +117,7 @@ class DuplicateExecutor(Executor):
                         key=f"op:{item.op_id}:{copy.n}",
                         name=copy.name,
                     )
-                    placed = (
-                        place_part(item, ctx, calendar, slot, n=copy.n)
-                        if len(planned) > 1
-                        else resolve(item, ctx, calendar, slot, movable=True)  # one copy: the item itself
-                    )
+                    placed = place_part(item, ctx, calendar, slot, n=copy.n, parts=len(planned))
                     if placed is None:
                         continue  # SKIP drops this copy only
                     booked.append(slot.key)

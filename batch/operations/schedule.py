@@ -33,7 +33,6 @@ from batch.operations.calendar import (
     note_skipped_parts,
     parts_result,
     place_part,
-    resolve,
 )
 from batch.operations.copies import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
@@ -139,11 +138,8 @@ class ScheduleExecutor(Executor):
                     workout_id=workout.pk if moves else None,
                     name=occurrence.name,
                 )
-                where = (
-                    place_part(item, ctx, calendar, slot, n=n, created="moved" if moves else "created")
-                    if len(occurrences) > 1
-                    else resolve(item, ctx, calendar, slot, movable=True)  # one occurrence: the item itself
-                )
+                created = "moved" if moves else "created"
+                where = place_part(item, ctx, calendar, slot, n=n, parts=len(occurrences), created=created)
                 if where is not None:
                     booked.append(slot.key)
                     placed.append((where, day))

@@ -158,9 +158,11 @@ def test_copies_and_a_series_across_the_spring_dst_change_keep_the_local_time(te
 
 def test_a_copy_is_a_draft_without_a_start_and_scheduled_with_one(team):
     original = WorkoutFactory.build(team=team, name="Legs", notes="n", intensity=70)
-    draft = plans.copy_of(original, name="x", start=None, end=None, facility_id=None, created_by=None)
+    draft = plans.workout_copy(
+        original, name="x", start=None, end=None, facility_id=None, created_by=None
+    ).workout
     start = timezone.now()
-    copy = plans.copy_of(
+    copy = plans.workout_copy(
         original,
         name="y" * 300,
         start=start,
@@ -168,7 +170,7 @@ def test_a_copy_is_a_draft_without_a_start_and_scheduled_with_one(team):
         facility_id=None,
         created_by=None,
         changes={"intensity": 40},
-    )
+    ).workout
     assert draft.status == Workout.Status.DRAFT and draft.scheduled_end is None
     assert copy.status == Workout.Status.SCHEDULED and len(copy.name) == 200 and copy.intensity == 40
     assert copy.source_workout is original and copy.notes == "n"
