@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -24,15 +24,7 @@ from workouts.limits import (
     DEFAULT_REST_SECONDS,
     DEFAULT_SETS,
 )
-from workouts.models import (
-    Assignment,
-    Exercise,
-    Facility,
-    Player,
-    TemplateExercise,
-    Workout,
-    WorkoutTemplate,
-)
+from workouts.models import Assignment, Workout
 from workouts.rules import (
     Refusal,
     assignment_medical_fields,
@@ -42,6 +34,9 @@ from workouts.rules import (
     timing_refusal,
     unknown,
 )
+
+if TYPE_CHECKING:  # only named in annotations
+    from workouts.models import Exercise, Facility, Player, TemplateExercise, WorkoutTemplate
 
 # --- a new workout (CREATE) ----------------------------------------------------------------------------
 

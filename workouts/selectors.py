@@ -12,17 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from workouts.models import (
-    Exercise,
-    Facility,
-    Membership,
-    Player,
-    Team,
-    TemplateExercise,
-    Workout,
-    WorkoutTemplate,
-)
-from workouts.plans import Catalog
+from workouts.models import Membership, Player, Team, Workout, WorkoutTemplate
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -253,37 +243,4 @@ def workouts_in_week(*, team: Team, monday: dt.date) -> QuerySet[Workout]:
         workouts_for_team(team=team, include_archived=False)
         .filter(scheduled_start__gte=start, scheduled_start__lt=start + dt.timedelta(days=7))
         .order_by("scheduled_start", "id")
-    )
-
-
-def catalog_for(
-    *,
-    team: Team,
-    user: User | None,
-    facility_ids: set[int],
-    template_ids: set[int],
-    exercise_ids: set[int],
-    player_ids: set[int],
-) -> Catalog:
-    """Return the rows new workouts name (workouts.plans.new_workout): facilities, the templates the
-    user may use (another trainer's "Only me" template is as unknown as another team's) with their
-    exercises in order, library exercises (the ones named and the templates'), the team's players.
-    One query per kind of row named, none for a kind not named."""
-    templates = (
-        templates_for_team(team=team, user=user).filter(pk__in=template_ids).in_bulk() if template_ids else {}
-    )
-    template_exercises: dict[int, list[TemplateExercise]] = {}
-    exercise_ids = set(exercise_ids)
-    if templates:
-        for te in TemplateExercise.objects.filter(template__in=templates.keys()).order_by(
-            "template", "order"
-        ):
-            template_exercises.setdefault(te.template_id, []).append(te)
-            exercise_ids.add(te.exercise_id)
-    return Catalog(
-        facilities=Facility.objects.in_bulk(facility_ids) if facility_ids else {},
-        templates=templates,
-        template_exercises=template_exercises,
-        library=Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {},
-        players=Player.objects.filter(team=team, pk__in=player_ids).in_bulk() if player_ids else {},
     )

@@ -12,6 +12,7 @@ from django.db.models import F as DbF
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import NEW_WORKOUT_IMAGE, Context, Executor, parse_dt, refused, register
 from batch.operations.calendar import apply_overrides, resolve
+from batch.operations.loading import load_catalog
 from batch.operations.medical import gate_players, left_out, left_out_result, load_gate
 from batch.operations.state import WorkoutState
 from batch.sql import copy_create, insert_rows
@@ -21,7 +22,6 @@ from workouts.calendar import Calendar, Slot, local_day, workout_day
 from workouts.models import Assignment, Workout, WorkoutExercise, WorkoutTemplate
 from workouts.plans import Catalog, NewWorkout, new_workout
 from workouts.rules import Refusal, assignment_medical_fields, capped_load
-from workouts.selectors import catalog_for
 
 
 def item_times(data: dict[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -71,9 +71,8 @@ class CreateExecutor(Executor):
             dates.add(workout_day(start, now=ctx.now))
             if start is not None:
                 scheduled.append(local_day(start))
-        catalog = catalog_for(
-            team=ctx.team,
-            user=ctx.user,
+        catalog = load_catalog(
+            ctx,
             facility_ids=facility_ids,
             template_ids=template_ids,
             exercise_ids=exercise_ids,
