@@ -75,13 +75,31 @@ class Refusal:
     """A rule said no: why, and what the user can do instead.
 
     `code` names the rule (the same on every path: batch item details, admin form errors); `field` is
-    the model field the refusal is about, when there is one (each path maps it to its own field name).
+    the model field the refusal is about, when there is one (each path maps it to its own field name);
+    a plan function over an operation's data (`workouts.plans`) returns it already mapped, as the
+    data path (`data.workout.scheduledEnd`).
     """
 
     message: str
     suggestion: str
     code: str = ""
     field: str = ""
+    # The id a NOT_FOUND refusal could not find.
+    ident: Any = None
+
+
+NOT_FOUND = "NOT_FOUND"
+
+
+def unknown(what: str, ident: Any, *, field: str = "") -> Refusal:
+    """A change names a row its team does not have (or nobody has): NOT_FOUND, with the id named."""
+    return Refusal(
+        f"{what} {ident} does not exist in this team",
+        f"Check the {what.lower()} id, or pick one from your team's list.",
+        NOT_FOUND,
+        field,
+        ident,
+    )
 
 
 def archive_refusal(workout: Workout, *, restore: bool) -> Refusal | None:
@@ -199,7 +217,7 @@ def timing_refusal(*, status: str, start: dt.datetime | None, end: dt.datetime |
     return None
 
 
-# --- templates and copies ----------------------------------------------------------------------------------
+# --- templates ------------------------------------------------------------------------------------------
 
 TEMPLATE_SOURCES = (Workout.Status.COMPLETED, Workout.Status.SCHEDULED)
 
@@ -243,39 +261,6 @@ def template_from(workouts: Sequence[Workout], **fields: Any) -> WorkoutTemplate
         source_workout=workouts[0] if len(workouts) == 1 else None,
         source_workout_ids=[w.pk for w in workouts],
         **fields,
-    )
-
-
-def copy_name(pattern: str, original: Workout, n: int) -> str:
-    """Name copy n of the workout after a pattern with the placeholders {original} and {n}."""
-    return pattern.replace("{original}", original.name).replace("{n}", str(n))
-
-
-def copy_of(
-    original: Workout,
-    *,
-    name: str,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-    facility_id: int | None,
-    created_by: Any,
-    changes: Mapping[str, Any] | None = None,
-) -> Workout:
-    """Return an unsaved copy of the workout: scheduled when it has a start, else a draft."""
-    changes = changes or {}
-    return Workout(
-        team_id=original.team_id,
-        name=name[:200],
-        type=changes.get("type", original.type),
-        status=default_status(start),
-        scheduled_start=start,
-        scheduled_end=end if start else None,
-        facility_id=facility_id,
-        notes=changes.get("notes", original.notes),
-        intensity=changes.get("intensity", original.intensity),
-        created_by=created_by,
-        template_id=original.template_id,
-        source_workout=original,
     )
 
 

@@ -14,15 +14,7 @@ from typing import Any
 from batch.models import BatchChange, BatchItem, OperationType
 from batch.operations.base import Context, Executor, refused, register, snapshot, write_rows
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import (
-    gate_players,
-    left_out,
-    left_out_result,
-    load_gate,
-    refit,
-    take_off,
-    write_take_offs,
-)
+from batch.operations.medical import left_out_result, load_gate, regate, write_take_offs
 from batch.operations.state import WorkoutChange, WorkoutState
 from workouts.calendar import workout_day
 from workouts.models import Workout
@@ -112,17 +104,9 @@ class ArchiveExecutor(Executor):
             return
         restore = bool(item.data.get("restore"))
         if restore and workout.archived_at is not None:
-            verdicts = gate_players(
-                item,
-                ctx,
-                player_ids=[a.player_id for a in state.parts.assignments.get(workout.pk, [])],
-                exercises=state.parts.specs.get(workout.pk, []),
-                on_date=workout_day(workout.scheduled_start),
-                intensity=workout.intensity,
-                name=workout.name,
+            regate(
+                item, ctx, workout, on_date=workout_day(workout.scheduled_start), intensity=workout.intensity
             )
-            take_off(item, ctx, workout, left_out(item, ctx, verdicts))
-            refit(item, ctx, workout, verdicts)
         plan_archive(item, ctx, workout, restore=restore)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:

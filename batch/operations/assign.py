@@ -22,7 +22,6 @@ from batch.operations.base import (
     Context,
     Executor,
     PendingRef,
-    not_found,
     refused,
     register,
 )
@@ -41,7 +40,8 @@ from medical.gate import PlannedWorkout
 from workouts.calendar import Calendar, Slot, local_day, workout_day
 from workouts.limits import DEFAULT_LOAD_PERCENT
 from workouts.models import Assignment, Player, Workout
-from workouts.rules import assign_refusal, assignment_medical_fields, listed_twice
+from workouts.plans import players_listed
+from workouts.rules import Refusal, assign_refusal, assignment_medical_fields
 
 UPDATED_FIELDS = ("role", "load_percent", "medical_verdict", "modifications")
 
@@ -115,17 +115,10 @@ class AssignExecutor(Executor):
     def check(self, item: BatchItem, ctx: Context) -> None:
         data = item.data
         state = ctx.state_as(AssignState)
-        players = state.players
-        entries = []
-        seen: set[int] = set()
-        for index, entry in enumerate(data.get("assignments") or []):
-            player = players.get(entry["playerId"])
-            if player is None:
-                raise not_found("Player", entry["playerId"], field_name=f"data.assignments[{index}].playerId")
-            if (refusal := listed_twice(player, seen)) is not None:
-                raise refused(refusal, field_name=f"data.assignments[{index}]")
-            seen.add(player.pk)
-            entries.append((player, entry))
+        entries = players_listed(data.get("assignments") or (), state.players)
+        if isinstance(entries, Refusal):
+            raise refused(entries, field_name=entries.field)
+        seen = {player.pk for player, _ in entries}
         workout = workout_of(item, ctx, state.workouts)
         if workout is None:
             planned = state.planned.get(getattr(data["workoutId"], "op_id", None))

@@ -23,7 +23,11 @@ from batch.exchange import parse_date_safe as parse_date_safe
 from batch.exchange import parse_dt as parse_dt
 from batch.models import Batch, BatchChange, BatchItem
 from batch.sql import values_update_versions
-from workouts.rules import Refusal
+from workouts.limits import UPDATABLE_FIELDS
+from workouts.rules import NOT_FOUND, Refusal, unknown
+
+# The change log's image of a new workout (CREATE, DUPLICATE, a series' copies): what UPDATE may change.
+NEW_WORKOUT_IMAGE = UPDATABLE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -209,15 +213,6 @@ def write_rows(
         ctx.settle_versions(model, values_update_versions(model, rows, list(columns)))
 
 
-# A workout exercise's prescription, as a copy (DUPLICATE's copies, a TEMPLATE's exercises) takes it.
-EXERCISE_COPY = ("exercise_id", "sets", "reps", "duration_seconds", "load_percent", "rest_seconds")
-
-
-def copied(obj: models.Model, names: Iterable[str] = EXERCISE_COPY) -> dict[str, Any]:
-    """Return the named attributes' values, as keyword arguments for the copy's model."""
-    return {name: getattr(obj, name) for name in names}
-
-
 def jsonable(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
@@ -255,12 +250,7 @@ def attnames(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, .
 
 
 def not_found(what: str, ident: Any, *, field_name: str) -> ItemError:
-    return ItemError(
-        code=ErrorCode.NOT_FOUND,
-        message=f"{what} {ident} does not exist in this team",
-        details={"field": field_name, "id": ident},
-        suggested_action=f"Check the {what.lower()} id, or pick one from your team's list.",
-    )
+    return refused(unknown(what, ident), field_name=field_name)
 
 
 def invalid(
@@ -272,8 +262,16 @@ def invalid(
 
 
 def refused(refusal: Refusal, *, field_name: str, **details: Any) -> ItemError:
-    """Turn a rulebook refusal (`workouts.rules`) into the item's VALIDATION error; `details.rule`
-    names the rule, as every path that asks it does."""
+    """Turn a rulebook refusal (`workouts.rules`) into the item's error: NOT_FOUND (the id in
+    `details.id`) for a row the team does not have, else VALIDATION with `details.rule` naming the
+    rule, as every path that asks it does."""
+    if refusal.code == NOT_FOUND:
+        return ItemError(
+            code=ErrorCode.NOT_FOUND,
+            message=refusal.message,
+            details={"field": field_name, "id": refusal.ident},
+            suggested_action=refusal.suggestion,
+        )
     if refusal.code:
         details["rule"] = refusal.code
     return ItemError(

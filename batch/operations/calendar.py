@@ -148,14 +148,24 @@ def resolve(item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, mo
 
 
 def place_part(
-    item: BatchItem, ctx: Context, calendar: Calendar, slot: Slot, *, n: int, created: str = "created"
+    item: BatchItem,
+    ctx: Context,
+    calendar: Calendar,
+    slot: Slot,
+    *,
+    n: int,
+    parts: int,
+    created: str = "created",
 ) -> Slot | None:
-    """Place one part of an item — an occurrence of a series, a copy — and note what became of it.
+    """Place part n of an item's `parts` — an occurrence of a series, a copy — and note what became of it.
 
     Under SKIP a part that cannot be placed is dropped alone (noted "skipped" with the reason) and None
     is returned; any other strategy that cannot place it raises for the whole item, as `resolve` does.
-    The notes (`parts`) are what the dry run shows and what the item's result reports.
+    The notes (`parts`) are what the dry run shows and what the item's result reports. A lone part is
+    the item itself: it is resolved as the item (`resolve`), with no part noted.
     """
+    if parts == 1:
+        return resolve(item, ctx, calendar, slot, movable=True)
     day = local_day(slot.start).isoformat()
     try:
         placed = resolve(item, ctx, calendar, slot, movable=True)

@@ -8,7 +8,17 @@ from batch.errors import ErrorCode, ItemError
 from batch.models import BatchItem
 from batch.operations.base import Context, not_found
 from batch.operations.state import Parts
-from workouts.models import Assignment, Workout, WorkoutExercise
+from workouts.models import (
+    Assignment,
+    Exercise,
+    Facility,
+    Player,
+    TemplateExercise,
+    Workout,
+    WorkoutExercise,
+)
+from workouts.plans import Catalog
+from workouts.selectors import templates_for_team
 
 
 def lock_workouts(ctx: Context, ids: set[int]) -> dict[int, Workout]:
@@ -71,3 +81,37 @@ def load_parts(workout_ids: Iterable[int], *, with_assignments: bool = True) -> 
             parts.assignments.setdefault(row.workout_id, []).append(row)
             parts.players[row.player_id] = row.player
     return parts
+
+
+def load_catalog(
+    ctx: Context,
+    *,
+    facility_ids: set[int],
+    template_ids: set[int],
+    exercise_ids: set[int],
+    player_ids: set[int],
+) -> Catalog:
+    """Return the rows new workouts name (workouts.plans.new_workout): facilities, the templates the
+    user may use (another trainer's "Only me" template is as unknown as another team's) with their
+    exercises in order, library exercises (the ones named and the templates'), the team's players.
+    One query per kind of row named, none for a kind not named."""
+    templates = (
+        templates_for_team(team=ctx.team, user=ctx.user).filter(pk__in=template_ids).in_bulk()
+        if template_ids
+        else {}
+    )
+    template_exercises: dict[int, list[TemplateExercise]] = {}
+    exercise_ids = set(exercise_ids)
+    if templates:
+        for te in TemplateExercise.objects.filter(template__in=templates.keys()).order_by(
+            "template", "order"
+        ):
+            template_exercises.setdefault(te.template_id, []).append(te)
+            exercise_ids.add(te.exercise_id)
+    return Catalog(
+        facilities=Facility.objects.in_bulk(facility_ids) if facility_ids else {},
+        templates=templates,
+        template_exercises=template_exercises,
+        library=Exercise.objects.in_bulk(exercise_ids) if exercise_ids else {},
+        players=Player.objects.filter(team=ctx.team, pk__in=player_ids).in_bulk() if player_ids else {},
+    )

@@ -139,6 +139,32 @@ def take_off(item: BatchItem, ctx: Context, workout: Any, player_ids: set[int]) 
     state.take_offs.setdefault(item.op_id, []).extend(gone)
 
 
+def settle(item: BatchItem, ctx: Context, workout: Any, verdicts: dict[int, PlayerVerdict]) -> None:
+    """Plan what the verdicts mean for the players a workout keeps: those left out come off it
+    (`take_off`), the others get the verdict's cap and substitutions (`refit`)."""
+    take_off(item, ctx, workout, left_out(item, ctx, verdicts))
+    refit(item, ctx, workout, verdicts)
+
+
+def regate(
+    item: BatchItem, ctx: Context, workout: Any, *, on_date: dt.date, intensity: int | None
+) -> dict[int, PlayerVerdict]:
+    """Judge a workout's players again (it moves, intensifies or comes back from the archive) and
+    `settle` them; blockedPlayers "fail" fails the item instead. Return the verdicts."""
+    parts = ctx.state_as(WorkoutState).parts
+    verdicts = gate_players(
+        item,
+        ctx,
+        player_ids=[a.player_id for a in parts.assignments.get(workout.pk, [])],
+        exercises=parts.specs.get(workout.pk, []),
+        on_date=on_date,
+        intensity=intensity,
+        name=workout.name,
+    )
+    settle(item, ctx, workout, verdicts)
+    return verdicts
+
+
 def write_take_offs(items: Sequence[BatchItem], ctx: Context) -> None:
     """Delete the assignments `take_off` planned, logged UNASSIGNED with their rows so undo restores them.
 

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import timezone
-
 from batch.errors import ItemError
 from batch.models import BatchItem, OperationType
 from batch.operations.base import (
@@ -35,23 +33,16 @@ from batch.operations.calendar import (
     note_skipped_parts,
     parts_result,
     place_part,
-    resolve,
 )
-from batch.operations.duplicate import CopyPlan, gate_days, plan_copy, write_copies
+from batch.operations.copies import gate_days, plan_copy, write_copies
 from batch.operations.loading import chunk_workouts, load_parts, workout_of
-from batch.operations.medical import (
-    left_out,
-    left_out_result,
-    load_gate,
-    refit,
-    take_off,
-    write_take_offs,
-)
+from batch.operations.medical import left_out, left_out_result, load_gate, settle, write_take_offs
 from batch.operations.state import WorkoutState
-from workouts.calendar import Calendar, Slot, at, local_day
+from workouts.calendar import Calendar, Slot, local_day
 from workouts.models import Workout
+from workouts.plans import WorkoutCopy, day_loads, series
 from workouts.recurrence import RecurrenceError, occurrence_days
-from workouts.rules import assignment_medical_fields, default_duration, move_refusal, timing_refusal
+from workouts.rules import default_duration, move_refusal, timing_refusal
 
 MOVED_FIELDS = ("scheduled_start", "scheduled_end", "facility", "status")
 
@@ -62,7 +53,7 @@ class SchedulePlan:
 
     workout: Workout
     slot: Slot
-    copies: list[CopyPlan]
+    copies: list[WorkoutCopy]
 
 
 @dataclass(slots=True)
@@ -128,33 +119,27 @@ class ScheduleExecutor(Executor):
         loads = {a.player_id: a.load_percent for a in assignments}
         days = state.days[item.op_id]
         verdicts = gate_days(item, ctx, workout=workout, player_ids=list(loads), days=days)
-        wall = timezone.localtime(start).time()
         own = calendar.unbook(workout.pk)
         ctx.notes.get(item.op_id, {}).pop("parts", None)  # a re-check (one-item fallback) starts afresh
         booked: list[str] = []
         placed: list[tuple[Slot, dt.date]] = []
+        occurrences = series(workout, start=start, days=days, duration=duration)
         try:
-            for n, day in enumerate(days):
-                begin = at(day, wall)
+            for occurrence in occurrences:
+                n, day = occurrence.n, occurrence.day
                 moves = not placed  # the first occurrence that can be placed moves the workout itself
+                day_verdicts = verdicts.get(day, {})
                 slot = Slot(
-                    start=begin,
-                    end=begin + duration,
+                    start=occurrence.start,
+                    end=occurrence.end,
                     facility_id=facility_id,
-                    loads={
-                        pid: assignment_medical_fields(verdicts.get(day, {}).get(pid), load)[0]
-                        for pid, load in loads.items()
-                        if pid not in left_out(item, ctx, verdicts.get(day, {}))
-                    },
+                    loads=day_loads(loads, day_verdicts, out=left_out(item, ctx, day_verdicts)),
                     key=f"w:{workout.pk}" if moves else f"op:{item.op_id}:{n}",
                     workout_id=workout.pk if moves else None,
-                    name=workout.name,
+                    name=occurrence.name,
                 )
-                where = (
-                    place_part(item, ctx, calendar, slot, n=n, created="moved" if moves else "created")
-                    if len(days) > 1
-                    else resolve(item, ctx, calendar, slot, movable=True)  # one occurrence: the item itself
-                )
+                created = "moved" if moves else "created"
+                where = place_part(item, ctx, calendar, slot, n=n, parts=len(occurrences), created=created)
                 if where is not None:
                     booked.append(slot.key)
                     placed.append((where, day))
@@ -168,8 +153,8 @@ class ScheduleExecutor(Executor):
         note_skipped_parts(item, ctx, "occurrence")
         copies = [
             plan_copy(
-                ctx,
                 item,
+                ctx,
                 workout,
                 name=workout.name,
                 start=slot.start,
@@ -181,9 +166,7 @@ class ScheduleExecutor(Executor):
             for slot, day in placed[1:]
         ]
         # The workout itself moves to the first placed day: players blocked then come off it (undoably).
-        first_day = verdicts.get(placed[0][1], {})
-        take_off(item, ctx, workout, left_out(item, ctx, first_day))
-        refit(item, ctx, workout, first_day)
+        settle(item, ctx, workout, verdicts.get(placed[0][1], {}))
         state.plans[item.op_id] = SchedulePlan(workout, placed[0][0], copies)
 
     def apply(self, items: Sequence[BatchItem], ctx: Context) -> dict[str, dict[str, Any]]:
@@ -192,7 +175,7 @@ class ScheduleExecutor(Executor):
         state = ctx.state_as(ScheduleState)
         moved: dict[int, Workout] = {}
         results: dict[str, dict[str, Any]] = {}
-        copies = []
+        copies: list[tuple[BatchItem, WorkoutCopy]] = []
         for item in items:
             plan = state.plans[item.op_id]
             workout, slot, item_copies = plan.workout, plan.slot, plan.copies
@@ -206,7 +189,7 @@ class ScheduleExecutor(Executor):
             }
             change_fields(ctx, item, workout, values, MOVED_FIELDS)
             moved[workout.pk] = workout
-            copies.extend(item_copies)
+            copies.extend((item, copy) for copy in item_copies)
             results[item.op_id] = {
                 "id": workout.pk,
                 "workoutId": workout.pk,

@@ -19,7 +19,6 @@ from batch.operations.base import (
     Executor,
     ExecutorState,
     PendingRef,
-    copied,
     not_found,
     refused,
     register,
@@ -27,6 +26,7 @@ from batch.operations.base import (
 )
 from batch.sql import copy_create
 from workouts.models import TemplateExercise, Workout, WorkoutExercise, WorkoutTemplate
+from workouts.plans import copy_exercise
 from workouts.rules import template_exercises, template_from, template_source_refusal
 
 TEMPLATE_IMAGE = (
@@ -124,7 +124,7 @@ class TemplateExecutor(Executor):
         for item, template, plan in zip(items, templates, plans, strict=True):
             picked = plan.exercises
             rows.extend(
-                TemplateExercise(template=template, order=position, **copied(r))
+                TemplateExercise(template=template, order=position, **copy_exercise(r))
                 for position, r in enumerate(picked)
             )
             ctx.log_change(

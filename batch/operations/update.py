@@ -31,15 +31,7 @@ from batch.operations.base import (
 )
 from batch.operations.calendar import apply_overrides, resolve
 from batch.operations.loading import load_parts, lock_workouts
-from batch.operations.medical import (
-    gate_players,
-    left_out,
-    left_out_result,
-    load_gate,
-    refit,
-    take_off,
-    write_take_offs,
-)
+from batch.operations.medical import left_out_result, load_gate, regate, write_take_offs
 from batch.operations.state import WorkoutChange, WorkoutState
 from workouts.calendar import Calendar, Slot, local_day
 from workouts.limits import DEFAULT_DURATION, MOVE_FIELDS
@@ -200,18 +192,13 @@ class UpdateExecutor(Executor):
     ) -> None:
         """Re-check the workout's players on its (new) day: blocked players are taken off (or fail the
         item with blockedPlayers "fail"), modified ones are warned about."""
-        parts = ctx.state_as(UpdateState).parts
-        verdicts = gate_players(
+        verdicts = regate(
             item,
             ctx,
-            player_ids=[a.player_id for a in parts.assignments.get(workout.pk, [])],
-            exercises=parts.specs.get(workout.pk, []),
+            workout,
             on_date=on_date,
             intensity=workout.intensity if intensity is None else intensity,
-            name=workout.name,
         )
-        take_off(item, ctx, workout, left_out(item, ctx, verdicts))
-        refit(item, ctx, workout, verdicts)
         for verdict in verdicts.values():
             if verdict.verdict == "modified":
                 ctx.warn(

@@ -35,6 +35,7 @@ from batch.runner.failures import (
     fail_chunk,
     internal_error,
     is_transient,
+    transient_exhausted,
 )
 from batch.runner.finalize import batch_finalize
 from batch.runner.items import Outcome
@@ -89,7 +90,10 @@ def run_all_or_nothing(*, batch_id: int) -> str:
                 log.warning(
                     "batch %s: all-or-nothing run gave up after %s tries: %s", batch_id, failures, exc
                 )
-                fail_everything(batch_id, transient_error(exc, failures), attempts=attempt)
+                error = transient_exhausted(
+                    exc, failures, suggestion="Submit the batch again when the conflicting work has finished."
+                )
+                fail_everything(batch_id, error, attempts=attempt)
                 outcome = "stopped"
                 break
             time.sleep(backoff_seconds(failures))
@@ -195,14 +199,4 @@ def crashed(crashes: int) -> dict[str, Any]:
         details={"crashes": crashes},
         recoverable=False,
         suggested_action="Split the request into smaller ones or report it to your administrator.",
-    ).as_dict()
-
-
-def transient_error(exc: DatabaseError, failures: int) -> dict[str, Any]:
-    return ItemError(
-        code=ErrorCode.TRANSIENT_EXHAUSTED,
-        message=f"the database stayed busy after {failures} attempts: {str(exc).splitlines()[0]}",
-        details={"attempts": failures, "sqlstate": getattr(exc.__cause__, "sqlstate", None)},
-        recoverable=True,
-        suggested_action="Submit the batch again when the conflicting work has finished.",
     ).as_dict()

@@ -53,6 +53,17 @@ def is_transient(exc: BaseException) -> bool:
     return sqlstate in TRANSIENT_SQLSTATES
 
 
+def transient_exhausted(exc: DatabaseError, failures: int, *, suggestion: str) -> dict[str, Any]:
+    """The error of work given up after `failures` transient database faults, the last one `exc`."""
+    return ItemError(
+        code=ErrorCode.TRANSIENT_EXHAUSTED,
+        message=f"the database stayed busy after {failures} attempts: {str(exc).splitlines()[0]}",
+        details={"attempts": failures, "sqlstate": getattr(exc.__cause__, "sqlstate", None)},
+        recoverable=True,
+        suggested_action=suggestion,
+    ).as_dict()
+
+
 def retry_transient(*, batch_id: int, claim: Claim, exc: DatabaseError) -> None:
     """Record the transient failure; past the batch's retry budget fail the chunk, else back off."""
     failures = claim.transient_failures + 1
@@ -63,13 +74,9 @@ def retry_transient(*, batch_id: int, claim: Claim, exc: DatabaseError) -> None:
         log.warning(
             "batch %s chunk %s: giving up after %s attempts: %s", batch_id, claim.chunk_id, failures, exc
         )
-        error = ItemError(
-            code=ErrorCode.TRANSIENT_EXHAUSTED,
-            message=f"the database stayed busy after {failures} attempts: {str(exc).splitlines()[0]}",
-            details={"attempts": failures, "sqlstate": getattr(exc.__cause__, "sqlstate", None)},
-            recoverable=True,
-            suggested_action="Retry the failed items when the conflicting work has finished.",
-        ).as_dict()
+        error = transient_exhausted(
+            exc, failures, suggestion="Retry the failed items when the conflicting work has finished."
+        )
         fail_chunk(batch_id=batch_id, chunk_id=claim.chunk_id, error=error, attempts=claim.attempt)
         return
     delay = backoff_seconds(failures)

@@ -73,22 +73,3 @@ def test_a_template_takes_the_union_of_exercises_first_prescription_wins_and_the
     assert (template.intensity, template.duration_minutes, template.source_workout) == (70, 75, None)
     assert template.source_workout_ids == [first.pk, second.pk]
     assert rules.template_source_refusal(WorkoutFactory.build(team=team, status="draft")) is not None
-
-
-def test_a_copy_is_a_draft_without_a_start_and_scheduled_with_one(team):
-    original = WorkoutFactory.build(team=team, name="Legs", notes="n", intensity=70)
-    assert rules.copy_name("{original} #{n}", original, 3) == "Legs #3"
-    draft = rules.copy_of(original, name="x", start=None, end=None, facility_id=None, created_by=None)
-    start = timezone.now()
-    copy = rules.copy_of(
-        original,
-        name="y" * 300,
-        start=start,
-        end=start,
-        facility_id=None,
-        created_by=None,
-        changes={"intensity": 40},
-    )
-    assert draft.status == Workout.Status.DRAFT and draft.scheduled_end is None
-    assert copy.status == Workout.Status.SCHEDULED and len(copy.name) == 200 and copy.intensity == 40
-    assert copy.source_workout is original and copy.notes == "n"

@@ -24,7 +24,7 @@ from batch.operations.revert.gate import (
     model_for,
 )
 from batch.operations.revert.loading import load_chunk
-from batch.operations.revert.steps import Key, Step, conflict, differing, has_version, to_python
+from batch.operations.revert.steps import Key, Step, Undo, conflict, differing, has_version, to_python
 from batch.operations.revert.writes import apply_steps
 from workouts.rules import assign_refusal, move_refusal
 
@@ -62,12 +62,13 @@ class RevertExecutor(RevertGate, Executor):
             )
         key: Key = (change.model, change.object_id)
         obj = state.objects.get(key)
+        undo = Undo(item, change, key, obj, force)
         if change.action == A.UNASSIGNED:
-            step = self.check_recreate(item, change, key, obj, ctx, force)
+            step = self.check_recreate(undo, ctx)
         elif change.action in (A.CREATED, A.ASSIGNED):
-            step = self.check_delete(item, change, key, obj, ctx, force)
+            step = self.check_delete(undo, ctx)
         elif change.action in (A.UPDATED, A.ARCHIVED, A.RESTORED):
-            step = self.check_restore(item, change, key, obj, ctx, force)
+            step = self.check_restore(undo, ctx)
         else:
             raise ItemError(
                 code=ErrorCode.NOT_UNDOABLE,
@@ -81,10 +82,9 @@ class RevertExecutor(RevertGate, Executor):
     def expected_version(self, change: BatchChange, key: Key, ctx: Context) -> int | None:
         return ctx.state_as(RevertState).chain.get(key, change.version_after)
 
-    def verify(
-        self, item: BatchItem, change: BatchChange, key: Key, obj: models.Model, ctx: Context, force: bool
-    ) -> bool:
+    def verify(self, undo: Undo, obj: models.Model, ctx: Context) -> bool:
         """Raise CONFLICT if the object moved on since the batch (unless forced); return True if forced."""
+        item, change, key, force = undo.item, undo.change, undo.key, undo.force
         state = ctx.state_as(RevertState)
         if has_version(type(obj)):
             expected = self.expected_version(change, key, ctx)
@@ -107,19 +107,12 @@ class RevertExecutor(RevertGate, Executor):
         ctx.warn(item, message + "; forced", code=ErrorCode.VERSION_CONFLICT)
         return True
 
-    def check_delete(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        key: Key,
-        obj: models.Model | None,
-        ctx: Context,
-        force: bool,
-    ) -> Step:
+    def check_delete(self, undo: Undo, ctx: Context) -> Step:
+        item, change, key, obj, force = undo.item, undo.change, undo.key, undo.obj, undo.force
         if obj is None:
             ctx.warn(item, f"{change.model} {change.object_id} is already gone", code="ALREADY_REVERTED")
             return Step("noop", key, change, obj, None)  # type: ignore[arg-type]
-        forced = self.verify(item, change, key, obj, ctx, force)
+        forced = self.verify(undo, obj, ctx)
         state = ctx.state_as(RevertState)
         if key[0] == TEMPLATE and obj.pk in state.used_templates and not forced:
             if not force:
@@ -139,15 +132,8 @@ class RevertExecutor(RevertGate, Executor):
             state.roster.get(obj.workout_id, set()).discard(obj.player_id)
         return Step("delete", key, change, obj, None, forced=forced)
 
-    def check_restore(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        key: Key,
-        obj: models.Model | None,
-        ctx: Context,
-        force: bool,
-    ) -> Step:
+    def check_restore(self, undo: Undo, ctx: Context) -> Step:
+        change, key, obj = undo.change, undo.key, undo.obj
         if obj is None:
             raise conflict(
                 change,
@@ -156,7 +142,7 @@ class RevertExecutor(RevertGate, Executor):
                 current=None,
                 conflict="DELETED",
             )
-        forced = self.verify(item, change, key, obj, ctx, force)
+        forced = self.verify(undo, obj, ctx)
         restored = set(change.before or {})
         if key[0] == WORKOUT and MOVE_ATTNAMES & restored and "status" not in restored:
             # Moving it back is a move: a workout completed or cancelled since stays where it is.
@@ -170,7 +156,7 @@ class RevertExecutor(RevertGate, Executor):
             setattr(obj, attname, to_python(model, attname, value))
             names.append(attname)
         try:
-            override = self.gate_restore(item, change, key, obj, ctx, force, names)
+            override = self.gate_restore(undo, obj, ctx, names)
         except ItemError:
             for attname, value in previous.items():  # the chunk's image stays as the database has it
                 setattr(obj, attname, value)
@@ -183,15 +169,8 @@ class RevertExecutor(RevertGate, Executor):
             "update", key, change, obj, version, fields=names, forced=forced, medical_override=override
         )
 
-    def check_recreate(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        key: Key,
-        obj: models.Model | None,
-        ctx: Context,
-        force: bool,
-    ) -> Step:
+    def check_recreate(self, undo: Undo, ctx: Context) -> Step:
+        item, change, key, obj, force = undo.item, undo.change, undo.key, undo.obj, undo.force
         state = ctx.state_as(RevertState)
         image = dict(change.before or {})
         pair = (image.get("workout_id"), image.get("player_id"))
@@ -224,15 +203,7 @@ class RevertExecutor(RevertGate, Executor):
                 )
             # Forced: the existing assignment takes the before-image's values, with today's verdict
             # (the old load and verdict may no longer be safe).
-            verdicts, override = self.gate(
-                item,
-                change,
-                ctx,
-                workout=self.workout_now(pair[0], ctx),
-                workout_id=pair[0],
-                player_ids=[pair[1]],
-                force=force,
-            )
+            verdicts, override = self.gate(item, change, ctx, pair[0], [pair[1]], force=force)
             ctx.warn(item, f"assignment {taken.pk} overwritten with the removed one's values; forced")
             names = [a for a in image if a not in ("version", "id")]
             for attname in names:
@@ -252,15 +223,7 @@ class RevertExecutor(RevertGate, Executor):
         values = {a: to_python(model, a, v) for a, v in image.items() if a != "id"}
         values["version"] = int(image.get("version") or 0) + 1
         new = model(pk=change.object_id, **values)
-        verdicts, override = self.gate(
-            item,
-            change,
-            ctx,
-            workout=self.workout_now(pair[0], ctx),
-            workout_id=pair[0],
-            player_ids=[pair[1]],
-            force=force,
-        )
+        verdicts, override = self.gate(item, change, ctx, pair[0], [pair[1]], force=force)
         names = list(values)
         self.apply_verdict(new, verdicts.get(pair[1]), names)
         state.objects[key] = new

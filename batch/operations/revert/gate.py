@@ -18,7 +18,7 @@ from batch.errors import ErrorCode
 from batch.models import BatchChange, BatchItem
 from batch.operations.base import Context, ExecutorState
 from batch.operations.medical import medical_error
-from batch.operations.revert.steps import Key, Step, to_python
+from batch.operations.revert.steps import Key, Step, Undo, to_python
 from medical.compliance import BLOCKED, MODIFIED, PlayerVerdict
 from medical.gate import MedicalGate, PlannedWorkout, planned_workouts
 from medical.roles import is_medic_or_staff
@@ -124,13 +124,14 @@ class RevertGate:
         item: BatchItem,
         change: BatchChange,
         ctx: Context,
-        *,
-        workout: PlannedWorkout | None,
         workout_id: int,
         player_ids: list[int],
+        *,
         force: bool,
     ) -> tuple[dict[int, PlayerVerdict], tuple[int, list[PlayerVerdict]] | None]:
-        """Judge the players; raise CONFLICT/MEDICAL_RESTRICTION for a block nobody may override."""
+        """Judge the players on the workout as it is now (`workout_now`); raise CONFLICT /
+        MEDICAL_RESTRICTION for a block nobody may override."""
+        workout = self.workout_now(workout_id, ctx)
         state = ctx.state_as(RevertState)
         gate = state.gate
         if gate is None or workout is None or workout.archived or not player_ids:
@@ -169,37 +170,16 @@ class RevertGate:
     # --- check: decide, on the in-memory image ------------------------------------------------------
 
     def gate_restore(
-        self,
-        item: BatchItem,
-        change: BatchChange,
-        key: Key,
-        obj: models.Model,
-        ctx: Context,
-        force: bool,
-        names: list[str],
+        self, undo: Undo, obj: models.Model, ctx: Context, names: list[str]
     ) -> tuple[int, list[PlayerVerdict]] | None:
         """Re-check a restored workout's players, or a restored assignment's player, as of now."""
-        if key[0] == WORKOUT and GATED_WORKOUT_FIELDS & set(change.before or {}):
-            _, override = self.gate(
-                item,
-                change,
-                ctx,
-                workout=self.workout_now(obj.pk, ctx),
-                workout_id=obj.pk,
-                player_ids=sorted(ctx.state_as(RevertState).roster.get(obj.pk, ())),
-                force=force,
-            )
+        item, change, force = undo.item, undo.change, undo.force
+        if undo.key[0] == WORKOUT and GATED_WORKOUT_FIELDS & set(change.before or {}):
+            roster = sorted(ctx.state_as(RevertState).roster.get(obj.pk, ()))
+            _, override = self.gate(item, change, ctx, obj.pk, roster, force=force)
             return override
-        if key[0] == ASSIGNMENT and change.action == A.UPDATED:
-            verdicts, override = self.gate(
-                item,
-                change,
-                ctx,
-                workout=self.workout_now(obj.workout_id, ctx),
-                workout_id=obj.workout_id,
-                player_ids=[obj.player_id],
-                force=force,
-            )
+        if undo.key[0] == ASSIGNMENT and change.action == A.UPDATED:
+            verdicts, override = self.gate(item, change, ctx, obj.workout_id, [obj.player_id], force=force)
             self.apply_verdict(obj, verdicts.get(obj.player_id), names)
             return override
         return None

@@ -15,6 +15,18 @@ from medical.compliance import PlayerVerdict
 Key = tuple[str, int]  # (model label, object id): one object an undo touches
 
 
+@dataclass(slots=True)
+class Undo:
+    """What one REVERT item undoes: the logged change, the object it touched (its key, and its image in
+    the chunk, None when gone) and whether the item forces it."""
+
+    item: BatchItem
+    change: BatchChange
+    key: Key
+    obj: models.Model | None
+    force: bool
+
+
 def to_python(model: type[models.Model], attname: str, value: Any) -> Any:
     """A change-log image value back as the field's Python value."""
     if value is None:
