@@ -78,19 +78,6 @@ class ItemReports(dict[str, ItemReport]):
             yield self.get(op.id) or ItemReport(op_id=op.id, type=op.type)
 
 
-class Planned(dict[str, Any]):
-    """ctx.planned of a dry run: what an operation plans (a CREATE's workout), kept only for the
-    operations another one depends on (the only ones a `$ref` can name)."""
-
-    def __init__(self, wanted: set[str]) -> None:
-        super().__init__()
-        self.wanted = wanted
-
-    def __setitem__(self, op_id: str, value: Any) -> None:
-        if op_id in self.wanted:
-            super().__setitem__(op_id, value)
-
-
 @dataclass
 class ValidationReport:
     request: BatchRequest
@@ -335,11 +322,14 @@ def batch_validate(*, user: Any, team: Any, raw: Any) -> ValidationReport:
     report.problems.extend(check_callback(team=team, metadata=request.metadata))
     if report.problems:
         return report
-    planned = Planned({dep for op in request.operations for dep in op.dependencies})
+    planned: dict[str, Any] = {}
+    plan_for = frozenset(dep for op in request.operations for dep in op.dependencies)
     found = ItemReports(request)
     rows, undoable = 0, True
     for group in slices(request):
-        ctx = Context(team=team, user=user, options=request.options, dry_run=True, planned=planned)
+        ctx = Context(
+            team=team, user=user, options=request.options, dry_run=True, planned=planned, plan_for=plan_for
+        )
         executor = executor_for(group[0].type)
         executor.prepare(group, ctx)
         for item in group:

@@ -85,7 +85,13 @@ class Context:
     # Per dry run, shared by its slices: the workouts earlier operations will create, by op id, as the
     # medical gate sees them (medical.gate.PlannedWorkout), so a later `$ref` to one is judged too.
     planned: dict[str, Any] = field(default_factory=dict)
+    # The op ids a later operation depends on: the only plans a `$ref` can read (None: keep every plan).
+    plan_for: frozenset[str] | None = None
     _compliance: Any = None
+
+    def keeps_plan(self, op_id: str) -> bool:
+        """Whether a dry run keeps what this operation plans in `planned`."""
+        return self.dry_run and (self.plan_for is None or op_id in self.plan_for)
 
     def state_as(self, kind: type[S]) -> S:
         """Return the group's state, which `prepare` set as a `kind`."""

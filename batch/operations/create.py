@@ -56,6 +56,7 @@ class CreateExecutor(Executor):
         facility_ids, exercise_ids, template_ids, player_ids, dates = set(), set(), set(), set(), set()
         times = {}
         scheduled: list[dt.date] = []
+        today = workout_day(None, now=ctx.now)  # the day of those without a start
         for item in items:
             data = item.data
             workout = data.get("workout") or {}
@@ -68,9 +69,10 @@ class CreateExecutor(Executor):
                 template_ids.add(data["templateId"])
             player_ids.update(a["playerId"] for a in data.get("assignments") or [])
             start, end = times[item.op_id] = item_times(data)
-            dates.add(workout_day(start, now=ctx.now))
+            day = local_day(start) if start is not None else today
+            dates.add(day)
             if start is not None:
-                scheduled.append(local_day(start))
+                scheduled.append(day)
         catalog = load_catalog(
             ctx,
             facility_ids=facility_ids,
@@ -140,7 +142,7 @@ class CreateExecutor(Executor):
             workout["scheduled_end"] = placed.end
             workout["facility_id"] = placed.facility_id
         state.plans[item.op_id] = plan
-        if ctx.dry_run:  # what a later `$ref` to this workout is judged on by the medical gate
+        if ctx.keeps_plan(item.op_id):  # what a later `$ref` to this workout is judged on by the medical gate
             ctx.planned[item.op_id] = PlannedWorkout(
                 exercises=tuple(
                     specs
