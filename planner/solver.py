@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:  # OR-Tools is imported where a model is built: every command and web process
+    from ortools.sat.python import cp_model  # loads this module (URL conf), few of them solve
 
 SEED = 20261202
 # The share of the time limit each goal gets, in order: place, lowest peak, spread, preferred times.
@@ -131,6 +132,8 @@ class PlanModel:
     """The CP-SAT model of an instance; `explaining` turns the rule literals into free variables."""
 
     def __init__(self, inst: Instance, *, explaining: bool = False) -> None:
+        from ortools.sat.python import cp_model
+
         self.inst = inst
         self.explaining = explaining
         self.m = cp_model.CpModel()
@@ -389,6 +392,8 @@ class PlanModel:
 
 
 def _solver(seconds: float, seed: int) -> cp_model.CpSolver:
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
@@ -413,6 +418,8 @@ def solve(inst: Instance, *, time_limit: float = 10.0, seed: int = SEED) -> Solu
     """Place as many sessions as possible; then lower the peak daily load, spread load, keep to
     preferred times and move as few existing workouts as possible — each goal kept while the next is
     sought."""
+    from ortools.sat.python import cp_model
+
     began = time.monotonic()
     plan = PlanModel(inst)
     m = plan.m
@@ -459,6 +466,8 @@ def explain(
     """Return the rules (and other sessions, as ("session", i)) that together keep `session` off the
     plan: an infeasible set of assumptions, shrunk until each one matters. Empty if none was proved
     within the time limit."""
+    from ortools.sat.python import cp_model
+
     plan = PlanModel(inst, explaining=True)
     named: dict[Rule, Any] = {("place", session): plan.placed[session]}
     named.update({("session", i): plan.placed[i] for i in placed if i != session})
