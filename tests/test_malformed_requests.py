@@ -301,7 +301,7 @@ def _cases_for(path: str, persona: str, cases: Cases) -> Cases:
     """The cases for one path, the plainest GET and POST first."""
     if path.startswith("/admin/"):
         cases = _keep(cases, ADMIN_VARIANTS if persona == "staff" else TURNED_AWAY_VARIANTS)
-    elif HUGE in path:
+    if HUGE in path:
         cases = _keep(cases, ABSURD_ID_VARIANTS)
     return sorted(cases, key=lambda case: case[1] != PLAIN[case[0]])
 
