@@ -29,6 +29,8 @@ def api(trainer, team, settings):
     return ApiClient(make_token(trainer, team))
 
 
+# Before the schedule's first run, so the next runs start there and cross the March DST change.
+@pytest.mark.clock("2027-03-01T10:30:00")
 def test_a_recipe_and_its_schedule_answer_ids_and_the_next_runs_with_offsets(api):
     response = api.post("/api/v1/recipes", RECIPE)
     assert response.status_code == 201, response.content

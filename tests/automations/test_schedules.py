@@ -161,6 +161,8 @@ def test_the_skip_policy_runs_nothing_late_and_pause_stops_it(weekly, run_worker
     assert automation_tick(at=dt.datetime(2027, 4, 11, 18, 0, 30, tzinfo=CLUB)) == []
 
 
+# Before the schedule starts (4 January), so its first run is still due when the tick comes.
+@pytest.mark.clock("2026-12-01T10:30:00")
 def test_a_failed_run_tells_the_owner_and_the_teams_webhooks(transactional_db, team, trainer):
     from automations.models import Notice
     from automations.schedules import automation_tick

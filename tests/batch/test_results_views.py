@@ -1,5 +1,6 @@
 """Results people can read: names and dates instead of ids, honest outcomes, readable CSV, and a
-force undo that first shows what it would overwrite. Batches run through a real (in-process) worker.
+force undo that first shows what it would overwrite. Batches run in this process, inside the test's
+transaction (`run_batches`): what is read here is the outcome, not how a worker picked the runner up.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from batch.wording import batch_outcome, plain
 from tests.factories import AssignmentFactory, PlayerFactory, RestrictionFactory, WorkoutFactory
 from workouts.models import Workout
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def update(op_id: str, workout: Workout, **updates: Any) -> dict:
     return {"id": op_id, "type": "UPDATE", "data": {"workoutId": workout.pk, "updates": updates}}
 
 
-def run(submit, run_worker, ops: list[dict], **options: Any) -> Batch:
+def run(submit, run_batches, ops: list[dict], **options: Any) -> Batch:
     batch = submit(ops, **options)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     return batch
 
@@ -41,10 +42,10 @@ def csv_rows(client, batch: Batch) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_results_json_carry_each_items_target_with_name_and_date(submit, run_worker, team):
+def test_results_json_carry_each_items_target_with_name_and_date(submit, run_batches, team):
     skate = WorkoutFactory(team=team, name="Morning skate")
     create = {"id": "c", "type": "CREATE", "data": {"workout": {"name": "Leg day", "type": "STRENGTH"}}}
-    batch = run(submit, run_worker, [update("u", skate, intensity=70), create])
+    batch = run(submit, run_batches, [update("u", skate, intensity=70), create])
 
     results = {r["id"]: r for r in batch_summary(batch=batch)["results"]}
 
@@ -54,17 +55,17 @@ def test_results_json_carry_each_items_target_with_name_and_date(submit, run_wor
     assert results["c"]["target"] == {"id": created.pk, "name": "Leg day", "date": None}
 
 
-def test_a_deleted_workout_keeps_its_name_from_the_change_log(submit, run_worker, team):
+def test_a_deleted_workout_keeps_its_name_from_the_change_log(submit, run_batches, team):
     doomed = WorkoutFactory(team=team, name="Old drill", status=Workout.Status.DRAFT)
     op = {"id": "d", "type": "DELETE", "data": {"workoutId": doomed.pk, "permanent": True}}
-    batch = run(submit, run_worker, [op])
+    batch = run(submit, run_batches, [op])
     assert not Workout.objects.filter(pk=doomed.pk).exists()
 
     [item] = BatchItem.objects.filter(batch=batch)
     assert item_targets([item], team_id=team.pk)["d"]["name"] == "Old drill"
 
 
-def test_results_page_names_workouts_and_puts_problems_first(trainer_client, submit, run_worker, team):
+def test_results_page_names_workouts_and_puts_problems_first(trainer_client, submit, run_batches, team):
     fine = WorkoutFactory(team=team, name="Aaa fine")
     stale = WorkoutFactory(team=team, name="Zzz edited")
     late = update("stale", stale, intensity=70)
@@ -72,7 +73,7 @@ def test_results_page_names_workouts_and_puts_problems_first(trainer_client, sub
     # Without the dry-run gate, so the stale item fails at run time as if edited meanwhile.
     batch = run(
         submit,
-        run_worker,
+        run_batches,
         [update("fine", fine, intensity=70), late],
         conflictResolution="FAIL",
         validateBeforeExecute=False,
@@ -88,11 +89,11 @@ def test_results_page_names_workouts_and_puts_problems_first(trainer_client, sub
     assert f"#{stale.pk}" not in body and ">stale<" not in body
 
 
-def test_csv_has_readable_columns_and_neutralises_formulas(trainer_client, submit, run_worker, team):
+def test_csv_has_readable_columns_and_neutralises_formulas(trainer_client, submit, run_batches, team):
     evil = WorkoutFactory(team=team, name='=HYPERLINK("http://x")')
     source = WorkoutFactory(team=team, name="Power skate")
     dup = {"id": "dup", "type": "DUPLICATE", "data": {"workoutId": source.pk, "count": 2, "dateShiftDays": 7}}
-    batch = run(submit, run_worker, [update("u", evil, notes="x"), dup])
+    batch = run(submit, run_batches, [update("u", evil, notes="x"), dup])
 
     rows = csv_rows(trainer_client, batch)
 
@@ -163,21 +164,21 @@ def test_plain_words_replace_engine_terms():
     assert plain("not a day: 2026-02-30") == "Not a day: 2026-02-30"
 
 
-def edited_after_undo(submit, run_worker, trainer, workout: Workout, **updates: Any) -> Batch:
+def edited_after_undo(submit, run_batches, trainer, workout: Workout, **updates: Any) -> Batch:
     """A batch whose undo conflicts: the workout was edited after the batch."""
-    batch = run(submit, run_worker, [update("u", workout, **updates)])
+    batch = run(submit, run_batches, [update("u", workout, **updates)])
     Workout.objects.filter(pk=workout.pk).update(notes="coach's own edit", version=workout.version + 5)
     batch_undo(batch_id=batch.pk, user=trainer)
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     return batch
 
 
 def test_a_failed_undo_is_red_with_a_conflicts_tab_and_offers_a_previewed_force(
-    trainer_client, submit, run_worker, trainer, team
+    trainer_client, submit, run_batches, trainer, team
 ):
     workout = WorkoutFactory(team=team, name="Tuesday power", notes="before")
-    batch = edited_after_undo(submit, run_worker, trainer, workout, notes="batch")
+    batch = edited_after_undo(submit, run_batches, trainer, workout, notes="batch")
     undo = batch.undos.get()
     assert undo.status == Batch.Status.FAILED and undo.conflicted == 1
 
@@ -199,18 +200,18 @@ def test_a_failed_undo_is_red_with_a_conflicts_tab_and_offers_a_previewed_force(
     response = trainer_client.post(reverse("batch:force_undo", args=[batch.pk]))
     forced = Batch.objects.filter(undo_of=batch).latest("pk")
     assert response.status_code == 302 and response["Location"] == reverse("batch:detail", args=[forced.pk])
-    run_worker()
+    run_batches()
     assert Workout.objects.get(pk=workout.pk).notes == "before"
 
 
 def test_force_undo_touching_a_restricted_player_needs_a_medic_or_staff(
-    client, trainer_client, submit, run_worker, trainer, staff, team
+    client, trainer_client, submit, run_batches, trainer, staff, team
 ):
     workout = WorkoutFactory(team=team, intensity=50)
     player = PlayerFactory(team=team)
     RestrictionFactory(player=player, effective_date=timezone.localdate())
     AssignmentFactory(workout=workout, player=player, medical_verdict="modified")
-    batch = edited_after_undo(submit, run_worker, trainer, workout, intensity=90)
+    batch = edited_after_undo(submit, run_batches, trainer, workout, intensity=90)
     assert force_undo_preview(batch=batch).medical
 
     page = trainer_client.get(reverse("batch:force_undo", args=[batch.pk])).content.decode()
@@ -225,13 +226,15 @@ def test_force_undo_touching_a_restricted_player_needs_a_medic_or_staff(
     assert Batch.objects.filter(undo_of=batch).count() == 2
 
 
-def test_a_cancelled_batch_offers_to_resume_what_never_ran(trainer_client, submit, run_worker, trainer, team):
+def test_a_cancelled_batch_offers_to_resume_what_never_ran(
+    trainer_client, submit, run_batches, trainer, team
+):
     from batch.services import batch_cancel
 
     workouts = WorkoutFactory.create_batch(3, team=team, intensity=40)
     batch = submit([update(f"u{w.pk}", w, intensity=70) for w in workouts])
     batch_cancel(batch_id=batch.pk, user=trainer, channel="test")
-    run_worker()
+    run_batches()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.CANCELLED and batch.cancelled == 3
 
@@ -243,7 +246,7 @@ def test_a_cancelled_batch_offers_to_resume_what_never_ran(trainer_client, submi
     response = trainer_client.post(reverse("batch:resume", args=[batch.pk]))
     resumed = Batch.objects.get(resume_of=batch)
     assert response["Location"] == reverse("batch:detail", args=[resumed.pk])
-    run_worker()
+    run_batches()
     assert set(Workout.objects.filter(team=team).values_list("intensity", flat=True)) == {70}
     assert (
         "Resume the remaining"
@@ -251,7 +254,7 @@ def test_a_cancelled_batch_offers_to_resume_what_never_ran(trainer_client, submi
     )
 
 
-def test_results_and_csv_name_the_players_an_assign_put_on(trainer_client, submit, run_worker, team):
+def test_results_and_csv_name_the_players_an_assign_put_on(trainer_client, submit, run_batches, team):
     workout = WorkoutFactory(team=team, name="Leg day")
     erik = PlayerFactory(team=team, first_name="Erik", last_name="Karlsson", jersey_number=65)
     op = {
@@ -259,7 +262,7 @@ def test_results_and_csv_name_the_players_an_assign_put_on(trainer_client, submi
         "type": "ASSIGN",
         "data": {"workoutId": workout.pk, "assignments": [{"playerId": erik.pk}]},
     }
-    batch = run(submit, run_worker, [op])
+    batch = run(submit, run_batches, [op])
     assert batch.succeeded == 1
 
     page = trainer_client.get(reverse("batch:detail", args=[batch.pk])).content.decode()
