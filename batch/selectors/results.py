@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -79,54 +79,50 @@ def batch_items_for_people(*, batch: Batch, status: str | None = None) -> QueryS
 
 NAMED_SLICE = 2000
 
-# What naming an item reads of its data and result (batch.selectors.names), built in SQL so that neither
-# whole document is decoded: a CREATE's data holds its whole workout, a result its whole outcome.
-_NAMING_DATA = RawSQL(
-    """jsonb_strip_nulls(jsonb_build_object(
+_SPECIAL = (OperationType.REVERT, OperationType.TEMPLATE)  # named from the change log or a template
+# Whether the result names anything besides its workout (copies, players, a template).
+_NAMES_MORE_SQL = (
+    "COALESCE("
+    + " OR ".join(
+        f"""jsonb_typeof("batch_batchitem"."result" -> '{key}') = 'array'"""
+        for key in ("createdIds", "assigned", "updated", "removed", "excluded")
+    )
+    + """ OR "batch_batchitem"."result" ? 'templateId', false)"""
+)
+_NAMES_MORE = RawSQL(_NAMES_MORE_SQL, ())
+# The id of the workout an item is about (data.workoutId, else result.workoutId), cast only where it is
+# surely an integer id.
+_ID = """CASE WHEN jsonb_typeof({v}) = 'number' AND ({v})::numeric BETWEEN 1 AND 999999999999999999
+    AND scale(({v})::numeric) = 0 THEN ({v})::bigint END"""
+_WORKOUT_ID = "COALESCE({data_id}, {result_id})".format(
+    data_id=_ID.format(v='"batch_batchitem"."data" -> \'workoutId\''),
+    result_id=_ID.format(v='"batch_batchitem"."result" -> \'workoutId\''),
+)
+# What naming an item reads of its data (batch.selectors.names), built in SQL so that the whole document
+# is not decoded: a CREATE's data holds its whole workout. Only for an item that may need it: a plain one
+# (about one workout, nothing else to name) is named from its workout, read in the same query; where that
+# workout is gone, `_fill_naming` reads its data after all.
+_NAMING_DATA_SQL = """jsonb_strip_nulls(jsonb_build_object(
         'workoutId', "batch_batchitem"."data" -> 'workoutId',
         'changeId', "batch_batchitem"."data" -> 'changeId',
         'templateId', "batch_batchitem"."data" -> 'templateId',
         'name', "batch_batchitem"."data" -> 'name',
         'workout', jsonb_build_object(
             'name', "batch_batchitem"."data" -> 'workout' -> 'name',
-            'scheduledStart', "batch_batchitem"."data" -> 'workout' -> 'scheduledStart')))::text""",
-    (),
-)
-_NAMING_RESULT = RawSQL(
-    """jsonb_strip_nulls(jsonb_build_object(
-        'workoutId', "batch_batchitem"."result" -> 'workoutId',
-        'templateId', "batch_batchitem"."result" -> 'templateId',
-        'createdIds', "batch_batchitem"."result" -> 'createdIds',
-        'assigned', "batch_batchitem"."result" -> 'assigned',
-        'updated', "batch_batchitem"."result" -> 'updated',
-        'removed', "batch_batchitem"."result" -> 'removed',
-        'excluded', "batch_batchitem"."result" -> 'excluded'))::text""",
-    (),
-)
-# Whether the result names anything besides its workout (copies, players, a template).
-_NAMES_MORE = RawSQL(
-    "COALESCE("
-    + " OR ".join(
-        f"""jsonb_typeof("batch_batchitem"."result" -> '{key}') = 'array'"""
-        for key in ("createdIds", "assigned", "updated", "removed", "excluded")
-    )
-    + """ OR "batch_batchitem"."result" ? 'templateId', false)""",
-    (),
+            'scheduledStart', "batch_batchitem"."data" -> 'workout' -> 'scheduledStart')))::text"""
+_NAMING_DATA = RawSQL(_NAMING_DATA_SQL, ())
+_NAMING_DATA_UNLESS_PLAIN = RawSQL(
+    f"""CASE WHEN "batch_batchitem"."type" NOT IN (%s, %s) AND NOT {_NAMES_MORE_SQL}
+        AND {_WORKOUT_ID} IS NOT NULL THEN NULL ELSE {_NAMING_DATA_SQL} END""",
+    _SPECIAL,
 )
 _EMPTY_JSON = {None, "null", "{}", "[]"}
-# The workout an item is about (data.workoutId, else result.workoutId), looked up in the same query:
-# [id, name, scheduled_start] of the team's workout, or NULL (then item_names looks it up, or finds it
-# gone). A cast only of what is surely an integer id.
-_ID = """CASE WHEN jsonb_typeof({v}) = 'number' AND ({v})::text ~ '^[0-9]{{1,18}}$'
-    THEN ({v})::text::bigint END"""
-# Its fourth element is the start's date in the club's zone: the `target.date` results print, read as
-# it is rather than computed per item in Python.
-_TARGET_WORKOUT = """(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start,
+# The workout an item is about, looked up in the same query: [id, name, scheduled_start, local date] of
+# the team's workout, or NULL (then item_names looks it up, or finds it gone). The local date is the
+# `target.date` results print, read as it is rather than computed per item in Python.
+_TARGET_WORKOUT = f"""(SELECT jsonb_build_array(w.id, w.name, w.scheduled_start,
         to_char(w.scheduled_start AT TIME ZONE %s, 'YYYY-MM-DD'))
-    FROM workouts_workout w WHERE w.team_id = %s AND w.id = COALESCE({data_id}, {result_id}))::text""".format(
-    data_id=_ID.format(v='"batch_batchitem"."data" -> \'workoutId\''),
-    result_id=_ID.format(v='"batch_batchitem"."result" -> \'workoutId\''),
-)
+    FROM workouts_workout w WHERE w.team_id = %s AND w.id = {_WORKOUT_ID})::text"""
 
 
 @dataclass(slots=True)
@@ -134,12 +130,13 @@ class ItemRow:
     """One item as the result listings read it: what naming needs (decoded only when naming asks), and
     its error, result and metadata as the database's JSON text, passed through to JSON output."""
 
+    pk: int
     op_id: str
     seq: int
     type: str
     status: str
-    data_json: str
-    naming_json: str
+    # What naming reads of the data (see _NAMING_DATA); None for a plain item, which does not need it.
+    data_json: str | None
     workout_json: str | None  # [id, name, start, local date] of the workout it is about, when found
     # Nothing to name but that workout: item_names skips the item's data and result.
     plain: bool
@@ -159,11 +156,12 @@ class ItemRow:
 
     @property
     def data(self) -> dict[str, Any]:
-        return orjson.loads(self.data_json)
+        return orjson.loads(self.data_json) if self.data_json is not None else {}
 
     @property
     def result(self) -> dict[str, Any]:
-        return orjson.loads(self.naming_json)
+        value = self.full_result
+        return value if isinstance(value, dict) else {}
 
     @property
     def error(self) -> dict[str, Any]:
@@ -175,12 +173,12 @@ class ItemRow:
 
 
 _ROW_FIELDS = (
+    "pk",
     "op_id",
     "seq",
     "type",
     "status",
     "naming_data",
-    "naming_result",
     "target_workout",
     "names_more",
     "error_text",
@@ -207,10 +205,13 @@ def _plain_target(text: str) -> bytes:
 def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
     """Stream the items of a queryset (any filter and order) as ItemRows: one query on a server-side
     cursor, NAMED_SLICE rows per fetch, no model instances and no JSON decoded but what naming reads;
-    the team's workout each item is about comes along in the same query."""
+    the team's workout each item is about comes along in the same query.
+
+    The cursor lives in a transaction of its own: PostgreSQL then computes rows as they are fetched,
+    side by side with their encoding here, instead of the whole result before the first row (a cursor
+    outside a transaction is held, so it is materialised at once)."""
     rows = items.annotate(
-        naming_data=_NAMING_DATA,
-        naming_result=_NAMING_RESULT,
+        naming_data=_NAMING_DATA_UNLESS_PLAIN,
         target_workout=RawSQL(_TARGET_WORKOUT, (settings.TIME_ZONE, team_id)),
         names_more=_NAMES_MORE,
         error_text=Cast("error", TextField()),
@@ -218,17 +219,29 @@ def item_rows(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[ItemRow]:
         metadata_text=Cast("metadata", TextField()),
         warnings_text=Cast("warnings", TextField()),
     ).values_list(*_ROW_FIELDS)
-    special = {OperationType.REVERT, OperationType.TEMPLATE}
-    for op_id, seq, op_type, status, data, result, workout, more, *rest in rows.iterator(NAMED_SLICE):
-        yield ItemRow(
-            op_id, seq, op_type, status, data, result, workout, not more and op_type not in special, *rest
-        )
+    with transaction.atomic(using=items.db):
+        for pk, op_id, seq, op_type, status, data, workout, more, *rest in rows.iterator(NAMED_SLICE):
+            yield ItemRow(
+                pk, op_id, seq, op_type, status, data, workout, not more and op_type not in _SPECIAL, *rest
+            )
+
+
+def _fill_naming(rows: list[ItemRow]) -> None:
+    """Read the naming data of plain items whose workout is gone (deleted since): they are named from
+    it after all. One query, and only when a slice has such items."""
+    gone = {row.pk: row for row in rows if row.data_json is None and row.workout_json is None}
+    if gone:
+        for pk, data in (
+            BatchItem.objects.filter(pk__in=gone).annotate(naming=_NAMING_DATA).values_list("pk", "naming")
+        ):
+            gone[pk].data_json = data
 
 
 def named_items(items: QuerySet[BatchItem], *, team_id: int) -> Iterator[tuple[ItemRow, Named]]:
     """Yield (row, Named) for the items of a queryset, in its order: the rows stream on one cursor and
     are named NAMED_SLICE at a time (item_names: at most seven queries a slice)."""
     for chunk in _slices(item_rows(items, team_id=team_id)):
+        _fill_naming(chunk)
         names = item_names(chunk, team_id=team_id)
         yield from ((r, names[r.op_id]) for r in chunk)
 
@@ -289,6 +302,7 @@ def summary_chunks(batch: Batch, *, status: str | None = None) -> Iterator[str]:
     first = True
     for chunk in _slices(item_rows(batch_items(batch=batch, status=status), team_id=batch.team_id)):
         others = [r for r in chunk if not (r.plain and r.workout_json)]
+        _fill_naming(others)
         names = item_names(others, team_id=batch.team_id) if others else {}
         page = b",\n".join(
             result_json(

@@ -144,3 +144,23 @@ def test_the_webhook_payload_carries_the_summary_and_links_not_the_items(submit,
     assert data["summary"]["total"] == 6 and "results" not in data
     assert data["links"]["results"] == f"/api/v1/batches/{batch.pk}/results"
     assert data["links"]["web"] == reverse("batch:detail", args=[batch.pk])
+
+
+def test_items_about_workouts_deleted_since_are_named_from_the_change_log(submit, run_batches, team):
+    from batch.models import BatchChange
+    from workouts.models import Workout
+
+    batch = a_batch(submit, run_batches, team, creates=3)
+    logged, forgotten = (batch.items.get(op_id=op).result["workoutId"] for op in ("c1", "c2"))
+    Workout.objects.filter(pk__in=[logged, forgotten]).delete()
+    BatchChange.objects.filter(batch=batch, object_id=forgotten).delete()  # nothing left to name it by
+    out = io.StringIO()
+    call_command("batch_status", str(batch.pk), "--json", stdout=out)
+    results = {r["id"]: r for r in json.loads(out.getvalue())["results"]}
+    assert results["c0"]["target"]["name"] == "Lift 0"
+    assert results["c1"]["target"] == {"id": logged, "name": "Lift 1", "date": None}
+    assert results["c2"]["target"] == {
+        "id": forgotten,
+        "name": "A workout that no longer exists",
+        "date": None,
+    }
