@@ -20,15 +20,30 @@ from batch.selectors import measured_costs
 def dependency_levels(operations: list[Operation]) -> dict[str, int]:
     """Return each operation's depth: 0 without dependencies, else 1 + its deepest dependency.
 
-    The graph is known to be acyclic (checked at validation).
+    The graph is known to be acyclic (checked at validation). Without any dependency (the common
+    case) every level is 0, and that is all it says: an empty mapping whose every level reads 0, not a
+    dict of 100,000 zeros.
     """
     if not any(op.dependencies for op in operations):  # the common case, without building a graph
-        return dict.fromkeys((op.id for op in operations), 0)
+        return _ALL_LEVEL_0
     graph = dependency_graph(operations)
     levels: dict[str, int] = {}
     for node in TopologicalSorter(graph).static_order():
         levels[node] = 1 + max((levels[d] for d in graph[node]), default=-1)
     return levels
+
+
+class _Level0(dict[str, int]):
+    """The levels of operations without dependencies: empty, and 0 for any operation."""
+
+    def __missing__(self, op_id: str) -> int:
+        return 0
+
+    def __setitem__(self, op_id: str, level: int) -> None:
+        raise TypeError("the levels of operations without dependencies are all 0")
+
+
+_ALL_LEVEL_0 = _Level0()
 
 
 def plan_chunks(
@@ -57,7 +72,12 @@ def plan_chunks(
         cap = settings.BATCH_MAX_CHUNK_SIZE
         default_weight = max(weights.values(), default=1.0)
     levels = dependency_levels(operations)
-    ordered = sorted(operations, key=lambda op: (levels[op.id], -op.priority, op.seq))
+    # In request order (operations come in seq order), stably sorted by level, then priority.
+    ordered = operations
+    if levels:
+        ordered = sorted(ordered, key=lambda op: (levels[op.id], -op.priority))
+    elif any(op.priority for op in operations):
+        ordered = sorted(ordered, key=lambda op: -op.priority)
     current: list[Operation] = []
     current_level = None
     load = 0.0

@@ -11,13 +11,14 @@ keys included. Each refusal is one sentence; `RequestContentError` marks the one
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import math
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,15 +113,31 @@ _SUSPECT = re.compile(rb"\\u0000|[0-9]{%d}" % (MAX_NUMBER_DIGITS + 1))
 
 class RequestBody:
     """A request read from bytes without building it: the envelope (options, metadata) decoded, each
-    operation kept as its slice of the bytes (a msgspec.Raw, a few dozen bytes of bookkeeping) until
-    `window` decodes a run of them. A 100,000-operation request is validated and stored a window at a
-    time (batch.request), so its operations never all live as Python objects at once.
+    operation kept as its slice of the bytes (a msgspec.Raw, a few dozen bytes of bookkeeping). A
+    100,000-operation request is validated and stored a window at a time (batch.request), so its
+    operations never all live as Python objects at once.
+
+    Read in two passes. `prepare` reads every window once: it checks it as `parse_request_bytes` would,
+    asks the caller whether it must be read whole (the guide's looser shapes), adds it to the payload
+    digest and keeps the window's bytes alone; then it lets go of the file and its slices. `window`
+    hands each window out once and lets go of its bytes, so the memory of the request shrinks as the
+    operations it becomes grow.
 
     Built only from bytes the lazy checks passed: valid UTF-8 JSON with no NaN, no NUL, no lone
-    surrogate (msgspec refuses them) and no over-long number. Depth is checked per window (`window`).
+    surrogate (msgspec refuses them) and no over-long number. Depth is checked per window.
     """
 
-    __slots__ = ("_digest", "bare", "data", "envelope", "name", "operations")
+    __slots__ = (
+        "_count",
+        "_digest",
+        "_size",
+        "_windows",
+        "bare",
+        "data",
+        "envelope",
+        "name",
+        "operations",
+    )
 
     def __init__(
         self, *, data: bytes, name: str, envelope: dict[str, Any], operations: list[Any], bare: bool
@@ -131,67 +148,133 @@ class RequestBody:
         self.operations = operations
         self.bare = bare
         self._digest: str | None = None
+        self._windows: list[bytes | None] | None = None
+        self._size = 0
+        self._count = len(operations)
 
     def __len__(self) -> int:
-        return len(self.operations)
+        return self._count
+
+    def prepare(self, *, size: int, read_whole: Callable[[list[Any]], bool]) -> bool:
+        """Read every window of `size` operations once: check it (RequestContentError), and return True
+        as soon as `read_whole` says one must be read with the whole request (then nothing is let go:
+        `value` reads it). Otherwise keep each window's bytes, the payload digest, and nothing more of
+        the file, and return False. Call it once the envelope is final (its digest is taken here)."""
+        digest = _Digest(self)
+        windows: list[bytes | None] = []
+        for start in range(0, len(self), size):
+            piece = b"[" + b",".join(bytes(op) for op in self.operations[start : start + size]) + b"]"
+            ops = self._decode(piece)
+            if read_whole(ops):
+                return True
+            digest.add(ops)
+            windows.append(piece)
+        self._digest = digest.hexdigest()
+        self._windows, self._size = windows, size
+        self.data = b""
+        self.operations = []
+        give_back()
+        return False
 
     def window(self, start: int, stop: int) -> list[Any]:
-        """The operations [start:stop] as Python values, checked as `parse_request_bytes` checks them."""
-        pieces = [bytes(op) for op in self.operations[start:stop]]
+        """The operations [start:stop] as Python values, checked as `parse_request_bytes` checks them.
+        After `prepare`, each window (start a multiple of its size) is handed out once."""
+        if self._windows is not None:
+            index = start // self._size
+            piece, self._windows[index] = self._windows[index], None
+            if piece is None or start % self._size or stop - start != self._size:
+                raise RuntimeError(f"window {start}:{stop} of a prepared request was not read in order")
+            ops = msgspec.json.decode(piece)
+            del piece
+            give_back()  # the window's bytes, as the operations built from it take their place
+            return ops
+        return self._decode(b"[" + b",".join(bytes(op) for op in self.operations[start:stop]) + b"]")
+
+    def _decode(self, piece: bytes) -> list[Any]:
         try:
-            ops = msgspec.json.decode(b"[" + b",".join(pieces) + b"]")
+            ops = msgspec.json.decode(piece)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
             self.value()  # raises with the exact reason
             raise RequestContentError(f"{self.name} is not a valid request: {exc}") from exc
-        for piece, op in zip(pieces, ops, strict=True):
-            # An operation with fewer brackets than the levels left cannot be too deep: walk only others.
-            if piece.count(b"{") + piece.count(b"[") > MAX_DEPTH - 3:
+        # An operation with fewer brackets than the levels left cannot be too deep: walk only others.
+        if piece.count(b"{") + piece.count(b"[") > MAX_DEPTH - 3:
+            for op in ops:
                 _check_values(op, self.name, depth=3, strings=False)  # operations[i] is at depth 3
         return ops
 
     def digest(self) -> str:
         """The SHA-256 of the request's canonical JSON (`payload_digest`), a window at a time."""
         if self._digest is None:
-            digest = hashlib.sha256()
-            for piece in self._canonical():
-                digest.update(piece)
+            digest = _Digest(self)
+            for start in range(0, len(self), DIGEST_WINDOW):
+                digest.add(self.window(start, start + DIGEST_WINDOW))
             self._digest = digest.hexdigest()
         return self._digest
 
-    def _canonical(self) -> Iterator[bytes]:
-        if self.bare:
-            yield from self._canonical_operations()
-            return
-        yield b"{"
-        for index, key in enumerate(sorted({*self.envelope, "operations"})):
-            yield (b"," if index else b"") + canonical(key) + b":"
-            if key == "operations":
-                yield from self._canonical_operations()
-            else:
-                yield canonical(self.envelope[key])
-        yield b"}"
-
-    def _canonical_operations(self) -> Iterator[bytes]:
-        yield b"["
-        for start in range(0, len(self), DIGEST_WINDOW):
-            yield (b"," if start else b"") + canonical(self.window(start, start + DIGEST_WINDOW))[1:-1]
-        yield b"]"
-
     def release(self) -> None:
-        """Drop the bytes once the request is parsed (its digest kept): a 100,000-operation file is
-        megabytes no later step reads."""
+        """Drop what is left of the bytes once the request is parsed (its digest kept)."""
         self.digest()
         self.data = b""
         self.operations = []
+        self._windows = None
+        give_back()
 
     def value(self) -> Any:
         """The whole request as Python values (for the rare shapes read as a whole), with the envelope
-        as it is now (a caller may have set metadata.requestId from a header)."""
+        as it is now (a caller may have set metadata.requestId from a header). Not after `prepare`."""
+        if not self.data:
+            raise RuntimeError("the request's bytes were let go: read it whole before prepare()")
         whole = parse_request_bytes(self.data, name=self.name)
         return {**whole, **self.envelope} if isinstance(whole, dict) else whole
 
 
+class _Digest:
+    """The SHA-256 of a RequestBody's canonical JSON, fed its operations window by window: the same
+    digest as `payload_digest` of its whole value (keys sorted, `operations` in its place among them)."""
+
+    def __init__(self, body: RequestBody) -> None:
+        self.hash = hashlib.sha256()
+        self.first = True
+        self.after = b"]"
+        if body.bare:
+            self.hash.update(b"[")
+            return
+        keys = sorted({*body.envelope, "operations"})
+        at = keys.index("operations")
+        self.hash.update(
+            b"{" + b"".join(canonical(key) + b":" + canonical(body.envelope[key]) + b"," for key in keys[:at])
+        )
+        self.hash.update(b'"operations":[')
+        self.after = (
+            b"]"
+            + b"".join(b"," + canonical(key) + b":" + canonical(body.envelope[key]) for key in keys[at + 1 :])
+            + b"}"
+        )
+
+    def add(self, ops: list[Any]) -> None:
+        if ops:
+            self.hash.update((b"" if self.first else b",") + canonical(ops)[1:-1])
+            self.first = False
+
+    def hexdigest(self) -> str:
+        self.hash.update(self.after)
+        return self.hash.hexdigest()
+
+
 DIGEST_WINDOW = 2000
+
+try:  # glibc's; elsewhere freed memory goes back on the allocator's own terms
+    _malloc_trim = ctypes.CDLL(None).malloc_trim
+except (AttributeError, OSError):
+    _malloc_trim = None
+
+
+def give_back() -> None:
+    """Hand the memory a large request's bytes were freed from back to the system. A freed window's
+    bytes leave holes in the C heap that the many small objects built next never fill; without this a
+    100,000-operation submit kept about 10 MB of them to the end of its run."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def canonical(value: Any) -> bytes:

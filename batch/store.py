@@ -5,7 +5,7 @@ Every way a batch comes to be (submit, undo, retry, resume) ends here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -125,7 +125,7 @@ def create_batch(
 
 
 def item_lines(
-    batch_id: int, chunks: list[tuple[int, list[Operation]]], chunk_rows: list[BatchChunk], ids: list[int]
+    batch_id: int, chunks: list[tuple[int, list[Operation]]], chunk_rows: list[BatchChunk], ids: Sequence[int]
 ) -> Iterator[bytes]:
     """Yield the batch's items as COPY text lines (ITEM_COLUMNS), in chunk order.
 

@@ -271,6 +271,9 @@ def slices(request: BatchRequest) -> Iterator[list[DraftItem]]:
     when its dependants are checked.
     """
     levels = dependency_levels(request.operations)
+    if not levels:  # no dependencies: one level
+        yield from _slices(request.operations)
+        return
     for level in sorted(set(levels.values())):
         yield from _slices([op for op in request.operations if levels[op.id] == level])
 
