@@ -28,17 +28,24 @@ OP_ID_MAX_LENGTH = 100
 DATETIME_EXAMPLE = "2026-12-01T09:00:00+01:00"
 
 
+# The keys of a JSON document the club sends (a batch request, a planning problem): camelCase only,
+# unknown keys refused, and the values sent kept out of the error texts.
+CAMEL_KEYS = ConfigDict(
+    extra="forbid",
+    alias_generator=to_camel,
+    validate_by_alias=True,
+    validate_by_name=False,
+    serialize_by_alias=True,
+    hide_input_in_errors=True,
+)
+
+
 class ExchangeModel(BaseModel):
     """Base of every exchange model: camelCase keys only, unknown keys refused, no silent coercion."""
 
     model_config = ConfigDict(
-        extra="forbid",
+        **CAMEL_KEYS,
         strict=True,
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        serialize_by_alias=True,
-        hide_input_in_errors=True,
         # Schema titles name fields as the exchange format does (workoutId, not "Workout Id").
         field_title_generator=lambda name, info: info.alias or to_camel(name),
     )
