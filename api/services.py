@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import ApiToken
-from hockeyhub.audit import audit_record
+from hockeyhub.audit import Auditor
 from hockeyhub.models import AuditEvent
 from workouts.models import Team
 from workouts.selectors import teams_for_user
@@ -55,12 +55,10 @@ def api_token_create(
             token_hash=hash_token(secret),
             expires_at=expires_at,
         )
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.API_TOKEN_CREATED,
-            obj=token,
-            team=team,
-            channel=channel,
+        audit = Auditor(actor=user, team=team, channel=channel)
+        audit(
+            AuditEvent.Action.API_TOKEN_CREATED,
+            token,
             details={"name": name, "expiresAt": expires_at.isoformat() if expires_at else None},
         )
     return token, secret
@@ -75,14 +73,8 @@ def api_token_revoke(*, token_id: int, user: Any, channel: str = "web") -> ApiTo
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
-            audit_record(
-                actor=user,
-                action=AuditEvent.Action.API_TOKEN_REVOKED,
-                obj=token,
-                team=token.team,
-                channel=channel,
-                details={"name": token.name},
-            )
+            audit = Auditor(actor=user, team=token.team, channel=channel)
+            audit(AuditEvent.Action.API_TOKEN_REVOKED, token, details={"name": token.name})
     return token
 
 

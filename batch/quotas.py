@@ -31,7 +31,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from batch.models import Batch
-from hockeyhub.audit import audit_record
+from hockeyhub.audit import Auditor
 from hockeyhub.models import AuditEvent
 
 # Single-bigint advisory keys: a namespace in the high 32 bits, the id in the low ones. The runner's
@@ -201,12 +201,10 @@ def quota_refusal_record(
     *, exc: QuotaExceeded, user: Any, team: Any, channel: str, kind: str = "normal"
 ) -> None:
     """Audit a refusal. Call outside the refused transaction, so the row survives its rollback."""
-    audit_record(
-        actor=user,
-        action=AuditEvent.Action.BATCH_QUOTA_REFUSED,
-        obj=team,
-        team=team,
-        channel=channel,
+    audit = Auditor(actor=user, team=team, channel=channel)
+    audit(
+        AuditEvent.Action.BATCH_QUOTA_REFUSED,
+        team,
         purpose=exc.quota,
         details={**exc.as_dict(), "kind": kind},
     )

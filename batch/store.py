@@ -18,7 +18,7 @@ from batch.quotas import quota_enforce
 from batch.request import BatchRequest, Operation
 from batch.sql import allocate_ids, copy_text, json_bytes, text_array, text_json, text_value
 from batch.validation import estimate, runner_slots, unchecked_operations
-from hockeyhub.audit import audit_record
+from hockeyhub.audit import Auditor
 from hockeyhub.models import AuditEvent
 
 ITEM_COLUMNS = (
@@ -96,21 +96,16 @@ def create_batch(
         )
         ids = allocate_ids(BatchItem, len(request.operations))
         copy_text(BatchItem, ITEM_COLUMNS, item_lines(batch.pk, chunks, chunk_rows, ids))
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.BATCH_SUBMITTED,
-            obj=batch,
-            team=team,
-            channel=channel,
+        audit = Auditor(actor=user, team=team, channel=channel)
+        audit(
+            AuditEvent.Action.BATCH_SUBMITTED,
+            batch,
             details={"operations": batch.total_items, "kind": kind, "source": batch.source},
         )
         if unchecked:
-            audit_record(
-                actor=user,
-                action=AuditEvent.Action.BATCH_MEDICAL_CHECK_DISABLED,
-                obj=batch,
-                team=team,
-                channel=channel,
+            audit(
+                AuditEvent.Action.BATCH_MEDICAL_CHECK_DISABLED,
+                batch,
                 purpose="medicalComplianceCheck: false",
                 details={
                     "batchOption": not options["medical_compliance_check"],

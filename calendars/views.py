@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import qrcode
@@ -178,22 +179,33 @@ def _feed(request: HttpRequest, feed_id: int) -> FeedToken:
     )
 
 
+def _feed_change(
+    request: HttpRequest, feed_id: int, change: Callable[..., Any], done: Callable[[FeedToken], str]
+) -> HttpResponse:
+    """Rotate or revoke one of the user's live feed links, say so, and go back to the page's feeds."""
+    feed = _feed(request, feed_id)
+    change(user=request.user, feed=feed)
+    messages.success(request, done(feed))
+    return _back_to_page(feed.team, "#feeds")
+
+
 @login_required
 @require_POST
 def feed_rotate(request: HttpRequest, feed_id: int) -> HttpResponse:
-    feed = _feed(request, feed_id)
-    feed_token_rotate(user=request.user, feed=feed)
-    messages.success(request, f"New link for the {feed.subject} feed; the old link no longer works.")
-    return _back_to_page(feed.team, "#feeds")
+    return _feed_change(
+        request,
+        feed_id,
+        feed_token_rotate,
+        lambda feed: f"New link for the {feed.subject} feed; the old link no longer works.",
+    )
 
 
 @login_required
 @require_POST
 def feed_revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
-    feed = _feed(request, feed_id)
-    feed_token_revoke(user=request.user, feed=feed)
-    messages.success(request, f"The {feed.subject} feed link is revoked.")
-    return _back_to_page(feed.team, "#feeds")
+    return _feed_change(
+        request, feed_id, feed_token_revoke, lambda feed: f"The {feed.subject} feed link is revoked."
+    )
 
 
 @require_GET

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hockeyhub.models import AuditEvent
@@ -35,3 +36,30 @@ def audit_record(
         purpose=purpose,
         details=details or {},
     )
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """Who acts, for which team, through which channel: the triple one service call's audit rows share.
+
+    Made once per call (`audit = Auditor(actor=user, team=team, channel=channel)`), then called with
+    what happened: `audit(AuditEvent.Action.WEBHOOK_CREATED, endpoint, details={...})`.
+    """
+
+    actor: Any
+    team: Any
+    channel: str
+
+    def __call__(
+        self, action: str, obj: Any = None, *, purpose: str = "", details: dict[str, Any] | None = None
+    ) -> AuditEvent:
+        """Append one audit row for `action` on `obj` (see audit_record)."""
+        return audit_record(
+            actor=self.actor,
+            action=action,
+            obj=obj,
+            team=self.team,
+            channel=self.channel,
+            purpose=purpose,
+            details=details,
+        )

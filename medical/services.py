@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from hockeyhub.audit import audit_record
+from hockeyhub.audit import Auditor, audit_record
 from hockeyhub.models import AuditEvent
 from medical.models import RULE_FIELDS, MedicalRestriction
 from medical.roles import is_medic_or_staff
@@ -89,12 +89,10 @@ def restriction_record(
     restriction.full_clean()
     with transaction.atomic():
         restriction.save()
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.RESTRICTION_CHANGED,
-            obj=restriction,
-            team=team,
-            channel=channel,
+        audit = Auditor(actor=user, team=team, channel=channel)
+        audit(
+            AuditEvent.Action.RESTRICTION_CHANGED,
+            restriction,
             purpose=f"{channel} add",
             details={"changed": sorted(k for k in values if k in RESTRICTION_FIELDS)},
         )

@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from batch.exchange.fields import CAMEL_KEYS
 from workouts.models import Workout
 from workouts.rules import DATE_MAX, DATE_MIN
 
@@ -37,14 +37,7 @@ class PlannerProblemError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        serialize_by_alias=True,
-        hide_input_in_errors=True,
-    )
+    model_config = CAMEL_KEYS
 
 
 def _clock(value: Any) -> dt.time:

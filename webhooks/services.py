@@ -21,7 +21,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from hockeyhub import metrics
-from hockeyhub.audit import audit_record
+from hockeyhub.audit import Auditor
 from hockeyhub.errors import Refused
 from hockeyhub.models import AuditEvent
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
@@ -82,28 +82,16 @@ def webhook_endpoint_create(
             secret=new_secret(),
             created_by=user,
         )
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.WEBHOOK_CREATED,
-            obj=endpoint,
-            team=team,
-            channel=channel,
-            details={"url": url, "events": endpoint.events},
-        )
+        audit = Auditor(actor=user, team=team, channel=channel)
+        audit(AuditEvent.Action.WEBHOOK_CREATED, endpoint, details={"url": url, "events": endpoint.events})
     return endpoint
 
 
 def webhook_endpoint_delete(*, user: Any, endpoint: WebhookEndpoint, channel: str = "web") -> None:
     check_may_manage(user=user, team=endpoint.team)
     with transaction.atomic(durable=True):
-        audit_record(
-            actor=user,
-            action=AuditEvent.Action.WEBHOOK_DELETED,
-            obj=endpoint,
-            team=endpoint.team,
-            channel=channel,
-            details={"url": endpoint.url},
-        )
+        audit = Auditor(actor=user, team=endpoint.team, channel=channel)
+        audit(AuditEvent.Action.WEBHOOK_DELETED, endpoint, details={"url": endpoint.url})
         endpoint.delete()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -28,17 +29,24 @@ OP_ID_MAX_LENGTH = 100
 DATETIME_EXAMPLE = "2026-12-01T09:00:00+01:00"
 
 
+# The keys of a JSON document the club sends (a batch request, a planning problem): camelCase only,
+# unknown keys refused, and the values sent kept out of the error texts.
+CAMEL_KEYS = ConfigDict(
+    extra="forbid",
+    alias_generator=to_camel,
+    validate_by_alias=True,
+    validate_by_name=False,
+    serialize_by_alias=True,
+    hide_input_in_errors=True,
+)
+
+
 class ExchangeModel(BaseModel):
     """Base of every exchange model: camelCase keys only, unknown keys refused, no silent coercion."""
 
     model_config = ConfigDict(
-        extra="forbid",
+        **CAMEL_KEYS,
         strict=True,
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=False,
-        serialize_by_alias=True,
-        hide_input_in_errors=True,
         # Schema titles name fields as the exchange format does (workoutId, not "Workout Id").
         field_title_generator=lambda name, info: info.alias or to_camel(name),
     )
@@ -214,34 +222,38 @@ def in_range(day: dt.date) -> bool:
     return DATE_MIN <= day <= DATE_MAX
 
 
+def _parsed_text(value: Any, *, max_length: int, parse: Callable[[str], Any], code: str, message: str) -> Any:
+    """Parse an ISO string of at most `max_length` characters; anything else is the `code` error."""
+    if not isinstance(value, str) or len(value) > max_length:
+        raise PydanticCustomError(code, message)
+    parsed = parse(value)
+    if parsed is None:
+        raise PydanticCustomError(code, message)
+    return parsed
+
+
+def _check_in_range(day: dt.date) -> None:
+    if not in_range(day):
+        raise PydanticCustomError("date_range", DATE_RANGE_MESSAGE)
+
+
 def datetime_text(value: Any) -> str:
     """Check an ISO date-time string lies in the documented date range; keep the string."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise PydanticCustomError("datetime", DATETIME_MESSAGE)
-    parsed = parse_dt(value)
-    if parsed is None:
-        raise PydanticCustomError("datetime", DATETIME_MESSAGE)
+    parsed = _parsed_text(value, max_length=40, parse=parse_dt, code="datetime", message=DATETIME_MESSAGE)
     # The offset's own date first: far-off years must not reach a time zone conversion (overflow).
-    if not in_range(parsed.date()):
-        raise PydanticCustomError("date_range", DATE_RANGE_MESSAGE)
+    _check_in_range(parsed.date())
     try:
         local = timezone.localtime(parsed).date()
     except OverflowError:
         raise PydanticCustomError("date_range", DATE_RANGE_MESSAGE) from None
-    if not in_range(local):
-        raise PydanticCustomError("date_range", DATE_RANGE_MESSAGE)
+    _check_in_range(local)
     return value
 
 
 def date_text(value: Any) -> str:
     """Check an ISO date string lies in the documented date range; keep the string."""
-    if not isinstance(value, str) or len(value) > 10:
-        raise PydanticCustomError("date", DATE_MESSAGE)
-    day = parse_date_safe(value)
-    if day is None:
-        raise PydanticCustomError("date", DATE_MESSAGE)
-    if not in_range(day):
-        raise PydanticCustomError("date_range", DATE_RANGE_MESSAGE)
+    day = _parsed_text(value, max_length=10, parse=parse_date_safe, code="date", message=DATE_MESSAGE)
+    _check_in_range(day)
     return value
 
 

@@ -1,5 +1,5 @@
 """What the batch pages share: the user's batches (another team's is a 404), rendering a page or its
-htmx fragment, and which actions a batch's page offers.
+htmx fragment, which actions a batch's page offers, and submitting a batch from a page.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 
 from batch.actions import Offers, batch_offers, can_force_undo, may_act, window_refusal
 from batch.models import Batch
+from batch.services import batch_submit
 from workouts.selectors import teams_for_user
 
 FORM_ERROR_STATUS = 422  # swapped by htmx (see responseHandling in base.html), shown as form errors
@@ -86,3 +87,19 @@ def page_offers(request: HttpRequest, batch: Batch, undo_state: dict[str, Any]) 
 def force_offered(request: HttpRequest, batch: Batch) -> bool:
     """Force undo is offered to the owner when the latest undo left changes alone, in the window."""
     return may_act(request.user, batch, force=True) and can_force_undo(batch)
+
+
+def page_submit(
+    request: HttpRequest, *, team: Any, raw: Any, source: str, plan_id: Any, valid_only: bool = False
+) -> Batch:
+    """Submit a batch from a page: the signed-in user, the web channel, the "I have read the warnings" box."""
+    return batch_submit(
+        user=request.user,
+        team=team,
+        raw=raw,
+        source=source,
+        channel="web",
+        warnings_acknowledged=bool(request.POST.get("acknowledge")),
+        plan_id=plan_id,
+        valid_only=valid_only,
+    )

@@ -31,9 +31,9 @@ from batch.plans import (
     without_invalid,
 )
 from batch.quotas import QuotaExceeded
-from batch.services import batch_submit, existing_for_request
+from batch.services import existing_for_request
 from batch.validation import batch_validate
-from batch.views.common import FORM_ERROR_STATUS, render_page
+from batch.views.common import FORM_ERROR_STATUS, page_submit, render_page
 from batch.views.dry_run import dry_run_context
 from batch.wording import plain
 from medical.selectors import player_medical_status
@@ -157,13 +157,11 @@ def operation(request: HttpRequest, op: str) -> HttpResponse:
                         context["valid_n"] = len(without_invalid(raw, invalid)[0]["operations"])
             else:
                 try:
-                    batch = batch_submit(
-                        user=request.user,
+                    batch = page_submit(
+                        request,
                         team=team,
                         raw=raw,
                         source="web",
-                        channel="web",
-                        warnings_acknowledged=bool(request.POST.get("acknowledge")),
                         plan_id=plan.pk if plan is not None else None,
                         valid_only=action == "run_valid",
                     )

@@ -27,9 +27,8 @@ from batch.models import OperationType
 from batch.plans import batch_plan_create
 from batch.quotas import QuotaExceeded
 from batch.selectors import batch_items_for_people, named_items
-from batch.services import batch_submit
 from batch.validation import batch_validate
-from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, undo_context
+from batch.views.common import FORM_ERROR_STATUS, get_batch, page_offers, page_submit, undo_context
 from batch.views.dry_run import dry_run_context
 from batch.wording import ITEM_STATUS_LABELS, item_problem, plain, suggestion
 from hockeyhub.csvcells import csv_safe
@@ -108,13 +107,11 @@ def batch_import(request: HttpRequest) -> HttpResponse:
             )
             return render(request, "batch/import.html", context, status=FORM_ERROR_STATUS)
         try:
-            batch = batch_submit(
-                user=request.user,
+            batch = page_submit(
+                request,
                 team=team,
                 raw=raw,
                 source="import",
-                channel="web",
-                warnings_acknowledged=bool(request.POST.get("acknowledge")),
                 plan_id=(request.session.get(SESSION_KEY) or {}).get("plan"),
             )
         except InvalidRequest as exc:

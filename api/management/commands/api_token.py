@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from api.selectors import tokens_for_user
 from api.services import api_token_create, api_token_revoke
+from hockeyhub.commands import command_user
 from workouts.selectors import teams_for_user
 
 
@@ -32,9 +32,7 @@ class Command(BaseCommand):
         revoke.add_argument("--user", required=True, help="The token's owner (or a staff user)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"no user {opts['user']!r}")
+        user = command_user(opts["user"])
         action = opts["action"]
         if action == "create":
             teams = teams_for_user(user=user).order_by("name")

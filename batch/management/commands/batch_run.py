@@ -6,7 +6,6 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from batch.errors import IdempotencyConflict, InvalidRequest
@@ -17,6 +16,7 @@ from batch.request_file import RequestFileError, printable, read_request_body
 from batch.selectors import batch_summary, summary_chunks
 from batch.services import batch_submit
 from batch.validation import batch_validate
+from hockeyhub.commands import command_user
 from workouts.selectors import teams_for_user
 
 EXIT_INVALID = 2
@@ -36,9 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         raw = self.read_request(opts["file"])
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"no user {opts['user']!r}")
+        user = command_user(opts["user"])
         team = self.pick_team(user, opts.get("team"))
         if opts["dry_run"]:
             report = batch_validate(user=user, team=team, raw=raw)

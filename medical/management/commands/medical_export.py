@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.http import Http404
 
+from hockeyhub.commands import command_user
 from hockeyhub.csvcells import csv_safe_row
 from medical.models import MedicalRestriction
 from medical.services import clinical_notes_read
@@ -42,9 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--purpose", default="", help="Why the notes are read (recorded in the audit)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"no user {opts['user']!r}")
+        user = command_user(opts["user"])
         try:
             team = team_for_user(user=user, slug=opts.get("team"))
         except Http404 as exc:

@@ -9,10 +9,10 @@ import json
 import sys
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from batch.request_file import RequestFileError, read_request_file
+from hockeyhub.commands import command_user
 from planner.planning import plan_week
 from planner.problem import PlannerProblemError
 
@@ -39,9 +39,7 @@ class Command(BaseCommand):
             raw = read_request_file(opts["file"])
         except RequestFileError as exc:
             raise CommandError(str(exc).replace("request", "problem"), returncode=EXIT_INFEASIBLE) from exc
-        user = get_user_model().objects.filter(username=opts["user"]).first()
-        if user is None:
-            raise CommandError(f"no user {opts['user']!r}")
+        user = command_user(opts["user"])
         try:
             result = plan_week(user=user, raw=raw)
         except PlannerProblemError as exc:
