@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from hockeyhub.models import Timestamped
+
 
 class RestrictionReaction(models.Model):
     """One handling of one version of a restriction: the unique key makes a repeated event a no-op."""
@@ -62,7 +64,7 @@ class Notice(models.Model):
         return f"{self.user_id}: {self.title}"
 
 
-class Recipe(models.Model):
+class Recipe(Timestamped):
     """A named, team-scoped, versioned batch request whose dates are relative to the run (see recipes.py)."""
 
     class Trigger(models.TextChoices):
@@ -83,8 +85,6 @@ class Recipe(models.Model):
     source_batch = models.ForeignKey(
         "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["team", "name", "id"]

@@ -13,6 +13,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from hockeyhub.fields import user_link
+
 
 class OperationType(models.TextChoices):
     CREATE = "CREATE", "Create"
@@ -27,7 +29,22 @@ class OperationType(models.TextChoices):
     REVERT = "REVERT", "Revert a change"
 
 
-class Batch(models.Model):
+class ItemOutcomeCounts(models.Model):
+    """How many of a batch's items ended in each outcome: on the batch, and on its analytics roll-ups."""
+
+    OUTCOMES = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
+
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    conflicted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Batch(ItemOutcomeCounts):
     class Kind(models.TextChoices):
         NORMAL = "normal", "Batch"
         UNDO = "undo", "Undo"
@@ -92,19 +109,10 @@ class Batch(models.Model):
     resume_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumes"
     )
-    medical_check_disabled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    medical_check_disabled_by = user_link()
+    cancelled_by = user_link()
 
     total_items = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    cancelled = models.PositiveIntegerField(default=0)
-    conflicted = models.PositiveIntegerField(default=0)
     # Items that ended with a warning (players left out or taken off, occurrences or copies skipped, a
     # clash handled): not a sixth outcome, but what makes an otherwise clean batch amber (batch_outcome).
     warned = models.PositiveIntegerField(default=0)

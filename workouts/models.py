@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from hockeyhub.fields import user_link
+from hockeyhub.models import Timestamped
 from workouts.limits import MAX_LOAD_PERCENT
 
 
@@ -169,7 +170,7 @@ class Facility(models.Model):
         return self.name
 
 
-class Workout(models.Model):
+class Workout(Timestamped):
     class Type(models.TextChoices):
         STRENGTH = "STRENGTH", "Strength"
         CONDITIONING = "CONDITIONING", "Conditioning"
@@ -212,8 +213,6 @@ class Workout(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     # Every change increments version; undo and conflict detection compare it.
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["scheduled_start", "id"]
@@ -263,7 +262,7 @@ class WorkoutExercise(ExerciseLine):
         return f"{self.workout_id}: {self.exercise_id} #{self.order}"
 
 
-class Assignment(models.Model):
+class Assignment(Timestamped):
     class Role(models.TextChoices):
         PARTICIPANT = "participant", "Participant"
         OBSERVER = "observer", "Observer"
@@ -292,8 +291,6 @@ class Assignment(models.Model):
     # Substitutions and adjustments the compliance engine required: [{exercise, replacement, reason}].
     modifications = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["workout", "player"]
