@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import models
 
 from batch.models import ItemOutcomeCounts
-from hockeyhub.fields import user_link
+from hockeyhub.fields import team_link, user_link
 
 # The item outcomes a roll-up counts, each a column of BatchRollup and BatchTypeRollup.
 ITEM_FIELDS = ItemOutcomeCounts.OUTCOMES
@@ -32,7 +32,7 @@ class BatchRollup(ItemOutcomeCounts):
 
     # Not a foreign key: roll-ups outlive the batch rows, which `batch_purge` deletes after retention.
     batch_id = models.BigIntegerField(primary_key=True)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     kind = models.CharField(max_length=10)
     source = models.CharField(max_length=40, blank=True)
@@ -62,7 +62,7 @@ class BatchTypeRollup(ItemOutcomeCounts):
     """One operation type within one finished batch: item outcomes, measured work time, the estimate."""
 
     batch_id = models.BigIntegerField()
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     automated = models.BooleanField(default=False)
     status = models.CharField(max_length=24, help_text="The batch's state")
@@ -91,7 +91,7 @@ class BatchErrorRollup(models.Model):
     """
 
     batch_id = models.BigIntegerField()
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     day = models.DateField()
     week = models.DateField()

@@ -13,7 +13,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import batch_link, team_link, user_link
 
 
 class OperationType(models.TextChoices):
@@ -82,7 +82,7 @@ class Batch(ItemOutcomeCounts):
         Status.UNDONE,
     )
 
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="batches")
+    team = team_link("batches")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NORMAL)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -318,7 +318,7 @@ class BatchPlan(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the operations and options")
     request = models.JSONField(help_text="The validated request as sent")
@@ -326,7 +326,7 @@ class BatchPlan(models.Model):
     invalid = models.JSONField(default=list, help_text="Operation ids the dry run found errors in")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = batch_link()
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="batch_plan_user_idx")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import team_link, user_link
 from hockeyhub.models import Timestamped
 
 
@@ -100,7 +100,7 @@ class FeedToken(models.Model):
         FACILITY = "facility", "Facility"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="feed_tokens")
+    team = team_link("feed_tokens")
     player = models.ForeignKey(
         "workouts.Player", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens"
     )

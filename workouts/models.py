@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import team_link, user_link
 from hockeyhub.models import Timestamped
 from workouts.limits import MAX_LOAD_PERCENT
 
@@ -33,7 +33,7 @@ class Membership(models.Model):
         STAFF = "staff", "Club staff"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    team = team_link("memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.TRAINER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -58,7 +58,7 @@ class Player(models.Model):
         SUSPENDED = "suspended", "Suspended"
         PERSONAL = "personal", "Personal leave"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="players")
+    team = team_link("players")
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     jersey_number = models.PositiveSmallIntegerField(validators=[MaxValueValidator(99)])
@@ -189,7 +189,7 @@ class Workout(Timestamped):
         CANCELLED = "cancelled", "Cancelled"
         ARCHIVED = "archived", "Archived"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="workouts")
+    team = team_link("workouts")
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=20, choices=Type.choices, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -308,7 +308,7 @@ class WorkoutTemplate(models.Model):
         TEAM = "team", "My team"
         CLUB = "club", "Whole club"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="templates")
+    team = team_link("templates")
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=20, choices=Workout.Type.choices)
     description = models.TextField(blank=True)
