@@ -12,18 +12,27 @@ from __future__ import annotations
 
 from django.db import models
 
-from hockeyhub.fields import user_link
+from batch.models import ItemOutcomeCounts
+from hockeyhub.fields import team_link, user_link
 
 # The item outcomes a roll-up counts, each a column of BatchRollup and BatchTypeRollup.
-ITEM_FIELDS = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
+ITEM_FIELDS = ItemOutcomeCounts.OUTCOMES
 
 
-class BatchRollup(models.Model):
+def day_indexes(prefix: str) -> list[models.Index]:
+    """The indexes a dashboard query reads a roll-up by: one team's days, and every team's."""
+    return [
+        models.Index(fields=["team", "day"], name=f"{prefix}_team_day_idx"),
+        models.Index(fields=["day"], name=f"{prefix}_day_idx"),
+    ]
+
+
+class BatchRollup(ItemOutcomeCounts):
     """One finished batch: outcome, counts, wall time, estimate, and whether retry/undo followed."""
 
     # Not a foreign key: roll-ups outlive the batch rows, which `batch_purge` deletes after retention.
     batch_id = models.BigIntegerField(primary_key=True)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     kind = models.CharField(max_length=10)
     source = models.CharField(max_length=40, blank=True)
@@ -34,11 +43,6 @@ class BatchRollup(models.Model):
     created_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     total_items = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    cancelled = models.PositiveIntegerField(default=0)
-    conflicted = models.PositiveIntegerField(default=0)
     duration_ms = models.FloatField(null=True, blank=True, help_text="started_at → finished_at")
     queue_ms = models.FloatField(null=True, blank=True, help_text="created_at → started_at")
     estimate_ms = models.FloatField(null=True, blank=True, help_text="The dry run's estimate.seconds")
@@ -48,20 +52,17 @@ class BatchRollup(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["team", "day"], name="rollup_team_day_idx"),
-            models.Index(fields=["day"], name="rollup_day_idx"),
-        ]
+        indexes = day_indexes("rollup")
 
     def __str__(self) -> str:
         return f"Roll-up of batch {self.batch_id}"
 
 
-class BatchTypeRollup(models.Model):
+class BatchTypeRollup(ItemOutcomeCounts):
     """One operation type within one finished batch: item outcomes, measured work time, the estimate."""
 
     batch_id = models.BigIntegerField()
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     automated = models.BooleanField(default=False)
     status = models.CharField(max_length=24, help_text="The batch's state")
@@ -69,11 +70,6 @@ class BatchTypeRollup(models.Model):
     week = models.DateField()
     type = models.CharField(max_length=10)
     items = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    cancelled = models.PositiveIntegerField(default=0)
-    conflicted = models.PositiveIntegerField(default=0)
     timed_items = models.PositiveIntegerField(default=0, help_text="Items with a measured duration")
     work_ms = models.FloatField(default=0, help_text="Sum of the items' shares of their chunks' time")
     estimate_ms_per_item = models.FloatField(null=True, blank=True, help_text="estimate.perTypeMs")
@@ -82,10 +78,7 @@ class BatchTypeRollup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["batch_id", "type"], name="type_rollup_batch_type_unique")
         ]
-        indexes = [
-            models.Index(fields=["team", "day"], name="type_rollup_team_day_idx"),
-            models.Index(fields=["day"], name="type_rollup_day_idx"),
-        ]
+        indexes = day_indexes("type_rollup")
 
     def __str__(self) -> str:
         return f"{self.type} in batch {self.batch_id}"
@@ -98,7 +91,7 @@ class BatchErrorRollup(models.Model):
     """
 
     batch_id = models.BigIntegerField()
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = user_link()
     day = models.DateField()
     week = models.DateField()
@@ -115,8 +108,7 @@ class BatchErrorRollup(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["batch_id"], name="error_rollup_batch_idx"),
-            models.Index(fields=["team", "day"], name="error_rollup_team_day_idx"),
-            models.Index(fields=["day"], name="error_rollup_day_idx"),
+            *day_indexes("error_rollup"),
         ]
 
     def __str__(self) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from hockeyhub.fields import team_link
+
 
 class ApiToken(models.Model):
     """A bearer token acting as its user within one team. Only a SHA-256 of the secret is stored."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="api_tokens")
+    team = team_link("api_tokens")
     name = models.CharField(max_length=100)
     # The first characters of the token, shown so a user can tell tokens apart; not enough to use it.
     prefix = models.CharField(max_length=16)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from hockeyhub.fields import batch_link, team_link
+from hockeyhub.models import Timestamped
+
 
 class RestrictionReaction(models.Model):
     """One handling of one version of a restriction: the unique key makes a repeated event a no-op."""
@@ -22,11 +25,9 @@ class RestrictionReaction(models.Model):
     )
     # The restriction's content fingerprint (+ ":day" for "reached its effective date"): its version.
     key = models.CharField(max_length=80)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
-    batch = models.ForeignKey(
-        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    batch = batch_link()
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -44,12 +45,10 @@ class Notice(models.Model):
     """A message to one user (a trainer) about something an automation did, with the batch to undo."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
-    batch = models.ForeignKey(
-        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    batch = batch_link()
     offers_undo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     seen_at = models.DateTimeField(null=True, blank=True)
@@ -62,14 +61,14 @@ class Notice(models.Model):
         return f"{self.user_id}: {self.title}"
 
 
-class Recipe(models.Model):
+class Recipe(Timestamped):
     """A named, team-scoped, versioned batch request whose dates are relative to the run (see recipes.py)."""
 
     class Trigger(models.TextChoices):
         NONE = "", "Only when run or scheduled"
         PLAYER_JOINED = "player_joined", "When a player joins the team (@player is the new player)"
 
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="recipes")
+    team = team_link("recipes")
     name = models.CharField(max_length=120)
     version = models.PositiveIntegerField(default=1)
     request = models.JSONField(
@@ -80,11 +79,7 @@ class Recipe(models.Model):
     )
     trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    source_batch = models.ForeignKey(
-        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    source_batch = batch_link()
 
     class Meta:
         ordering = ["team", "name", "id"]
@@ -130,9 +125,7 @@ class ScheduleRun(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")
     occurrence = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
-    batch = models.ForeignKey(
-        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    batch = batch_link()
     recipe_version = models.PositiveIntegerField(default=1)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
+from hockeyhub.fields import batch_link, team_link, user_link
+
 
 class OperationType(models.TextChoices):
     CREATE = "CREATE", "Create"
@@ -27,7 +29,22 @@ class OperationType(models.TextChoices):
     REVERT = "REVERT", "Revert a change"
 
 
-class Batch(models.Model):
+class ItemOutcomeCounts(models.Model):
+    """How many of a batch's items ended in each outcome: on the batch, and on its analytics roll-ups."""
+
+    OUTCOMES = ("succeeded", "failed", "skipped", "cancelled", "conflicted")
+
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    conflicted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Batch(ItemOutcomeCounts):
     class Kind(models.TextChoices):
         NORMAL = "normal", "Batch"
         UNDO = "undo", "Undo"
@@ -65,7 +82,7 @@ class Batch(models.Model):
         Status.UNDONE,
     )
 
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="batches")
+    team = team_link("batches")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NORMAL)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -92,19 +109,10 @@ class Batch(models.Model):
     resume_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resumes"
     )
-    medical_check_disabled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    medical_check_disabled_by = user_link()
+    cancelled_by = user_link()
 
     total_items = models.PositiveIntegerField(default=0)
-    succeeded = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    cancelled = models.PositiveIntegerField(default=0)
-    conflicted = models.PositiveIntegerField(default=0)
     # Items that ended with a warning (players left out or taken off, occurrences or copies skipped, a
     # clash handled): not a sixth outcome, but what makes an otherwise clean batch amber (batch_outcome).
     warned = models.PositiveIntegerField(default=0)
@@ -310,7 +318,7 @@ class BatchPlan(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="+")
+    team = team_link()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the operations and options")
     request = models.JSONField(help_text="The validated request as sent")
@@ -318,7 +326,7 @@ class BatchPlan(models.Model):
     invalid = models.JSONField(default=list, help_text="Operation ids the dry run found errors in")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    batch = batch_link()
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="batch_plan_user_idx")]

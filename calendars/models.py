@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import team_link, user_link
+from hockeyhub.models import Timestamped
 
 
-class ImportedCalendar(models.Model):
+class ImportedCalendar(Timestamped):
     """An outside calendar whose events are busy time for one team or one facility."""
 
     class Source(models.TextChoices):
@@ -33,8 +34,6 @@ class ImportedCalendar(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_by = user_link()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -101,7 +100,7 @@ class FeedToken(models.Model):
         FACILITY = "facility", "Facility"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="feed_tokens")
+    team = team_link("feed_tokens")
     player = models.ForeignKey(
         "workouts.Player", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens"
     )

@@ -1,10 +1,20 @@
-"""The club-wide, append-only audit trail."""
+"""The club-wide, append-only audit trail, and the abstract bases the apps' models share."""
 
 from __future__ import annotations
 
 from django.db import models
 
 from hockeyhub.fields import user_link
+
+
+class Timestamped(models.Model):
+    """A row that records when it was created and when it was last saved."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
 
 
 class AuditEvent(models.Model):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -11,6 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from hockeyhub.logs import configure_structlog, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+Number = TypeVar("Number", int, float)
 
 
 def env_str(name: str, default: str | None = None) -> str:
@@ -32,27 +36,26 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {raw!r}.")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def _env_number(name: str, default: Number, parse: Callable[[str], Number], kind: str) -> Number:
+    """Return the variable parsed by `parse`, or `default` when it is unset or empty."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}.") from exc
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {raw!r}.") from exc
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = _env_number(name, default, int, "an integer")
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}.")
     return value
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0, maximum: float | None = None) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}.") from exc
+    value = _env_number(name, default, float, "a number")
     if value < minimum or (maximum is not None and value > maximum):
         raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {value}.")
     return value

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from hockeyhub.fields import user_link
+from hockeyhub.models import Timestamped
 from workouts.models import Exercise, Player
 
 # What a restriction restricts: the fields the compliance rules judge by. Reads for the rules, the
@@ -25,7 +26,7 @@ RULE_FIELDS = (
 )
 
 
-class MedicalRestriction(models.Model):
+class MedicalRestriction(Timestamped):
     class Severity(models.TextChoices):
         MILD = "mild", "Mild"
         MODERATE = "moderate", "Moderate"
@@ -62,8 +63,6 @@ class MedicalRestriction(models.Model):
     expiry_date = models.DateField(null=True, blank=True)
     clinical_notes = models.TextField(blank=True)
     prescribed_by = user_link()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["player", "-effective_date"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import batch_link, team_link, user_link
 
 
 class Event(models.TextChoices):
@@ -18,7 +18,7 @@ class Event(models.TextChoices):
 
 
 class WebhookEndpoint(models.Model):
-    team = models.ForeignKey("workouts.Team", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    team = team_link("webhook_endpoints")
     url = models.URLField(max_length=500)
     events = ArrayField(models.CharField(max_length=30, choices=Event.choices))
     description = models.CharField(max_length=200, blank=True)
@@ -45,9 +45,7 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "Gave up"
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    batch = models.ForeignKey(
-        "batch.Batch", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_deliveries"
-    )
+    batch = batch_link("webhook_deliveries")
     event = models.CharField(max_length=30, choices=Event.choices)
     msg_id = models.CharField(max_length=40, help_text="webhook-id: the same on every attempt")
     payload = models.JSONField()

@@ -8,7 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from hockeyhub.fields import user_link
+from hockeyhub.fields import team_link, user_link
+from hockeyhub.models import Timestamped
 from workouts.limits import MAX_LOAD_PERCENT
 
 
@@ -32,7 +33,7 @@ class Membership(models.Model):
         STAFF = "staff", "Club staff"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    team = team_link("memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.TRAINER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -57,7 +58,7 @@ class Player(models.Model):
         SUSPENDED = "suspended", "Suspended"
         PERSONAL = "personal", "Personal leave"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="players")
+    team = team_link("players")
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     jersey_number = models.PositiveSmallIntegerField(validators=[MaxValueValidator(99)])
@@ -169,7 +170,7 @@ class Facility(models.Model):
         return self.name
 
 
-class Workout(models.Model):
+class Workout(Timestamped):
     class Type(models.TextChoices):
         STRENGTH = "STRENGTH", "Strength"
         CONDITIONING = "CONDITIONING", "Conditioning"
@@ -188,7 +189,7 @@ class Workout(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         ARCHIVED = "archived", "Archived"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="workouts")
+    team = team_link("workouts")
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=20, choices=Type.choices, db_index=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -212,8 +213,6 @@ class Workout(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     # Every change increments version; undo and conflict detection compare it.
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["scheduled_start", "id"]
@@ -263,7 +262,7 @@ class WorkoutExercise(ExerciseLine):
         return f"{self.workout_id}: {self.exercise_id} #{self.order}"
 
 
-class Assignment(models.Model):
+class Assignment(Timestamped):
     class Role(models.TextChoices):
         PARTICIPANT = "participant", "Participant"
         OBSERVER = "observer", "Observer"
@@ -292,8 +291,6 @@ class Assignment(models.Model):
     # Substitutions and adjustments the compliance engine required: [{exercise, replacement, reason}].
     modifications = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["workout", "player"]
@@ -311,7 +308,7 @@ class WorkoutTemplate(models.Model):
         TEAM = "team", "My team"
         CLUB = "club", "Whole club"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="templates")
+    team = team_link("templates")
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=20, choices=Workout.Type.choices)
     description = models.TextField(blank=True)
