@@ -14,11 +14,11 @@ class RestrictionReaction(models.Model):
     """One handling of one version of a restriction: the unique key makes a repeated event a no-op."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending"
         BATCH = "batch", "Batch submitted"
         NOTHING = "nothing", "Nothing to change"
         LIFTED = "lifted", "Lifted or shortened (nobody put back)"
-        FAILED = "failed", "Failed"
+        FAILED = "failed"
 
     restriction = models.ForeignKey(
         "medical.MedicalRestriction", on_delete=models.CASCADE, related_name="automation_reactions"
@@ -117,9 +117,9 @@ class ScheduleRun(models.Model):
     """One occurrence of a schedule: the unique (schedule, occurrence) row is what makes it fire once."""
 
     class Status(models.TextChoices):
-        CLAIMED = "claimed", "Claimed"
+        CLAIMED = "claimed"
         SUBMITTED = "submitted", "Batch submitted"
-        FAILED = "failed", "Failed"
+        FAILED = "failed"
         SKIPPED = "skipped", "Skipped (missed)"
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="runs")

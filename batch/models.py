@@ -17,14 +17,14 @@ from hockeyhub.fields import batch_link, team_link, user_link
 
 
 class OperationType(models.TextChoices):
-    CREATE = "CREATE", "Create"
-    UPDATE = "UPDATE", "Update"
-    DELETE = "DELETE", "Delete"
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
     ARCHIVE = "ARCHIVE", "Archive / restore"
     ASSIGN = "ASSIGN", "Assign players"
-    SCHEDULE = "SCHEDULE", "Schedule"
-    DUPLICATE = "DUPLICATE", "Duplicate"
-    TEMPLATE = "TEMPLATE", "Template"
+    SCHEDULE = "SCHEDULE"
+    DUPLICATE = "DUPLICATE"
+    TEMPLATE = "TEMPLATE"
     # Internal: a compensating operation built from the change log (undo, rollback-on-error).
     REVERT = "REVERT", "Revert a change"
 
@@ -47,23 +47,23 @@ class ItemOutcomeCounts(models.Model):
 class Batch(ItemOutcomeCounts):
     class Kind(models.TextChoices):
         NORMAL = "normal", "Batch"
-        UNDO = "undo", "Undo"
+        UNDO = "undo"
         RETRY = "retry", "Retry of failed items"
         RESUME = "resume", "Resume of the remaining items"
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        VALIDATING = "VALIDATING", "Validating"
-        QUEUED = "QUEUED", "Queued"
-        RUNNING = "RUNNING", "Running"
-        CANCELLING = "CANCELLING", "Cancelling"
+        PENDING = "PENDING"
+        VALIDATING = "VALIDATING"
+        QUEUED = "QUEUED"
+        RUNNING = "RUNNING"
+        CANCELLING = "CANCELLING"
         ROLLING_BACK = "ROLLING_BACK", "Rolling back"
-        COMPLETED = "COMPLETED", "Completed"
+        COMPLETED = "COMPLETED"
         COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS", "Completed with errors"
-        FAILED = "FAILED", "Failed"
-        CANCELLED = "CANCELLED", "Cancelled"
+        FAILED = "FAILED"
+        CANCELLED = "CANCELLED"
         ROLLED_BACK = "ROLLED_BACK", "Rolled back"
-        UNDONE = "UNDONE", "Undone"
+        UNDONE = "UNDONE"
 
     ACTIVE_STATUSES = (
         Status.PENDING,
@@ -174,8 +174,8 @@ class BatchChunk(models.Model):
     """A unit of work: run in one transaction by whichever runner claims it first."""
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        DONE = "DONE", "Done"
+        PENDING = "PENDING"
+        DONE = "DONE"
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="chunks")
     seq = models.PositiveIntegerField()
@@ -208,13 +208,13 @@ class BatchChunk(models.Model):
 
 class BatchItem(models.Model):
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        RUNNING = "RUNNING", "Running"
-        SUCCEEDED = "SUCCEEDED", "Succeeded"
-        FAILED = "FAILED", "Failed"
-        SKIPPED = "SKIPPED", "Skipped"
-        CANCELLED = "CANCELLED", "Cancelled"
-        CONFLICT = "CONFLICT", "Conflict"
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+        SKIPPED = "SKIPPED"
+        CANCELLED = "CANCELLED"
+        CONFLICT = "CONFLICT"
 
     FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED, Status.CANCELLED, Status.CONFLICT)
 
@@ -282,13 +282,13 @@ class BatchChange(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Updated"
-        ARCHIVED = "archived", "Archived"
-        RESTORED = "restored", "Restored"
+        CREATED = "created"
+        UPDATED = "updated"
+        ARCHIVED = "archived"
+        RESTORED = "restored"
         DELETED = "deleted", "Deleted permanently"
-        ASSIGNED = "assigned", "Assigned"
-        UNASSIGNED = "unassigned", "Unassigned"
+        ASSIGNED = "assigned"
+        UNASSIGNED = "unassigned"
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="changes")
     item = models.ForeignKey(BatchItem, on_delete=models.CASCADE, related_name="changes")

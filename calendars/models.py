@@ -95,9 +95,9 @@ class FeedToken(models.Model):
     """
 
     class Kind(models.TextChoices):
-        TEAM = "team", "Team"
-        PLAYER = "player", "Player"
-        FACILITY = "facility", "Facility"
+        TEAM = "team"
+        PLAYER = "player"
+        FACILITY = "facility"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     team = team_link("feed_tokens")

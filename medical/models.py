@@ -28,16 +28,16 @@ RULE_FIELDS = (
 
 class MedicalRestriction(Timestamped):
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild"
+        MODERATE = "moderate"
+        SEVERE = "severe"
         COMPLETE = "complete", "Complete (no training)"
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
+        ACTIVE = "active"
         PENDING = "pending", "Pending review"
-        EXPIRED = "expired", "Expired"
-        CLEARED = "cleared", "Cleared"
+        EXPIRED = "expired"
+        CLEARED = "cleared"
 
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="restrictions")
     title = models.CharField(

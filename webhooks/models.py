@@ -40,7 +40,7 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint, tried until it answers 2xx or 24 hours have passed."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        PENDING = "pending"
         SUCCEEDED = "succeeded", "Delivered"
         FAILED = "failed", "Gave up"
 

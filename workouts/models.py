@@ -46,16 +46,16 @@ class Membership(models.Model):
 
 class Player(models.Model):
     class Position(models.TextChoices):
-        FORWARD = "F", "Forward"
-        DEFENCE = "D", "Defence"
-        GOALIE = "G", "Goalie"
+        FORWARD = "F"
+        DEFENCE = "D"
+        GOALIE = "G"
 
     class Availability(models.TextChoices):
-        AVAILABLE = "available", "Available"
-        INJURED = "injured", "Injured"
-        ILLNESS = "illness", "Illness"
+        AVAILABLE = "available"
+        INJURED = "injured"
+        ILLNESS = "illness"
         LOAD_MANAGEMENT = "load_management", "Load management"
-        SUSPENDED = "suspended", "Suspended"
+        SUSPENDED = "suspended"
         PERSONAL = "personal", "Personal leave"
 
     team = team_link("players")
@@ -89,49 +89,49 @@ class Exercise(models.Model):
     """An entry in the club-wide exercise library."""
 
     class Category(models.TextChoices):
-        STRENGTH = "strength", "Strength"
-        CONDITIONING = "conditioning", "Conditioning"
-        AGILITY = "agility", "Agility"
-        FLEXIBILITY = "flexibility", "Flexibility"
-        PLYOMETRICS = "plyometrics", "Plyometrics"
-        CORE = "core", "Core"
+        STRENGTH = "strength"
+        CONDITIONING = "conditioning"
+        AGILITY = "agility"
+        FLEXIBILITY = "flexibility"
+        PLYOMETRICS = "plyometrics"
+        CORE = "core"
         ON_ICE = "on_ice", "On-ice skill"
-        RECOVERY = "recovery", "Recovery"
-        MOBILITY = "mobility", "Mobility"
-        POWER = "power", "Power"
+        RECOVERY = "recovery"
+        MOBILITY = "mobility"
+        POWER = "power"
 
     class Pattern(models.TextChoices):
-        SQUAT = "squat", "Squat"
-        HINGE = "hinge", "Hinge"
-        LUNGE = "lunge", "Lunge"
+        SQUAT = "squat"
+        HINGE = "hinge"
+        LUNGE = "lunge"
         PUSH = "push", "Horizontal push"
-        PULL = "pull", "Pull"
+        PULL = "pull"
         OVERHEAD_PRESS = "overhead_press", "Overhead press"
         JUMP = "jump", "Jump / landing"
-        SPRINT = "sprint", "Sprint"
+        SPRINT = "sprint"
         TWIST = "twist", "Rotation / twist"
-        CARRY = "carry", "Carry"
-        CONTACT = "contact", "Contact"
+        CARRY = "carry"
+        CONTACT = "contact"
         SKATE = "skate", "Skating stride"
         STATIC = "static", "Static hold"
 
     class BodyPart(models.TextChoices):
-        NECK = "neck", "Neck"
-        SHOULDER = "shoulder", "Shoulder"
-        ELBOW = "elbow", "Elbow"
+        NECK = "neck"
+        SHOULDER = "shoulder"
+        ELBOW = "elbow"
         WRIST = "wrist", "Wrist / hand"
-        CHEST = "chest", "Chest"
+        CHEST = "chest"
         UPPER_BACK = "upper_back", "Upper back"
         LOWER_BACK = "lower_back", "Lower back"
         CORE = "core", "Core / abdomen"
-        HIP = "hip", "Hip"
-        GROIN = "groin", "Groin"
-        HAMSTRING = "hamstring", "Hamstring"
-        QUADRICEPS = "quadriceps", "Quadriceps"
-        KNEE = "knee", "Knee"
-        CALF = "calf", "Calf"
+        HIP = "hip"
+        GROIN = "groin"
+        HAMSTRING = "hamstring"
+        QUADRICEPS = "quadriceps"
+        KNEE = "knee"
+        CALF = "calf"
         ANKLE = "ankle", "Ankle / foot"
-        HEAD = "head", "Head"
+        HEAD = "head"
 
     name = models.CharField(max_length=120, unique=True)
     category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
@@ -172,22 +172,22 @@ class Facility(models.Model):
 
 class Workout(Timestamped):
     class Type(models.TextChoices):
-        STRENGTH = "STRENGTH", "Strength"
-        CONDITIONING = "CONDITIONING", "Conditioning"
-        HYBRID = "HYBRID", "Hybrid"
-        AGILITY = "AGILITY", "Agility"
-        FLEXIBILITY = "FLEXIBILITY", "Flexibility"
-        RECOVERY = "RECOVERY", "Recovery"
-        REHABILITATION = "REHABILITATION", "Rehabilitation"
-        POWER = "POWER", "Power"
+        STRENGTH = "STRENGTH"
+        CONDITIONING = "CONDITIONING"
+        HYBRID = "HYBRID"
+        AGILITY = "AGILITY"
+        FLEXIBILITY = "FLEXIBILITY"
+        RECOVERY = "RECOVERY"
+        REHABILITATION = "REHABILITATION"
+        POWER = "POWER"
         ON_ICE = "ON_ICE", "On-ice"
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft"
+        SCHEDULED = "scheduled"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        ARCHIVED = "archived"
 
     team = team_link("workouts")
     name = models.CharField(max_length=200)
@@ -264,20 +264,20 @@ class WorkoutExercise(ExerciseLine):
 
 class Assignment(Timestamped):
     class Role(models.TextChoices):
-        PARTICIPANT = "participant", "Participant"
-        OBSERVER = "observer", "Observer"
-        ASSISTANT = "assistant", "Assistant"
+        PARTICIPANT = "participant"
+        OBSERVER = "observer"
+        ASSISTANT = "assistant"
 
     class Status(models.TextChoices):
-        ASSIGNED = "assigned", "Assigned"
-        COMPLETED = "completed", "Completed"
-        MISSED = "missed", "Missed"
-        EXCUSED = "excused", "Excused"
+        ASSIGNED = "assigned"
+        COMPLETED = "completed"
+        MISSED = "missed"
+        EXCUSED = "excused"
 
     class Verdict(models.TextChoices):
         UNCHECKED = "unchecked", "Not checked"
-        COMPLIANT = "compliant", "Compliant"
-        MODIFIED = "modified", "Modified"
+        COMPLIANT = "compliant"
+        MODIFIED = "modified"
         BLOCKED = "blocked", "Blocked (overridden)"
 
     workout = models.ForeignKey(Workout, on_delete=models.CASCADE, related_name="assignments")
