@@ -151,3 +151,25 @@ def test_ids_with_quotes_backslashes_and_braces_survive_the_copy(tmp_path, train
     assert set(items) == {odd, "then"}
     assert items["then"].dependencies == [odd] and items["then"].depends_on == [items[odd].pk]
     assert items["then"].data["workoutId"] == {"$ref": odd}
+
+
+def test_a_prepared_body_lets_go_of_its_file_and_hands_each_window_out_once():
+    body = parse_request_body(as_bytes(REQUEST))
+    digest_before = payload_hash(parse_request_body(as_bytes(REQUEST)))
+    assert body.prepare(size=3, read_whole=lambda ops: False) is False
+    assert body.data == b"" and body.operations == [] and len(body) == 8
+    assert body.digest() == digest_before == payload_hash(REQUEST)
+    assert [op["id"] for op in body.window(3, 6)] == ["c3", "c4", "c5"]
+    with pytest.raises(RuntimeError):
+        body.window(3, 6)  # already handed out: its bytes are gone
+
+
+def test_operations_without_dependencies_all_sit_on_level_0_without_a_table():
+    from batch.planner import dependency_levels, plan_chunks
+
+    request, _ = parse_request({"operations": [create(i, priority=i % 2) for i in range(5)]})
+    levels = dependency_levels(request.operations)
+    assert len(levels) == 0 and levels["c3"] == 0
+    chunks = list(plan_chunks(request.operations, chunk_size=2))
+    # Higher priority first; ties keep request order.
+    assert [[op.id for op in ops] for _, ops in chunks] == [["c1", "c3"], ["c0", "c2"], ["c4"]]
