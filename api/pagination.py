@@ -57,7 +57,7 @@ def keyset_page(
     qs: QuerySet[Any],
     page: PageQuery,
     *,
-    present: Callable[[Sequence[Any]], list[dict[str, Any]]],
+    present: Callable[[Sequence[Any]], list[Any]] = list,
     key: str = "id",
     descending: bool = True,
 ) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def keyset_page(
 
 
 def offset_page(
-    qs: QuerySet[Any], page: PageQuery, *, present: Callable[[Sequence[Any]], list[dict[str, Any]]]
+    qs: QuerySet[Any], page: PageQuery, *, present: Callable[[Sequence[Any]], list[Any]] = list
 ) -> dict[str, Any]:
     """Cursor over an offset, for lists sorted by a user-chosen column (workouts, players, templates)."""
     limit = page.limit

@@ -13,7 +13,7 @@ from batch.request import options_to_exchange
 from batch.runner.claims import items_in_claimed_chunks
 from batch.selectors import Progress, current_operation, item_names
 from medical.selectors import RestrictionSummary, player_medical_status
-from workouts.models import Player, Workout, WorkoutTemplate
+from workouts.models import Player
 
 
 def batch_links(batch_id: int) -> dict[str, str]:
@@ -129,26 +129,6 @@ def results_dicts(items: Sequence[BatchItem], *, team_id: int) -> list[dict[str,
     return out
 
 
-def workouts_dicts(rows: Sequence[Workout]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": w.pk,
-            "name": w.name,
-            "type": w.type,
-            "status": w.status,
-            "scheduledStart": w.scheduled_start,
-            "scheduledEnd": w.scheduled_end,
-            "facility": {"id": w.facility.pk, "name": w.facility.name} if w.facility_id else None,
-            "intensity": w.intensity,
-            "notes": w.notes,
-            "templateId": w.template_id,
-            "archived": w.archived_at is not None,
-            "version": w.version,
-        }
-        for w in rows
-    ]
-
-
 def players_dicts(rows: Sequence[Player]) -> list[dict[str, Any]]:
     status = player_medical_status(list(rows))
     return [
@@ -163,23 +143,6 @@ def players_dicts(rows: Sequence[Player]) -> list[dict[str, Any]]:
             "medicalStatus": status[p.pk],
         }
         for p in rows
-    ]
-
-
-def templates_dicts(rows: Sequence[WorkoutTemplate]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": t.pk,
-            "name": t.name,
-            "category": t.category,
-            "description": t.description,
-            "tags": list(t.tags or []),
-            "visibility": t.visibility,
-            "intensity": t.intensity,
-            "durationMinutes": t.duration_minutes,
-            "version": t.version,
-        }
-        for t in rows
     ]
 
 
@@ -205,33 +168,3 @@ def restriction_dict(r: RestrictionSummary, *, with_notes: bool) -> dict[str, An
     if with_notes:
         out["clinicalNotes"] = r.clinical_notes
     return out
-
-
-def webhook_dict(e: Any, *, secret: bool = False) -> dict[str, Any]:
-    out = {
-        "id": e.pk,
-        "team": e.team.slug,
-        "url": e.url,
-        "events": list(e.events),
-        "description": e.description,
-        "createdAt": e.created_at,
-    }
-    if secret:
-        out["secret"] = e.secret
-    return out
-
-
-def delivery_dict(d: Any) -> dict[str, Any]:
-    return {
-        "id": d.pk,
-        "event": d.event,
-        "msgId": d.msg_id,
-        "batchId": d.batch_id,
-        "status": d.status,
-        "attempts": d.attempts,
-        "responseStatus": d.response_status,
-        "createdAt": d.created_at,
-        "deliveredAt": d.delivered_at,
-        "nextAttemptAt": d.next_attempt_at,
-        "log": list(d.log or []),
-    }

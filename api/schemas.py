@@ -7,7 +7,18 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AliasGenerator, ConfigDict, Field
+from pydantic.alias_generators import to_snake
+
+
+class RowOut(Schema):
+    """An answer read straight off a row: each camelCase field reads the row's snake_case attribute
+    (scheduledStart from scheduled_start), a ``resolve_<field>`` static method computes one that is not
+    an attribute, and a dict keyed by the camelCase names is read as well."""
+
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(validation_alias=to_snake), validate_by_name=True, validate_by_alias=True
+    )
 
 
 class ProblemItem(Schema):
@@ -165,12 +176,12 @@ class ResultPage(Schema):
     nextCursor: str | None
 
 
-class FacilityOut(Schema):
+class FacilityOut(RowOut):
     id: int
     name: str
 
 
-class WorkoutOut(Schema):
+class WorkoutOut(RowOut):
     id: int
     name: str
     type: str
@@ -183,6 +194,10 @@ class WorkoutOut(Schema):
     templateId: int | None
     archived: bool
     version: int
+
+    @staticmethod
+    def resolve_archived(workout: Any) -> bool:
+        return workout.archived_at is not None
 
 
 class WorkoutPage(Schema):
@@ -208,7 +223,7 @@ class PlayerPage(Schema):
     nextCursor: str | None
 
 
-class TemplateOut(Schema):
+class TemplateOut(RowOut):
     id: int
     name: str
     category: str
@@ -261,13 +276,17 @@ class WebhookIn(Schema):
     description: str = Field("", max_length=200, pattern=r"^[^\x00]*$")
 
 
-class WebhookOut(Schema):
+class WebhookOut(RowOut):
     id: int
     team: str
     url: str
     events: list[str]
     description: str
     createdAt: dt.datetime
+
+    @staticmethod
+    def resolve_team(endpoint: Any) -> str:
+        return endpoint.team.slug
 
 
 class WebhookCreated(WebhookOut):
@@ -280,7 +299,7 @@ class WebhookPage(Schema):
     nextCursor: str | None
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(RowOut):
     id: int
     event: str
     msgId: str

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from api.auth import principal
 from api.problems import ApiProblem, refusal
-from api.schemas import Problem
+from api.schemas import Problem, RowOut
 from calendars.ics import CalendarFileError
 from calendars.models import FeedToken, ImportedCalendar
 from calendars.selectors import busy_events, calendars_for_team, feeds_for_team
@@ -54,7 +54,7 @@ class ImportOut(CalendarOut):
     unchanged: int
 
 
-class EventOut(Schema):
+class EventOut(RowOut):
     id: int
     calendarId: int
     uid: str
@@ -188,20 +188,7 @@ def busy(request: HttpRequest, span: Query[Span], team: str | None = None):
         raise ApiProblem(400, "BAD_SPAN", "end must be after start, at most 366 days later")
     target = principal(request).team(team)
     rows = busy_events(team_id=target.pk, facility_ids=None, low=start, high=end)[:MAX_EVENTS]
-    return [event_dict(e) for e in rows]
-
-
-def event_dict(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.pk,
-        "calendarId": e.calendar_id,
-        "uid": e.uid,
-        "title": e.title,
-        "location": e.location,
-        "start": e.start,
-        "end": e.end,
-        "allDay": e.all_day,
-    }
+    return list(rows)
 
 
 @router.get(
@@ -220,7 +207,7 @@ def show(request: HttpRequest, calendar_id: int, team: str | None = None):
 )
 def events(request: HttpRequest, calendar_id: int, team: str | None = None):
     calendar = get_calendar(request, calendar_id, team)
-    return [event_dict(e) for e in calendar.events.order_by("start", "id")[:MAX_EVENTS]]
+    return list(calendar.events.order_by("start", "id")[:MAX_EVENTS])
 
 
 @router.delete(

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from api.auth import principal
 from api.pagination import TeamPageQuery, offset_page
-from api.presenters import players_dicts, restriction_dict, templates_dicts, workouts_dicts
+from api.presenters import players_dicts, restriction_dict
 from api.schemas import PlayerPage, Problem, RestrictionPage, TemplatePage, WorkoutPage
 from medical.roles import is_medic_or_staff
 from medical.selectors import restrictions_for_team
@@ -68,7 +68,7 @@ def workouts(request: HttpRequest, filters: Query[WorkoutFilters]):
         ]
         raise ApiProblem(400, "BAD_REQUEST", "Some filters are invalid.", errors=errors)
     qs = workouts_filtered(workouts_for_team(team=team), form.filters)
-    return offset_page(qs, filters, present=workouts_dicts)
+    return offset_page(qs, filters)
 
 
 class PlayerFilters(TeamPageQuery):
@@ -109,7 +109,7 @@ def templates(request: HttpRequest, filters: Query[TemplateFilters]):
         qs = qs.filter(name__icontains=filters.q)
     if filters.category:
         qs = qs.filter(category=filters.category)
-    return offset_page(qs.order_by("name", "id"), filters, present=templates_dicts)
+    return offset_page(qs.order_by("name", "id"), filters)
 
 
 class RestrictionFilters(TeamPageQuery):

@@ -8,7 +8,6 @@ from ninja import Query, Router, Status
 
 from api.auth import principal
 from api.pagination import PageQuery, keyset_page
-from api.presenters import delivery_dict, webhook_dict
 from api.problems import refusal
 from api.schemas import DeliveryOut, DeliveryPage, Problem, WebhookCreated, WebhookIn, WebhookOut, WebhookPage
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -49,24 +48,20 @@ def create(request: HttpRequest, payload: WebhookIn, team: str | None = None):
     except WebhookRefused as exc:
         status = 409 if "already registered" in exc.message else 422
         raise refusal(status, "WEBHOOK_REFUSED", exc.message, field=exc.field) from None
-    return Status(201, webhook_dict(endpoint, secret=True))
+    return Status(201, endpoint)
 
 
 @router.get("/webhooks", response={200: WebhookPage, ERRORS: Problem}, summary="The team's endpoints")
 def index(request: HttpRequest, page: Query[PageQuery]):
     qs = endpoints_for_teams(team_ids=principal(request).teams().values("pk"))
-    return keyset_page(
-        qs,
-        page,
-        present=lambda rows: [webhook_dict(e) for e in rows],
-    )
+    return keyset_page(qs, page)
 
 
 @router.get(
     "/webhooks/{int:endpoint_id}", response={200: WebhookOut, ERRORS: Problem}, summary="One endpoint"
 )
 def show(request: HttpRequest, endpoint_id: int):
-    return webhook_dict(get_endpoint(request, endpoint_id))
+    return get_endpoint(request, endpoint_id)
 
 
 @router.delete(
@@ -85,11 +80,7 @@ def delete(request: HttpRequest, endpoint_id: int):
 )
 def deliveries(request: HttpRequest, endpoint_id: int, page: Query[PageQuery]):
     endpoint = get_endpoint(request, endpoint_id)
-    return keyset_page(
-        endpoint.deliveries.all(),
-        page,
-        present=lambda rows: [delivery_dict(d) for d in rows],
-    )
+    return keyset_page(endpoint.deliveries.all(), page)
 
 
 @router.post(
@@ -103,4 +94,4 @@ def redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int):
         WebhookDelivery.objects.select_related("endpoint__team"), pk=delivery_id, endpoint=endpoint
     )
     again = webhook_redeliver(delivery=delivery, user=principal(request).user)
-    return Status(202, delivery_dict(again))
+    return Status(202, again)
