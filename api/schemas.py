@@ -17,7 +17,9 @@ class RowOut(Schema):
     an attribute, and a dict keyed by the camelCase names is read as well."""
 
     model_config = ConfigDict(
-        alias_generator=AliasGenerator(validation_alias=to_snake), validate_by_name=True, validate_by_alias=True
+        alias_generator=AliasGenerator(validation_alias=to_snake),
+        validate_by_name=True,
+        validate_by_alias=True,
     )
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.html import format_html
 
 from calendars.models import BusyEvent, FeedToken, ImportedCalendar
 from calendars.services import feed_token_revoke
-from calendars.tokens import link_available, token_of
+from calendars.tokens import feed_path
 from hockeyhub.admin import ViewOnlyAdmin
 
 
@@ -68,9 +67,9 @@ class FeedTokenAdmin(admin.ModelAdmin):
     def link(self, obj: FeedToken) -> str:
         if obj.revoked_at is not None:
             return "revoked"
-        if not link_available(obj):
+        path = feed_path(obj)
+        if path is None:
             return "made under an earlier SECRET_KEY; make a new link"
-        path = reverse("calendars:feed", args=[token_of(obj)])
         return format_html('<a href="{}">{}</a>', path, path)
 
     @admin.action(description="Revoke the selected feed links")

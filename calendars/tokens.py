@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.urls import reverse
 
 from calendars.models import FeedToken
 
@@ -25,3 +26,9 @@ def token_of(feed: FeedToken) -> str:
 def link_available(feed: FeedToken) -> bool:
     """False when SECRET_KEY changed since the token was made: the old link works, but is lost."""
     return hmac.compare_digest(hash_token(token_of(feed)), feed.token_hash)
+
+
+def feed_path(feed: FeedToken) -> str | None:
+    """The feed's secret address on this site, or None when its link is lost (see link_available): the
+    page, the API, the admin and manage.py calendar_feed_url all show this one."""
+    return reverse("calendars:feed", args=[token_of(feed)]) if link_available(feed) else None

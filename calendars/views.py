@@ -32,13 +32,9 @@ from calendars.services import (
     imported_calendar_import,
     imported_calendar_subscribe,
 )
-from calendars.tokens import link_available, token_of
+from calendars.tokens import feed_path
 from workouts.models import Team
 from workouts.selectors import team_for_user, teams_for_user
-
-
-def feed_url(request: HttpRequest, feed: FeedToken) -> str:
-    return request.build_absolute_uri(reverse("calendars:feed", args=[token_of(feed)]))
 
 
 def qr_svg(text: str) -> str:
@@ -64,18 +60,12 @@ def _page(
     status: int = 200,
     subscribe_form: SubscribeForm | None = None,
 ) -> HttpResponse:
-    feeds = [
-        {
-            "feed": feed,
-            "url": feed_url(request, feed) if link_available(feed) else None,
-            "webcal": feed_url(request, feed).replace("https://", "webcal://").replace("http://", "webcal://")
-            if link_available(feed)
-            else None,
-        }
-        for feed in feeds_for_team(team=team)
-    ]
-    for row in feeds:
-        row["qr"] = qr_svg(row["url"]) if row["url"] else ""
+    feeds = []
+    for feed in feeds_for_team(team=team):
+        path = feed_path(feed)
+        url = request.build_absolute_uri(path) if path else None
+        webcal = url and "webcal://" + url.split("://", 1)[1]
+        feeds.append({"feed": feed, "url": url, "webcal": webcal, "qr": qr_svg(url) if url else ""})
     context = {
         "team": team,
         "calendars": calendars_for_team(team=team),

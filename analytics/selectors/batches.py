@@ -7,7 +7,7 @@ follows the number of batches in range, never their items.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Sum
@@ -53,9 +53,6 @@ class _ItemOutcomes:
     @property
     def success_rate(self) -> float | None:
         return round(self.succeeded / self.items, 4) if self.items else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "success_rate": self.success_rate}
 
 
 @dataclass
@@ -217,9 +214,6 @@ class TypeRow:
             return round(self.actual_ms_per_item / self.estimate_ms_per_item, 3)
         return None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "estimate_ratio": self.estimate_ratio}
-
 
 def batch_types(*, team_ids: list[int], first: dt.date, last: dt.date) -> list[TypeRow]:
     """Per operation type: items, the median and 95th percentile over batches of the type's work time
@@ -291,14 +285,6 @@ class ErrorRow:
     @property
     def undo_rate(self) -> float | None:
         return round(self.undone_batches / self.batches, 4) if self.batches else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "actions": [{"action": a, "items": n} for a, n in self.actions],
-            "retry_rate": self.retry_rate,
-            "undo_rate": self.undo_rate,
-        }
 
 
 TOP_ACTIONS = 3

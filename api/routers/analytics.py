@@ -17,20 +17,11 @@ from analytics.forms import AnalyticsFilterForm, Scope, scope_of
 from analytics.selectors import batch_errors, batch_series, batch_summary, batch_types, training_load
 from api.auth import principal
 from api.problems import ApiProblem
-from api.schemas import Problem
+from api.schemas import Problem, RowOut
 from workouts.models import Team
 
 router = Router(tags=["analytics"])
 ERRORS = frozenset({400, 401, 403, 404, 429})
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def camel(data: dict[str, Any]) -> dict[str, Any]:
-    return {_camel(k): v for k, v in data.items()}
 
 
 class Range(Schema):
@@ -53,7 +44,7 @@ class BatchFilters(Range):
     )
 
 
-class ItemOutcomesOut(BaseModel):
+class ItemOutcomesOut(RowOut):
     items: int
     succeeded: int
     failed: int
@@ -89,7 +80,7 @@ class SummaryOut(ItemOutcomesOut):
     outcomes: dict[str, int]
 
 
-class TypeOut(BaseModel):
+class TypeOut(RowOut):
     type: str
     label: str
     batches: int
@@ -107,12 +98,12 @@ class TypeOut(BaseModel):
     estimateRatio: float | None
 
 
-class ActionOut(BaseModel):
+class ActionOut(RowOut):
     action: str = Field(description="The suggested action; empty gathers a batch's rarer ones")
     items: int
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(RowOut):
     code: str
     items: int
     batches: int
@@ -121,6 +112,10 @@ class ErrorOut(BaseModel):
     retryRate: float | None
     undoRate: float | None
     actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_actions(row: Any) -> list[dict[str, Any]]:
+        return [{"action": action, "items": items} for action, items in row.actions]
 
 
 class BatchAnalytics(BaseModel):
@@ -134,7 +129,7 @@ class BatchAnalytics(BaseModel):
     errors: list[ErrorOut]
 
 
-class WeekOut(BaseModel):
+class WeekOut(RowOut):
     week: dt.date = Field(description="Monday of the ISO week")
     sessions: int
     minutes: int
@@ -145,14 +140,14 @@ class WeekOut(BaseModel):
     restricted: bool
 
 
-class PlayerLoadOut(BaseModel):
+class PlayerLoadOut(RowOut):
     id: int
     name: str
     jerseyNumber: int
     weeks: list[WeekOut]
 
 
-class WeekTotalOut(BaseModel):
+class WeekTotalOut(RowOut):
     week: dt.date
     sessions: int
     minutes: int
@@ -212,10 +207,10 @@ def batches(request: HttpRequest, filters: Query[BatchFilters]):
     return {
         **_echo(form, scope),
         "groupBy": filters.groupBy,
-        "summary": camel(batch_summary(**args).as_dict()),
-        "rows": [camel(r.as_dict()) for r in batch_series(**args, group=filters.groupBy)],
-        "types": [camel(r.as_dict()) for r in batch_types(**args)],
-        "errors": [camel(r.as_dict()) for r in batch_errors(**args)],
+        "summary": batch_summary(**args),
+        "rows": batch_series(**args, group=filters.groupBy),
+        "types": batch_types(**args),
+        "errors": batch_errors(**args),
     }
 
 
@@ -236,14 +231,6 @@ def load(request: HttpRequest, filters: Query[Range]):
         **_echo(form, scope),
         "jump": result.jump,
         "weeks": result.weeks,
-        "totals": [camel(vars(t)) for t in result.totals],
-        "players": [
-            {
-                "id": p.id,
-                "name": p.name,
-                "jerseyNumber": p.jersey_number,
-                "weeks": [vars(w) for w in p.weeks],
-            }
-            for p in result.players
-        ],
+        "totals": result.totals,
+        "players": result.players,
     }

@@ -8,7 +8,6 @@ from typing import Any, Literal
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -28,7 +27,7 @@ from calendars.services import (
     imported_calendar_delete,
     imported_calendar_import,
 )
-from calendars.tokens import link_available, token_of
+from calendars.tokens import feed_path
 from workouts.models import Facility, Player
 
 router = Router(tags=["calendars"])
@@ -102,18 +101,14 @@ def calendar_dict(c: ImportedCalendar, events: int | None = None) -> dict[str, A
 
 
 def feed_dict(request: HttpRequest, f: FeedToken) -> dict[str, Any]:
-    url = (
-        request.build_absolute_uri(reverse("calendars:feed", args=[token_of(f)]))
-        if link_available(f)
-        else None
-    )
+    path = feed_path(f)
     return {
         "id": f.pk,
         "kind": f.kind,
         "subject": f.subject,
         "playerId": f.player_id,
         "facilityId": f.facility_id,
-        "url": url,
+        "url": request.build_absolute_uri(path) if path else None,
         "createdAt": f.created_at,
     }
 

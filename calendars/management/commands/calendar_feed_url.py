@@ -6,11 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import reverse
 
 from calendars.models import FeedToken
 from calendars.services import feed_token_get_or_create, feed_token_rotate
-from calendars.tokens import link_available, token_of
+from calendars.tokens import feed_path
 from workouts.models import Facility, Player, Team
 
 
@@ -53,8 +52,7 @@ class Command(BaseCommand):
         feed = feed_token_get_or_create(
             user=None, kind=kind, team=team, player=player, facility=facility, channel="command"
         )
-        if options["rotate"] or not link_available(feed):
+        if options["rotate"] or feed_path(feed) is None:
             feed = feed_token_rotate(user=None, feed=feed, channel="command")
         self.stdout.write(f"{feed}:")
-        base = settings.CALENDAR_FEED_BASE_URL.rstrip("/")
-        self.stdout.write(base + reverse("calendars:feed", args=[token_of(feed)]))
+        self.stdout.write(settings.CALENDAR_FEED_BASE_URL.rstrip("/") + feed_path(feed))
