@@ -14,7 +14,8 @@ from typing import Any
 
 from batch.models import Batch, BatchItem
 
-# The labels of the modal's "If it clashes with another booking" choice (batch/forms/options.py OptionsForm).
+# The conflict strategies (batch.exchange.CONFLICT_STRATEGIES) in the words of the modal's "If it clashes
+# with another booking" choice (OptionsForm), the dry run and the engine's messages.
 STRATEGY_LABELS = {
     "SKIP": "Skip it",
     "OVERRIDE": "Take over the other booking",

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from batch.exchange import BLOCKED_PLAYERS, CONFLICT_STRATEGIES, BatchOptions, limits
+from batch.wording import STRATEGY_LABELS
 
 
 def bounds_from(field: forms.IntegerField, model: Any, name: str) -> None:
@@ -60,14 +61,8 @@ class OptionsForm(forms.Form):
     )
     conflict_resolution = forms.ChoiceField(
         label="If it clashes with another booking",
-        choices=[
-            ("SKIP", "Skip it"),
-            ("OVERRIDE", "Take over the other booking"),
-            ("ADJUST_TIME", "Move to the next free time"),
-            ("FIND_ALTERNATIVE", "Find another facility or day"),
-            ("FAIL", "Count it as failed"),
-        ],
-        initial="SKIP",
+        choices=[(strategy, STRATEGY_LABELS[strategy]) for strategy in CONFLICT_STRATEGIES],
+        initial=BatchOptions().conflict_resolution,
     )
     blocked_players = forms.ChoiceField(
         label="If a player is medically blocked",

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from batch.exchange import (
+    CONFLICT_STRATEGIES,
     DATA_MODELS,
     DEFAULT_WORKOUT_TYPE,
     PUBLIC_TYPES,
@@ -387,6 +388,13 @@ def test_form_limits_are_the_models_limits(team, settings):
         }
     )
     assert not form.is_valid() and "chunk_size" in form.errors
+
+
+def test_the_modal_offers_every_conflict_strategy_the_exchange_accepts_in_plain_words():
+    offered = OptionsForm().fields["conflict_resolution"]
+    assert [value for value, _ in offered.choices] == list(CONFLICT_STRATEGIES)
+    assert dict(offered.choices)["ADJUST_TIME"] == "Move to the next free time"
+    assert offered.initial == BatchOptions().conflict_resolution == "SKIP"
 
 
 def test_a_form_value_the_model_refuses_is_refused_by_the_form(team):
