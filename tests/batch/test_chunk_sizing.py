@@ -122,6 +122,7 @@ def test_the_estimate_divides_by_the_workers_alive_not_the_concurrency_asked(sub
     assert one.estimate["seconds"] == pytest.approx(alone, abs=0.01)
 
 
+@pytest.mark.serial  # measures time: runs alone, after the parallel part
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
 def test_time_sized_chunks_move_progress_every_second_and_cancel_within_one(submit, workers, trainer):

@@ -29,6 +29,7 @@ def runner_backend(batch_id: int) -> int | None:
     return row[0] if row else None
 
 
+@pytest.mark.serial  # measures time: runs alone, after the parallel part
 def test_a_terminated_runner_connection_resumes_the_batch_without_the_reconciler(submit, workers, team):
     targets = [WorkoutFactory(team=team) for _ in range(12)]
     ops = [

@@ -98,6 +98,7 @@ def test_an_undo_never_gives_way(trainer, team, other_trainer, other_team, rq_qu
         running.close()
 
 
+@pytest.mark.serial  # measures time: runs alone, after the parallel part
 @pytest.mark.worker
 def test_another_teams_small_batch_finishes_within_two_seconds_while_a_big_one_runs(
     trainer, team, other_trainer, other_team, workers

@@ -43,6 +43,7 @@ def create_ops(n: int) -> list[dict]:
     ]
 
 
+@pytest.mark.serial  # measures time: runs alone, after the parallel part
 def test_cancel_takes_effect_before_the_next_chunk(submit, workers, team, trainer):
     batch = submit(create_ops(3000), chunkSize=1, parallel=False)
     workers.start()

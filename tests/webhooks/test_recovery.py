@@ -65,6 +65,7 @@ def test_a_due_retry_lost_with_redis_is_found_in_postgres_and_sent_once(
     assert later.status == "pending" and later.attempts == 1
 
 
+@pytest.mark.serial  # measures time: runs alone, after the parallel part
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.worker
 def test_healthz_counts_workers_by_heartbeat_after_a_flush(workers, settings):
