@@ -150,6 +150,7 @@ class Accessibility:
         self.checked.add((url, width))
         try:
             self.tab.wait_for_load_state("load")
+            self._settle()
             # No CSSOM preload: it injects <style> elements, which the app's CSP refuses (and reports).
             results = self.axe.run(self.tab, options={"resultTypes": ["violations"], "preload": False})
         except Exception as exc:  # noqa: BLE001 - a page that navigated away mid-run is checked later
@@ -164,6 +165,14 @@ class Accessibility:
                 for n in v.get("nodes", [])[:5]
             )
             self.violations.append(f"{url} @{width}px: {v['id']} ({v.get('impact')}): {v['help']} — {nodes}")
+
+    def _settle(self) -> None:
+        """Wait (briefly) for htmx to be idle: a region dims to 60 % while its request is in flight, and
+        axe would judge the contrast of that passing state, not of the page a user reads."""
+        try:
+            self.tab.wait_for_function("!document.querySelector('.htmx-request')", timeout=5_000)
+        except Exception:  # noqa: BLE001 - a page that polls without a pause is checked as it is
+            pass
 
     def finish(self, goto) -> None:
         """Check the page shown now, then the pages reached by clicks or redirects, opened again."""
